@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "PaySandbox",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "paysandbox", targets: ["paysandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "HTTPServer"),
+        .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
+        .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore"]),
+        .target(name: "ProjectCX", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
+        .executableTarget(
+            name: "paysandbox",
+            dependencies: [
+                "HTTPServer", "SQLiteStore", "SandboxCore", "ProjectCX",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["HTTPServer", "SandboxCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
+        .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "HTTPServer", "SQLiteStore", "TestSupport"]),
+        .testTarget(name: "ProjectCXTests", dependencies: ["ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

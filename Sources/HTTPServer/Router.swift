@@ -1,0 +1,142 @@
+public typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
+
+/// Method + path-pattern routes (`/api/v1/:reseller/:key/options`) and mounts of other
+/// routers under a prefix. A router is a value: build it, then hand it to a server.
+public struct Router: Sendable {
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    struct Route: Sendable {
+        let method: String
+        let segments: [Segment]
+        let handler: Handler
+    }
+
+    struct Mount: Sendable {
+        let prefix: [String]
+        let router: Router
+    }
+
+    private var routes: [Route] = []
+    private var mounts: [Mount] = []
+
+    /// Answers a path no route matches (each provider sets its own error shape).
+    public var notFound: @Sendable (HTTPRequest) -> HTTPResponse = { request in
+        .json(["error": .string("Not found: \(request.method) \(request.path)")], status: 404)
+    }
+    /// Answers a known path with a method it does not serve; `Allow` is added for it.
+    public var methodNotAllowed: @Sendable (HTTPRequest, [String]) -> HTTPResponse = { request, allowed in
+        .json(["error": .string("Method \(request.method) not allowed; allowed: \(allowed.joined(separator: ", "))")], status: 405)
+    }
+    /// Turns an error a handler threw into a response. `HTTPResponseConvertible` errors
+    /// answer for themselves before this is asked.
+    public var errorResponse: @Sendable (Error, HTTPRequest) -> HTTPResponse = { error, _ in
+        .json(["error": .string("Internal error: \(error)")], status: 500)
+    }
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+        routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), handler: handler))
+    }
+
+    public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
+    public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add("POST", pattern, handler) }
+    public mutating func put(_ pattern: String, _ handler: @escaping Handler) { add("PUT", pattern, handler) }
+    public mutating func patch(_ pattern: String, _ handler: @escaping Handler) { add("PATCH", pattern, handler) }
+    public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add("DELETE", pattern, handler) }
+
+    /// Serves `router` under `prefix` ("/paytomat"): its routes see the rest of the path
+    /// and `request.mountPrefix` tells them where they are mounted.
+    public mutating func mount(_ prefix: String, _ router: Router) {
+        mounts.append(Mount(prefix: Router.split(prefix), router: router))
+        mounts.sort { $0.prefix.count > $1.prefix.count }
+    }
+
+    /// Every method + pattern this router serves, mounts included (for docs and tests).
+    public var table: [String] {
+        routes.map { route in
+            "\(route.method) /" + route.segments.map {
+                switch $0 { case .literal(let s): return s; case .parameter(let p): return ":" + p }
+            }.joined(separator: "/")
+        } + mounts.flatMap { mount in mount.router.table.map { $0.replacingFirstSpace(with: " /" + mount.prefix.joined(separator: "/")) } }
+    }
+
+    /// Routes a request to its handler and always answers.
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let segments = Router.split(request.path).map { PercentDecoding.decode($0, plusAsSpace: false) }
+        return respond(to: request, segments: segments[...])
+    }
+
+    private func respond(to request: HTTPRequest, segments: ArraySlice<String>) -> HTTPResponse {
+        for mount in mounts where segments.starts(with: mount.prefix) {
+            var inner = request
+            inner.mountPrefix += "/" + mount.prefix.joined(separator: "/")
+            return mount.router.respond(to: inner, segments: segments.dropFirst(mount.prefix.count))
+        }
+        var allowed: [String] = []
+        var fallback: (Route, [String: String])?
+        for route in routes {
+            guard let parameters = Router.match(route.segments, segments) else { continue }
+            if route.method == request.method {
+                return call(route.handler, request, parameters)
+            }
+            if request.method == "HEAD" && route.method == "GET" { fallback = (route, parameters) }
+            if !allowed.contains(route.method) { allowed.append(route.method) }
+        }
+        if let (route, parameters) = fallback { return call(route.handler, request, parameters) }
+        if allowed.isEmpty { return notFound(request) }
+        if allowed.contains("GET") { allowed.append("HEAD") }
+        allowed.append("OPTIONS")
+        if request.method == "OPTIONS" {
+            var response = HTTPResponse(status: 204)
+            response.headers.add("Allow", allowed.joined(separator: ", "))
+            return response
+        }
+        var response = methodNotAllowed(request, allowed)
+        response.status = 405
+        response.headers.set("Allow", allowed.joined(separator: ", "))
+        return response
+    }
+
+    private func call(_ handler: Handler, _ request: HTTPRequest, _ parameters: [String: String]) -> HTTPResponse {
+        var request = request
+        request.parameters = parameters
+        do {
+            return try handler(request)
+        } catch let error as HTTPResponseConvertible {
+            return error.response
+        } catch {
+            return errorResponse(error, request)
+        }
+    }
+
+    static func split(_ path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    static func compile(_ pattern: String) -> [Segment] {
+        split(pattern).map { $0.hasPrefix(":") ? .parameter(String($0.dropFirst())) : .literal($0) }
+    }
+
+    static func match(_ pattern: [Segment], _ segments: ArraySlice<String>) -> [String: String]? {
+        guard pattern.count == segments.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, actual) in zip(pattern, segments) {
+            switch expected {
+            case .literal(let text): if text != actual { return nil }
+            case .parameter(let name): parameters[name] = actual
+            }
+        }
+        return parameters
+    }
+}
+
+extension String {
+    fileprivate func replacingFirstSpace(with text: String) -> String {
+        guard let space = firstIndex(of: " ") else { return self }
+        return String(self[..<space]) + text + String(self[index(after: space)...])
+    }
+}

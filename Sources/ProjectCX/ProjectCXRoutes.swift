@@ -1,0 +1,74 @@
+import HTTPServer
+import SandboxCore
+
+/// Project CX's routes, as documented (projectcx.txt).
+struct ProjectCXRoutes {
+    let context: SandboxContext
+    var store: ProjectCXStore { ProjectCXStore(context: context) }
+
+    static let tokenLifetime = 8400
+
+    func router() -> Router {
+        var router = Router()
+        router.post("/rest2/login") { request in try login(request) }
+        router.post("/rest2/payment/create") { request in try createPayment(request) }
+        router.notFound = { request in
+            ProjectCXError.notFound("No route for \(request.method) \(request.path)").response
+        }
+        router.methodNotAllowed = { request, allowed in
+            ProjectCXError.methodNotAllowed("\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))").response
+        }
+        return router
+    }
+
+    private func login(_ request: HTTPRequest) throws -> HTTPResponse {
+        let input = try ProjectCXInput(request)
+        let username = try input.requiredString("username", maxLength: 256)
+        let password = try input.requiredString("password", maxLength: 256)
+        guard let account = try context.accounts.authenticate(provider: ProjectCXProvider.key, login: username, secret: password) else {
+            throw ProjectCXError.invalidCredentials
+        }
+        let token = try store.issueToken(account: account.id, lifetimeSeconds: Self.tokenLifetime)
+        return .json([
+            "auth_token": .string(token.token),
+            "refresh_token": .string(token.refreshToken),
+            "token_type": "Bearer",
+            "expires_in": .int(token.expiresIn),
+        ])
+    }
+
+    private func createPayment(_ request: HTTPRequest) throws -> HTTPResponse {
+        let account = try authenticate(request)
+        let input = try ProjectCXInput(request)
+        let amount = try input.requiredInteger("amount")
+        guard amount > 0 else { throw ProjectCXError.invalidRequest("amount must be a positive number of cents") }
+        guard amount <= 100_000_000_000 else { throw ProjectCXError.invalidRequest("amount must be at most 100000000000 cents") }
+        let description = try input.string("description", maxLength: 1000)
+        let info = try input.string("info", maxLength: 1000)
+        let callback = try input.requiredString("callback", maxLength: 2048)
+        guard Self.isAbsoluteHTTPURL(callback) else {
+            throw ProjectCXError.invalidRequest("callback must be an absolute http or https URI")
+        }
+        let id = try store.createOrder(account: account, .init(amount: amount, description: description, info: info, callback: callback))
+        return .json(["orderId": .string(id)])
+    }
+
+    private func authenticate(_ request: HTTPRequest) throws -> Int {
+        guard let token = request.bearerToken else {
+            throw ProjectCXError.unauthorized("Missing Bearer token: log in at /rest2/login and send Authorization: Bearer <auth_token>")
+        }
+        guard let account = try store.account(forToken: token) else {
+            throw ProjectCXError.unauthorized("Invalid or expired token")
+        }
+        return account
+    }
+
+    static func isAbsoluteHTTPURL(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        guard let scheme = ["http://", "https://"].first(where: { lower.hasPrefix($0) }) else { return false }
+        let rest = text.dropFirst(scheme.count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@").last.map(String.init) ?? ""
+        return !host.isEmpty && !host.hasPrefix(":") && !text.contains(where: { $0 == " " || $0.isNewline })
+    }
+}

@@ -1,0 +1,29 @@
+import HTTPServer
+import SandboxCore
+
+enum Banner {
+    static func print(sandbox: Sandbox, server: SandboxServer, host: String, database: String, logger: Logger) {
+        let shownHost = host == "0.0.0.0" || host == "::" || host == "*" ? "localhost" : host
+        let base = "http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(server.port)"
+        var lines = ["PaySandbox listening on \(base) (\(HTTPServer.addresses(for: host).joined(separator: ", "))), database \(database)"]
+        lines.append("  control plane   \(base)/_sandbox/health")
+        for provider in sandbox.providers {
+            var line = "  \(provider.key.padding(to: 15)) \(base)/\(provider.key)/"
+            if let own = server.providerPorts[provider.key] {
+                line += "  and http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(own)/"
+            }
+            lines.append(line)
+            for (index, account) in provider.defaultAccounts.enumerated() {
+                lines.append("      account \(index + 1): \(provider.describe(account))")
+            }
+        }
+        // The banner is what a person reads first: it shows at every log level but error.
+        logger.log(.warning, lines.joined(separator: "\n"))
+    }
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,223 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import TestSupport
+@testable import HTTPServer
+
+/// A server on an ephemeral port with a few routes, stopped when the test ends.
+final class RunningServer {
+    let server: HTTPServer
+    let port: Int
+
+    init(host: String = "127.0.0.1", configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        var configuration = ServerConfiguration()
+        configuration.logger = Logger(level: .error)
+        configure(&configuration)
+        var router = Router()
+        router.get("/hello") { _ in .text("hello") }
+        router.post("/echo") { request in
+            var response = HTTPResponse(body: request.body)
+            response.headers.add("Content-Type", request.headers["Content-Type"] ?? "application/octet-stream")
+            return response
+        }
+        router.get("/slow") { _ in
+            usleep(300_000)
+            return .text("slow done")
+        }
+        server = HTTPServer(configuration: configuration)
+        port = try server.listen(host: host, port: 0, router: router)
+    }
+
+    func client() throws -> TestClient { try TestClient(port: port) }
+
+    deinit { server.stop(timeout: 1) }
+}
+
+@Suite struct HTTPServerTests {
+    @Test func keepAliveServesManyRequestsOnOneConnection() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        for i in 0 ..< 20 {
+            let response = try client.request("POST", "/echo", headers: [("Content-Type", "text/plain")], body: Array("n\(i)".utf8))
+            #expect(response.status == 200)
+            #expect(response.text == "n\(i)")
+            #expect(response["Connection"] == "keep-alive")
+            #expect(response["Content-Length"] == "\(i < 10 ? 2 : 3)")
+            #expect(response["Date"]?.hasSuffix("GMT") == true)
+        }
+    }
+
+    @Test func connectionCloseIsHonoured() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        let response = try client.request("GET", "/hello", headers: [("Connection", "close")])
+        #expect(response.status == 200)
+        #expect(response["Connection"] == "close")
+        #expect(client.isClosedByServer())
+    }
+
+    @Test func http10ClosesAfterTheResponse() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        try client.send("GET /hello HTTP/1.0\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.text == "hello")
+        #expect(client.isClosedByServer())
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        var batch = ""
+        for i in 0 ..< 10 {
+            batch += "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(String(i).count)\r\n\r\n\(i)"
+        }
+        try client.send(batch)
+        for i in 0 ..< 10 {
+            #expect(try client.readResponse().text == "\(i)")
+        }
+    }
+
+    @Test func expectContinueWithA200KiBBody() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        let body = [UInt8](repeating: UInt8(ascii: "j"), count: 200 * 1024)
+        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nExpect: 100-continue\r\n\r\n")
+        let interim = try client.readResponse()
+        #expect(interim.status == 100)
+        try client.send(body)
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.body.count == body.count)
+    }
+
+    @Test func expectContinueForATooLargeBodyIsRefusedAt413() throws {
+        let running = try RunningServer { $0.limits.maxBodyBytes = 1000 }
+        let client = try running.client()
+        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 413)
+        #expect(response["Connection"] == "close")
+    }
+
+    @Test func chunkedRequestBody() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n")
+        #expect(try client.readResponse().text == "Wikipedia")
+    }
+
+    @Test func headHasLengthButNoBody() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        let response = try client.request("HEAD", "/hello")
+        #expect(response.status == 200)
+        #expect(response["Content-Length"] == "5")
+        #expect(response.body.isEmpty)
+        // The connection is still in sync: the next response is read whole.
+        #expect(try client.request("GET", "/hello").text == "hello")
+    }
+
+    @Test(arguments: [
+        ("BLAH\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", 400),
+        ("GET /" + String(repeating: "a", count: 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        ("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "b", count: 17000) + "\r\n\r\n", 431),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413),
+        ("GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
+        ("\u{0}\u{1}\u{2}garbage\u{ff}\r\n\r\n", 400),
+    ])
+    func malformedInputGetsAnErrorAndACloseAndTheServerGoesOn(raw: String, status: Int) throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        try client.send(raw)
+        let response = try client.readResponse()
+        #expect(response.status == status)
+        #expect(response["Connection"] == "close")
+        #expect(response.json["error"]?.stringValue?.isEmpty == false)
+        #expect(client.isClosedByServer())
+        #expect(try running.client().request("GET", "/hello").status == 200)
+    }
+
+    @Test func stalledRequestGets408() throws {
+        let running = try RunningServer { $0.requestTimeout = 0.3 }
+        let client = try running.client()
+        try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n") // never finished
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(client.isClosedByServer())
+    }
+
+    @Test func slowlorisDripFeedIsCutOff() throws {
+        let running = try RunningServer { $0.requestTimeout = 0.5 }
+        let client = try running.client()
+        try client.send("GET /hello HTTP/1.1\r\n")
+        var cutOff = false
+        for i in 0 ..< 20 {
+            usleep(100_000)
+            if (try? client.send("X-\(i): y\r\n")) == nil { cutOff = true; break }
+        }
+        let response = try? client.readResponse()
+        #expect(response?.status == 408 || cutOff)
+    }
+
+    @Test func idleKeepAliveConnectionIsClosedQuietly() throws {
+        let running = try RunningServer { $0.keepAliveTimeout = 0.2 }
+        let client = try running.client()
+        #expect(try client.request("GET", "/hello").status == 200)
+        #expect(client.isClosedByServer())
+    }
+
+    @Test func connectionCapAnswers503() throws {
+        let running = try RunningServer { $0.maxConnections = 2 }
+        let a = try running.client(), b = try running.client()
+        #expect(try a.request("GET", "/hello").status == 200)
+        #expect(try b.request("GET", "/hello").status == 200)
+        let c = try running.client()
+        let refused = try c.readResponse()
+        #expect(refused.status == 503)
+        _ = (a, b)
+    }
+
+    @Test func corsPreflightAndHeader() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        let preflight = try client.request("OPTIONS", "/echo", headers: [
+            ("Origin", "http://demo.local"), ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type, authorization"),
+        ])
+        #expect(preflight.status == 204)
+        #expect(preflight["Access-Control-Allow-Origin"] == "*")
+        #expect(preflight["Access-Control-Allow-Methods"]?.contains("POST") == true)
+        #expect(preflight["Access-Control-Allow-Headers"] == "content-type, authorization")
+        let simple = try client.request("GET", "/hello", headers: [("Origin", "http://demo.local")])
+        #expect(simple["Access-Control-Allow-Origin"] == "*")
+        #expect(try client.request("GET", "/hello")["Access-Control-Allow-Origin"] == nil)
+    }
+
+    @Test func localhostListensOnBothLoopbacks() throws {
+        let running = try RunningServer(host: "localhost")
+        #expect(try TestClient(port: running.port, host: "127.0.0.1").request("GET", "/hello").status == 200)
+        #expect(try TestClient(port: running.port, host: "::1").request("GET", "/hello").status == 200)
+    }
+
+    @Test func gracefulStopFinishesTheRequestInFlight() throws {
+        let running = try RunningServer()
+        let busy = try running.client()
+        let idle = try running.client()
+        #expect(try idle.request("GET", "/hello").status == 200)
+        try busy.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(100_000)
+        running.server.stop(timeout: 2)
+        let response = try busy.readResponse()
+        #expect(response.status == 200)
+        #expect(response.text == "slow done")
+        #expect(response["Connection"] == "close")
+        #expect(idle.isClosedByServer())
+        #expect(throws: (any Error).self) { try running.client() }
+    }
+}

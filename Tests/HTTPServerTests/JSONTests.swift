@@ -1,0 +1,39 @@
+import Testing
+@testable import HTTPServer
+
+@Suite struct JSONTests {
+    @Test func roundTripKeepsOrderAndNumberText() throws {
+        let text = #"{"b":1,"a":[true,false,null,"x\"y\\z\n"],"amount":10.50,"big":123456789012345678901234,"e":1e-7}"#
+        let value = try JSON.parse(text)
+        #expect(value.serialized() == text)
+        #expect(value["b"]?.intValue == 1)
+        #expect(value["amount"] == .number("10.50"))
+        #expect(value["big"]?.intValue == nil)
+        #expect(value["a"]?[3]?.stringValue == "x\"y\\z\n")
+    }
+
+    @Test func unicodeEscapes() throws {
+        #expect(try JSON.parse(#""\u00e9\ud83d\ude00""#) == .string("é😀"))
+        #expect(JSON.string("\u{1}").serialized() == #""\u0001""#)
+        #expect(JSON.string("a/b").serialized() == #""a/b""#)
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":1,}", "{'a':1}", "01", "1.", "-", "+1", ".5", "tru", "nul",
+        "\"unterminated", "\"bad \\x escape\"", "\"\\ud800\"", "[1] 2", "{\"a\" 1}", "\"tab\there\"", "NaN",
+    ])
+    func rejectsInvalidJSON(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSON.parse(text) }
+    }
+
+    @Test func nestingIsLimited() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONParseError.self) { try JSON.parse(deep) }
+        let ok = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect((try? JSON.parse(ok)) != nil)
+    }
+
+    @Test func invalidUTF8IsRejected() {
+        #expect(throws: JSONParseError.self) { try JSON.parse([34, 0xFF, 34]) }
+    }
+}

@@ -1,0 +1,68 @@
+import Testing
+@testable import HTTPServer
+
+private func request(_ method: String, _ target: String) -> HTTPRequest {
+    HTTPRequest(method: method, target: target)
+}
+
+@Suite struct RouterTests {
+    let router: Router = {
+        var inner = Router()
+        inner.get("/api/v1/:reseller/:key/options") { r in
+            .text("\(r.parameters["reseller"] ?? "")|\(r.parameters["key"] ?? "")|\(r.mountPrefix)|\(r.mountURL)")
+        }
+        inner.post("/api/v1/:reseller/:key/options") { _ in .text("posted") }
+        inner.notFound = { _ in .json(["error": "provider 404"], status: 404) }
+        var outer = Router()
+        outer.mount("/payxtoday", inner)
+        outer.get("/") { _ in .text("root") }
+        outer.get("/boom") { _ in throw TestFailure() }
+        return outer
+    }()
+
+    struct TestFailure: Error {}
+
+    @Test func parametersAndMountPrefix() {
+        var r = request("GET", "/payxtoday/api/v1/1/se%20cret/options?x=1")
+        r.headers.add("Host", "localhost:8080")
+        let response = router.respond(to: r)
+        #expect(response.status == 200)
+        #expect(String(decoding: response.body, as: UTF8.self) == "1|se cret|/payxtoday|http://localhost:8080/payxtoday")
+    }
+
+    @Test func forwardedHeadersShapeTheBaseURL() {
+        var r = request("GET", "/payxtoday/api/v1/1/k/options")
+        r.headers.add("Host", "internal:8080")
+        r.headers.add("X-Forwarded-Proto", "https")
+        r.headers.add("X-Forwarded-Host", "pay.example.com")
+        #expect(String(decoding: router.respond(to: r).body, as: UTF8.self).hasSuffix("https://pay.example.com/payxtoday"))
+    }
+
+    @Test func notFoundUsesTheMountsShape() {
+        let response = router.respond(to: request("GET", "/payxtoday/nope"))
+        #expect(response.status == 404)
+        #expect(String(decoding: response.body, as: UTF8.self) == #"{"error":"provider 404"}"#)
+        #expect(router.respond(to: request("GET", "/elsewhere")).status == 404)
+    }
+
+    @Test func methodNotAllowedListsAllow() {
+        let response = router.respond(to: request("DELETE", "/payxtoday/api/v1/1/k/options"))
+        #expect(response.status == 405)
+        #expect(response.headers["Allow"] == "GET, POST, HEAD, OPTIONS")
+    }
+
+    @Test func headFallsBackToGetAndOptionsAnswersAllow() {
+        #expect(router.respond(to: request("HEAD", "/")).status == 200)
+        let options = router.respond(to: request("OPTIONS", "/payxtoday/api/v1/1/k/options"))
+        #expect(options.status == 204)
+        #expect(options.headers["Allow"]?.contains("POST") == true)
+    }
+
+    @Test func thrownErrorsBecome500() {
+        #expect(router.respond(to: request("GET", "/boom")).status == 500)
+    }
+
+    @Test func routeTableNamesMounts() {
+        #expect(router.table.contains("GET /payxtoday/api/v1/:reseller/:key/options"))
+    }
+}

@@ -1,0 +1,72 @@
+import Testing
+import SQLiteStore
+
+@Suite struct DatabaseTests {
+    @Test func typedRoundTrip() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)")
+        try db.run("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [Int64.max, 1.5, "héllo", SQLValue.blob([0, 1, 255]), String?.none])
+        let row = try #require(try db.queryOne("SELECT i, r, s, b, n FROM t"))
+        #expect(row["i"] == .integer(Int64.max))
+        #expect(row["r"].double == 1.5)
+        #expect(row["s"].string == "héllo")
+        #expect(row["b"] == .blob([0, 1, 255]))
+        #expect(row["n"].isNull)
+        #expect(row["missing"].isNull)
+    }
+
+    @Test func statementsAreReusedWithFreshBindings() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+        for i in 0 ..< 100 { try db.run("INSERT INTO t VALUES (?, ?)", ["k\(i)", i]) }
+        #expect(try db.queryOne("SELECT v FROM t WHERE k = ?", ["k42"])?[0].int == 42)
+        #expect(try db.queryOne("SELECT v FROM t WHERE k = ?", ["k7"])?[0].int == 7)
+        #expect(try db.query("SELECT k FROM t WHERE v < ? ORDER BY v", [3]).map { $0[0].string } == ["k0", "k1", "k2"])
+    }
+
+    @Test func errorsNameTheStatement() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        try db.run("INSERT INTO t VALUES (?)", ["a"])
+        do {
+            try db.run("INSERT INTO t VALUES (?)", ["a"])
+            Issue.record("expected a constraint error")
+        } catch let error as SQLiteError {
+            #expect(error.isUniqueViolation)
+            #expect(error.sql == "INSERT INTO t VALUES (?)")
+        }
+        #expect(throws: SQLiteError.self) { try db.query("SELECT nope FROM t") }
+        #expect(throws: SQLiteError.self) { try db.query("SELECT k FROM t WHERE k = ?", []) }
+    }
+
+    @Test func transactionRollsBackWholly() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t (v INTEGER)")
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try db.transaction { db in
+                try db.run("INSERT INTO t VALUES (1)")
+                throw Boom()
+            }
+        }
+        #expect(try db.queryOne("SELECT COUNT(*) FROM t")?[0].int == 0)
+        try db.transaction { db in try db.run("INSERT INTO t VALUES (2)") }
+        #expect(try db.queryOne("SELECT COUNT(*) FROM t")?[0].int == 1)
+    }
+
+    @Test func fileDatabaseIsInWALMode() throws {
+        let path = "/tmp/paysandbox-test-\(UInt64.random(in: 0 ... .max)).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { _ = unlink(path + suffix) } }
+        let db = try Database(path: path)
+        #expect(try db.queryOne("PRAGMA journal_mode")?[0].string == "wal")
+        #expect(try db.queryOne("PRAGMA synchronous")?[0].int == 1)
+    }
+
+    @Test func openingAnUnwritablePathFails() {
+        #expect(throws: SQLiteError.self) { try Database(path: "/nonexistent-dir/x/y.sqlite") }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,108 @@
+import Testing
+import HTTPServer
+import SQLiteStore
+import TestSupport
+@testable import SandboxCore
+
+/// A minimal provider for testing the core: Basic auth against its accounts and one table.
+struct DemoProvider: Provider {
+    var key: String { "demo" }
+    var displayName: String { "Demo" }
+    var defaultPort: Int { 0 }
+    var migrations: [Migration] { [Migration("demo-001", "CREATE TABLE demo_items (account INTEGER NOT NULL, name TEXT NOT NULL)")] }
+    var defaultAccounts: [AccountSeed] { [AccountSeed(login: "a", secret: "a-secret"), AccountSeed(login: "b", secret: "b-secret")] }
+    func describe(_ account: AccountSeed) -> String { "\(account.login):\(account.secret)" }
+
+    func routes(_ context: SandboxContext) -> Router {
+        var router = Router()
+        router.post("/items") { request in
+            guard let (user, password) = request.basicCredentials,
+                  let account = try context.accounts.authenticate(provider: "demo", login: user, secret: password)
+            else { return .json(["error": "unauthorized"], status: 401) }
+            try context.store.write { db in try db.run("INSERT INTO demo_items VALUES (?, ?)", [account.id, request.bodyString]) }
+            let count = try context.store.read { db in
+                try db.queryOne("SELECT COUNT(*) FROM demo_items WHERE account = ?", [account.id])?[0].int ?? 0
+            }
+            return .json(["account": .int(account.id), "items": .int(count), "mount": .string(request.mountURL)])
+        }
+        return router
+    }
+}
+
+private func basic(_ user: String, _ password: String) -> (String, String) {
+    ("Authorization", "Basic " + Base64.encode(Array("\(user):\(password)".utf8)))
+}
+
+@Suite struct SandboxTests {
+    @Test func healthReportsTheStore() throws {
+        let test = try TestSandbox(providers: [DemoProvider()])
+        let response = try test.client().request("GET", "/_sandbox/health")
+        #expect(response.status == 200)
+        #expect(response["Content-Type"] == "application/json; charset=utf-8")
+        #expect(response.json["status"] == "ok")
+        #expect(response.json["accounts"] == 2)
+        #expect(response.json["providers"] == ["demo"])
+        #expect(response.json["database"] == ":memory:")
+    }
+
+    @Test func providersAreMountedUnderTheirKeyAndAccountsAreSeparate() throws {
+        let test = try TestSandbox(providers: [DemoProvider()])
+        let client = try test.client()
+        let first = try client.request("POST", "/demo/items", headers: [basic("a", "a-secret")], body: Array("x".utf8))
+        #expect(first.status == 200)
+        #expect(first.json["account"] == 1)
+        #expect(first.json["items"] == 1)
+        #expect(first.json["mount"] == "http://localhost/demo")
+        let other = try client.request("POST", "/demo/items", headers: [basic("b", "b-secret")], body: Array("y".utf8))
+        #expect(other.json["account"] == 2)
+        #expect(other.json["items"] == 1)
+        #expect(try client.request("POST", "/demo/items", headers: [basic("a", "wrong")]).status == 401)
+        #expect(try client.request("POST", "/demo/items", headers: [basic("nobody", "a-secret")]).status == 401)
+    }
+
+    @Test func resetWipesStateAndReseeds() throws {
+        let test = try TestSandbox(providers: [DemoProvider()])
+        let client = try test.client()
+        try client.request("POST", "/demo/items", headers: [basic("a", "a-secret")], body: Array("x".utf8))
+        try client.request("POST", "/demo/items", headers: [basic("a", "a-secret")], body: Array("x".utf8))
+        let reset = try client.request("POST", "/_sandbox/reset")
+        #expect(reset.status == 200)
+        #expect(reset.json["status"] == "reset")
+        let after = try client.request("POST", "/demo/items", headers: [basic("a", "a-secret")], body: Array("x".utf8))
+        #expect(after.json["items"] == 1)
+        #expect(try client.request("GET", "/_sandbox/health").json["accounts"] == 2)
+    }
+
+    @Test func unknownPathsAndMethodsAnswerJSON() throws {
+        let test = try TestSandbox(providers: [DemoProvider()])
+        let client = try test.client()
+        let missing = try client.request("GET", "/nowhere")
+        #expect(missing.status == 404)
+        #expect(missing.json["error"]?.stringValue?.contains("/nowhere") == true)
+        let wrongMethod = try client.request("DELETE", "/_sandbox/health")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod["Allow"] == "GET, HEAD, OPTIONS")
+    }
+
+    @Test func aFileDatabaseKeepsAccountsAcrossRestartsAndIsSeededOnce() throws {
+        let path = "/tmp/paysandbox-core-\(UInt64.random(in: 0 ... .max)).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { _ = unlinkFile(path + suffix) } }
+        do {
+            let sandbox = try Sandbox(databasePath: path, providers: [DemoProvider()])
+            try sandbox.store.write { db in try db.run("INSERT INTO demo_items VALUES (1, 'kept')") }
+        }
+        let reopened = try Sandbox(databasePath: path, providers: [DemoProvider()])
+        #expect(try reopened.store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int } == 2)
+        #expect(try reopened.store.read { db in try db.queryOne("SELECT name FROM demo_items")?[0].string } == "kept")
+    }
+
+    @Test func timestampsAreISO8601WithMilliseconds() {
+        #expect(Timestamp.iso8601(milliseconds: 1_595_895_302_868) == "2020-07-28T00:15:02.868Z")
+        #expect(Timestamp.iso8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+func unlinkFile(_ path: String) -> Int32 { unlink(path) }
+#endif
