@@ -10,12 +10,14 @@ struct Connection {
     let localPort: Int
     let router: Router
     let server: HTTPServer
+    let flag: HTTPServer.IdleFlag
     private var parser: HTTPRequestParser
     private var date = HTTPDate()
 
     static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    init(socket: Socket, remote: String, localPort: Int, router: Router, server: HTTPServer) {
+    init(socket: Socket, remote: String, localPort: Int, router: Router, server: HTTPServer, flag: HTTPServer.IdleFlag) {
+        self.flag = flag
         self.socket = socket
         self.remote = remote
         self.localPort = localPort
@@ -27,6 +29,11 @@ struct Connection {
     mutating func run() {
         socket.setNoDelay()
         let configuration = server.configuration
+        let requestTimeout = Duration.milliseconds(Int(configuration.requestTimeout * 1000))
+        let keepAliveTimeout = Duration.milliseconds(Int(configuration.keepAliveTimeout * 1000))
+        // Reads block with a receive timeout of a quarter of the shorter limit, so that
+        // deadlines are checked without a poll() per request.
+        socket.setReceiveTimeout(seconds: max(0.01, min(configuration.requestTimeout, configuration.keepAliveTimeout) / 4))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         let clock = ContinuousClock()
@@ -53,25 +60,29 @@ struct Connection {
             }
 
             let midRequest = parser.isMidRequest
-            let deadline: ContinuousClock.Instant
             if midRequest {
-                let start = requestStart ?? clock.now
-                requestStart = start
-                deadline = start + .milliseconds(Int(configuration.requestTimeout * 1000))
+                if requestStart == nil { requestStart = clock.now }
             } else {
-                if !server.setIdle(socket, true) { return }
-                deadline = idleSince + .milliseconds(Int(configuration.keepAliveTimeout * 1000))
-            }
-            let remaining = clock.now.duration(to: deadline)
-            let milliseconds = max(0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
-            if !socket.waitReadable(milliseconds: Int32(clamping: milliseconds)) {
-                if midRequest { fail(status: 408, message: "Request not received in time") }
-                return
+                flag.idle.store(true, ordering: .sequentiallyConsistent)
+                if server.isStopping { return }
             }
             let count = socket.read(into: buffer)
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if let start = requestStart, midRequest, start + requestTimeout <= clock.now {
+                    fail(status: 408, message: "Request not received in time")
+                    return
+                }
+                if !midRequest && idleSince + keepAliveTimeout <= clock.now { return }
+                continue
+            }
             if count <= 0 { return }
-            if !midRequest {
-                _ = server.setIdle(socket, false)
+            if midRequest {
+                if let start = requestStart, start + requestTimeout <= clock.now {
+                    fail(status: 408, message: "Request not received in time")
+                    return
+                }
+            } else {
+                flag.idle.store(false, ordering: .sequentiallyConsistent)
                 requestStart = clock.now
             }
             parser.append(UnsafeRawBufferPointer(rebasing: buffer[0 ..< count]))

@@ -38,20 +38,28 @@ public struct HTTPResponse: Sendable {
 
     /// The bytes on the wire: head and body in one buffer, so one `send` writes both.
     func serialized(date: String, keepAlive: Bool, includeBody: Bool) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(status))\r\n"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + body.count)
+        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        bytes.append(contentsOf: String(status).utf8)
+        bytes.append(32)
+        bytes.append(contentsOf: HTTPResponse.reasonPhrase(status).utf8)
+        bytes.append(contentsOf: "\r\n".utf8)
         for (name, value) in headers {
-            head += name
-            head += ": "
-            head += value
-            head += "\r\n"
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(contentsOf: ": ".utf8)
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(contentsOf: "\r\n".utf8)
         }
-        head += "Date: \(date)\r\n"
-        if status >= 200 && status != 204 && status != 304 {
-            head += "Content-Length: \(body.count)\r\n"
+        bytes.append(contentsOf: "Date: ".utf8)
+        bytes.append(contentsOf: date.utf8)
+        let hasBody = status >= 200 && status != 204 && status != 304
+        if hasBody {
+            bytes.append(contentsOf: "\r\nContent-Length: ".utf8)
+            bytes.append(contentsOf: String(body.count).utf8)
         }
-        head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
-        var bytes = Array(head.utf8)
-        if includeBody && status != 204 && status != 304 {
+        bytes.append(contentsOf: (keepAlive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n").utf8)
+        if includeBody && hasBody {
             bytes.append(contentsOf: body)
         }
         return bytes

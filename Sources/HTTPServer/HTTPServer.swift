@@ -10,13 +10,18 @@ public final class HTTPServer: Sendable {
 
     struct State {
         var listeners: [Socket] = []
-        /// Connection descriptors and whether each is idle between requests.
-        var connections: [Int32: Bool] = [:]
-        var stopping = false
+        /// Open connections by descriptor, with their idle flags.
+        var connections: [Int32: IdleFlag] = [:]
+    }
+
+    /// Set by a connection while it waits between requests, so `stop()` can close it.
+    final class IdleFlag: Sendable {
+        let idle = Atomic<Bool>(false)
     }
 
     let state = Mutex(State())
     let openConnections = Atomic<Int>(0)
+    let stopping = Atomic<Bool>(false)
 
     public init(configuration: ServerConfiguration = ServerConfiguration()) {
         self.configuration = configuration
@@ -51,7 +56,7 @@ public final class HTTPServer: Sendable {
             }
         }
         let accepted = state.withLock { state -> Bool in
-            if state.stopping { return false }
+            if stopping.load(ordering: .sequentiallyConsistent) { return false }
             state.listeners += opened
             return true
         }
@@ -82,9 +87,10 @@ public final class HTTPServer: Sendable {
                 Connection.reject(client, status: 503, message: "Too many open connections")
                 continue
             }
+            let flag = IdleFlag()
             let registered = state.withLock { state -> Bool in
-                if state.stopping { return false }
-                state.connections[client.fd] = false
+                if stopping.load(ordering: .sequentiallyConsistent) { return false }
+                state.connections[client.fd] = flag
                 return true
             }
             guard registered else {
@@ -95,7 +101,7 @@ public final class HTTPServer: Sendable {
             do {
                 try spawnThread { [self] in
                     var connection = Connection(socket: client, remote: remote, localPort: localPort,
-                                                router: router, server: self)
+                                                router: router, server: self, flag: flag)
                     connection.run()
                     finished(client)
                 }
@@ -112,24 +118,18 @@ public final class HTTPServer: Sendable {
         openConnections.subtract(1, ordering: .relaxed)
     }
 
-    /// Marks a connection idle (between requests) or busy. Returns false when the server
-    /// is stopping and an idle connection should close.
-    func setIdle(_ socket: Socket, _ idle: Bool) -> Bool {
-        state.withLock { state in
-            if idle && state.stopping { return false }
-            state.connections[socket.fd] = idle
-            return true
-        }
-    }
-
-    var isStopping: Bool { state.withLock { $0.stopping } }
+    var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
     /// Stops accepting, closes idle connections, lets in-flight requests finish (up to
     /// `timeout` seconds), then returns.
     public func stop(timeout: Double = 5) {
+        stopping.store(true, ordering: .sequentiallyConsistent)
         let listeners = state.withLock { state -> [Socket] in
-            state.stopping = true
-            for (fd, idle) in state.connections where idle { Socket(fd: fd).shutdown() }
+            // A connection marks itself idle, then checks `stopping`; we set `stopping`,
+            // then look for idle ones: every idle connection is closed by one side or both.
+            for (fd, flag) in state.connections where flag.idle.load(ordering: .sequentiallyConsistent) {
+                Socket(fd: fd).shutdown()
+            }
             defer { state.listeners = [] }
             return state.listeners
         }

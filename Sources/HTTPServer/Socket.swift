@@ -89,6 +89,12 @@ struct Socket: Sendable {
         }
     }
 
+    /// Makes `read` give up with EAGAIN after `seconds` without data.
+    func setReceiveTimeout(seconds: Double) {
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     func setNoDelay() { try? setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
 
     /// Waits until the socket is readable or `milliseconds` pass. False on timeout.

@@ -15,7 +15,7 @@ public final class Sandbox: Sendable {
         self.providers = providers
         startedAt = SandboxClock.systemMilliseconds()
         let migrations = CoreMigrations.all + providers.flatMap(\.migrations)
-        try store.read { db in _ = try Migrator.migrate(db, migrations) }
+        try store.migrate(migrations)
         let seeded = try store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
         if seeded == 0 { try store.write { db in try seed(db) } }
     }

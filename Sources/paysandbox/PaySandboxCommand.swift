@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import HTTPServer
 import ProjectCX
 import SandboxCore
@@ -48,6 +47,7 @@ struct PaySandboxCommand: ParsableCommand {
     var maxConnections: Int?
 
     func run() throws {
+        SignalWaiter.block()
         let env = Environment()
         let level = try LogLevel(name: logLevel ?? env["LOG_LEVEL"] ?? "info")
             .orThrow(ValidationError("--log-level must be debug, info, warning or error"))

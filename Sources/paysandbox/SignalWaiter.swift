@@ -1,22 +1,31 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Blocks until SIGINT or SIGTERM. The sources are made here, in a nonisolated
-/// function, with `@Sendable` handlers (Dispatch on Linux traps otherwise).
+/// SIGINT and SIGTERM, taken synchronously: `block()` first thing (every thread started
+/// after it inherits the mask, so no signal is lost or delivered elsewhere), then
+/// `waitForTermination()` once the server is up. A signal that arrives in between stays
+/// pending and is taken by the wait.
 enum SignalWaiter {
-    static func waitForTermination() {
-        let done = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { @Sendable in done.signal() }
-            source.resume()
-            sources.append(source)
-        }
-        done.wait()
-        sources.forEach { $0.cancel() }
+    private static func terminationSet() -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        return set
+    }
+
+    static func block() {
+        var set = terminationSet()
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Returns the signal that arrived.
+    @discardableResult
+    static func waitForTermination() -> Int32 {
+        var set = terminationSet()
+        var received: Int32 = 0
+        while sigwait(&set, &received) != 0 {}
+        return received
     }
 }
