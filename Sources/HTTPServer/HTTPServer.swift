@@ -21,6 +21,7 @@ public final class HTTPServer: Sendable {
 
     let state = Mutex(State())
     let openConnections = Atomic<Int>(0)
+    private let acceptedConnections = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
 
     public init(configuration: ServerConfiguration = ServerConfiguration()) {
@@ -82,6 +83,7 @@ public final class HTTPServer: Sendable {
                 continue
             }
             guard let (client, remote) = accepted else { return }
+            acceptedConnections.add(1, ordering: .relaxed)
             if openConnections.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
                 openConnections.subtract(1, ordering: .relaxed)
                 Connection.reject(client, status: 503, message: "Too many open connections")
@@ -117,6 +119,12 @@ public final class HTTPServer: Sendable {
         socket.close()
         openConnections.subtract(1, ordering: .relaxed)
     }
+
+    /// Connections accepted since start (keep-alive reuse shows as fewer connections than requests).
+    public var connectionsAccepted: Int { acceptedConnections.load(ordering: .relaxed) }
+
+    /// Connections open now.
+    public var connectionsOpen: Int { openConnections.load(ordering: .relaxed) }
 
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
