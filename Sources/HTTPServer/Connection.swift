@@ -133,11 +133,15 @@ struct Connection {
         Connection.linger(socket)
     }
 
+    /// Refuses a connection from the accept thread without waiting on the client:
+    /// the response, a half-close, and what it already sent is dropped.
     static func reject(_ socket: Socket, status: Int, message: String) {
         var date = HTTPDate()
         let response = HTTPResponse.json(["error": .string(message)], status: status)
         try? socket.write(response.serialized(date: date.now(), keepAlive: false, includeBody: true))
-        linger(socket)
+        _ = Glibc.shutdown(socket.fd, Int32(SHUT_WR))
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        while scratch.withUnsafeMutableBytes({ recv(socket.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
         socket.close()
     }
 

@@ -9,8 +9,8 @@ public final class Database {
     public let path: String
     private var statements: [String: OpaquePointer] = [:]
 
-    /// Opens (creating if needed) the database at `path`; `queryOnly` refuses writes.
-    public init(path: String, queryOnly: Bool = false) throws {
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String) throws {
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -24,7 +24,6 @@ public final class Database {
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, 5000)
         try configure()
-        if queryOnly { try execute("PRAGMA query_only=1") }
     }
 
     deinit {

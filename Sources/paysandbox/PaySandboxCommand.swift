@@ -84,6 +84,11 @@ struct PaySandboxCommand: ParsableCommand {
         SignalWaiter.waitForTermination()
         logger.warning("shutting down: finishing in-flight requests")
         server.stop()
+        do {
+            try sandbox.store.checkpoint()
+        } catch {
+            logger.error("closing the store: \(error)")
+        }
     }
 }
 
