@@ -30,6 +30,9 @@ public struct Router: Sendable {
     public var methodNotAllowed: @Sendable (HTTPRequest, [String]) -> HTTPResponse = { request, allowed in
         .json(["error": .string("Method \(request.method) not allowed; allowed: \(allowed.joined(separator: ", "))")], status: 405)
     }
+    /// Told of every request this router answers itself (not its mounts'), with the
+    /// response and how long the handler took: the request journal hooks in here.
+    public var observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?
     /// Turns an error a handler threw into a response. `HTTPResponseConvertible` errors
     /// answer for themselves before this is asked.
     public var errorResponse: @Sendable (Error, HTTPRequest) -> HTTPResponse = { error, _ in
@@ -76,6 +79,14 @@ public struct Router: Sendable {
             inner.mountPrefix += "/" + mount.prefix.joined(separator: "/")
             return mount.router.respond(to: inner, segments: segments.dropFirst(mount.prefix.count))
         }
+        guard let observer else { return respondLocally(to: request, segments: segments) }
+        let started = ContinuousClock.now
+        let response = respondLocally(to: request, segments: segments)
+        observer(request, response, started.duration(to: .now))
+        return response
+    }
+
+    private func respondLocally(to request: HTTPRequest, segments: ArraySlice<String>) -> HTTPResponse {
         var allowed: [String] = []
         var fallback: (Route, [String: String])?
         for route in routes {

@@ -4,6 +4,9 @@ import SandboxCore
 
 public struct ProjectCXProvider: Provider {
     public static let key = "projectcx"
+    /// Amounts are cents; Project CX (project-cx.com.au) charges Australian dollars.
+    static let currency = "AUD"
+
     public var key: String { Self.key }
     public var displayName: String { "Project CX" }
     public var defaultPort: Int { 8081 }
@@ -11,6 +14,8 @@ public struct ProjectCXProvider: Provider {
     public var defaultAccounts: [AccountSeed] {
         [AccountSeed(login: "sandbox", secret: "sandbox-secret"), AccountSeed(login: "sandbox2", secret: "sandbox2-secret")]
     }
+    /// The payer completes an order on the payment page: nothing settles on its own.
+    public var defaultSettle: SettleSettings { SettleSettings(.manual) }
 
     public init() {}
 
@@ -20,5 +25,9 @@ public struct ProjectCXProvider: Provider {
 
     public func routes(_ context: SandboxContext) -> Router {
         ProjectCXRoutes(context: context).router()
+    }
+
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+        try ProjectCXStore.complete(db, id: id, outcome: outcome, context: context)
     }
 }

@@ -1,7 +1,8 @@
 import HTTPServer
+import SQLiteStore
 import SandboxCore
 
-/// Project CX's routes, as documented (projectcx.txt).
+/// Project CX's routes, as documented (projectcx.txt), plus the payer's page.
 struct ProjectCXRoutes {
     let context: SandboxContext
     var store: ProjectCXStore { ProjectCXStore(context: context) }
@@ -12,6 +13,8 @@ struct ProjectCXRoutes {
         var router = Router()
         router.post("/rest2/login") { request in try login(request) }
         router.post("/rest2/payment/create") { request in try createPayment(request) }
+        router.get("/payment") { request in try ProjectCXPage(context: context).show(request) }
+        router.post("/payment") { request in try ProjectCXPage(context: context).submit(request) }
         router.notFound = { request in
             ProjectCXError.notFound("No route for \(request.method) \(request.path)").response
         }
@@ -49,7 +52,14 @@ struct ProjectCXRoutes {
         guard Self.isAbsoluteHTTPURL(callback) else {
             throw ProjectCXError.invalidRequest("callback must be an absolute http or https URI")
         }
-        let id = try store.createOrder(account: account, .init(amount: amount, description: description, info: info, callback: callback))
+        let plan: SettlePlan
+        do {
+            plan = try context.settlePlan(provider: ProjectCXProvider(), account: account, request: request,
+                                          forced: ProjectCXMagic.outcome(forAmount: amount))
+        } catch {
+            throw ProjectCXError.invalidRequest(error.description)
+        }
+        let id = try store.createOrder(account: account, .init(amount: amount, description: description, info: info, callback: callback), plan: plan)
         return .json(["orderId": .string(id)])
     }
 

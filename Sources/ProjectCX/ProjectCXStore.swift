@@ -1,3 +1,4 @@
+import HTTPServer
 import SQLiteStore
 import SandboxCore
 
@@ -27,6 +28,10 @@ struct ProjectCXStore {
             );
             CREATE INDEX projectcx_orders_account ON projectcx_orders (account, created_at);
             """),
+        Migration("projectcx-002-results", """
+            ALTER TABLE projectcx_orders ADD COLUMN bank_transaction_id TEXT;
+            ALTER TABLE projectcx_orders ADD COLUMN message TEXT;
+            """),
     ]
 
     struct Token: Sendable {
@@ -40,6 +45,18 @@ struct ProjectCXStore {
         let description: String?
         let info: String?
         let callback: String
+    }
+
+    struct Order: Sendable {
+        let id: String
+        let account: Int
+        let amount: Int
+        let description: String?
+        let info: String?
+        let callback: String
+        /// "pending", "Success" or "Failure" (the callback's words).
+        let status: String
+        let message: String?
     }
 
     func issueToken(account: Int, lifetimeSeconds: Int) throws -> Token {
@@ -62,21 +79,57 @@ struct ProjectCXStore {
         }
     }
 
-    func createOrder(account: Int, _ order: NewOrder) throws -> String {
-        let id = Self.uuid(context.ids.hex(16))
-        let now = context.clock.nowISO8601()
+    /// Stores a pending order, its uniform record and its settle job, in one transaction.
+    func createOrder(account: Int, _ order: NewOrder, plan: SettlePlan) throws -> String {
+        let id = context.ids.uuid()
+        let now = context.clock.nowMilliseconds()
+        let stamp = Timestamp.iso8601(milliseconds: now)
         try context.store.write { db in
             try db.run("""
                 INSERT INTO projectcx_orders (id, account, amount, description, info, callback, status, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-                """, [id, account, order.amount, order.description, order.info, order.callback, now, now])
+                """, [id, account, order.amount, order.description, order.info, order.callback, stamp, stamp])
+            try Payments.record(db, provider: ProjectCXProvider.key, id: id, account: account, status: "pending",
+                                amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now)
+            try context.schedule(plan, provider: ProjectCXProvider.key, payment: id, db)
         }
+        if plan.at != nil { context.wake() }
         return id
     }
 
-    /// 32 hex digits as a UUID-shaped id (8-4-4-4-12).
-    static func uuid(_ hex: String) -> String {
-        let h = Array(hex)
-        return [0 ..< 8, 8 ..< 12, 12 ..< 16, 16 ..< 20, 20 ..< 32].map { String(h[$0]) }.joined(separator: "-")
+    func order(_ id: String) throws -> Order? {
+        try context.store.read { db in try Self.order(db, id) }
+    }
+
+    static func order(_ db: Database, _ id: String) throws -> Order? {
+        try db.queryOne("SELECT * FROM projectcx_orders WHERE id = ?", [id]).map {
+            Order(id: $0["id"].string ?? "", account: $0["account"].int ?? 0, amount: $0["amount"].int ?? 0,
+                  description: $0["description"].string, info: $0["info"].string, callback: $0["callback"].string ?? "",
+                  status: $0["status"].string ?? "", message: $0["message"].string)
+        }
+    }
+
+    /// Completes a pending order: its result, the uniform status, and the Payment Result
+    /// callback queued, all in the caller's transaction.
+    static func complete(_ db: Database, id: String, outcome: Outcome, context: SandboxContext) throws {
+        guard let order = try order(db, id) else { throw CompletionError.notFound }
+        guard order.status == "pending" else { throw CompletionError.alreadyFinal(status: order.status) }
+        let now = context.clock.nowMilliseconds()
+        let status = outcome.kind == .success ? "Success" : "Failure"
+        let message = outcome.message ?? (outcome.kind == .success ? "Transaction successful" : "Transaction declined")
+        let bankTransactionId = String(context.ids.int(in: 100_000 ... 999_999_999))
+        try db.run("""
+            UPDATE projectcx_orders SET status = ?, message = ?, bank_transaction_id = ?, updated_at = ? WHERE id = ?
+            """, [status, message, bankTransactionId, Timestamp.iso8601(milliseconds: now), id])
+        try Payments.setStatus(db, provider: ProjectCXProvider.key, id: id, status: status.lowercased(), at: now, note: message)
+        try Jobs.cancel(db, provider: ProjectCXProvider.key, payment: id)
+        let result: JSON = [
+            "dateSent": .string(Timestamp.iso8601(milliseconds: now)),
+            "status": .string(status),
+            "bankTransactionId": .string(bankTransactionId),
+            "message": .string(message),
+        ]
+        try Outbox.enqueue(db, NewDelivery(provider: ProjectCXProvider.key, account: order.account, payment: id,
+                                           kind: "callback", url: order.callback, body: result.serializedBytes()), now: now)
     }
 }

@@ -1,16 +1,31 @@
 import HTTPServer
+import SQLiteStore
 
 /// The `/_sandbox/` control plane on the main port.
 struct ControlPlane: Sendable {
     let sandbox: Sandbox
+    var context: SandboxContext { sandbox.context }
 
     func routes() -> Router {
         var router = Router()
         router.get("/health") { _ in try health() }
         router.post("/reset") { _ in
             try sandbox.reset()
-            return .json(["status": "reset", "time": .string(sandbox.context.clock.nowISO8601())])
+            return .json(["status": "reset", "time": .string(context.clock.nowISO8601())])
         }
+        router.get("/clock") { _ in clock() }
+        router.post("/clock/advance") { request in try advance(request) }
+        router.get("/payments") { request in try payments(request) }
+        router.get("/payments/:provider/:id") { request in try payment(request) }
+        router.post("/payments/:provider/:id/outcome") { request in try outcome(request) }
+        router.get("/deliveries") { request in try deliveries(request) }
+        router.get("/deliveries/:id") { request in try delivery(request) }
+        router.post("/deliveries/:id/replay") { request in try replay(request) }
+        router.get("/requests") { request in try requests(request) }
+        router.post("/accounts") { request in try createAccount(request) }
+        router.get("/accounts/:provider/:account") { request in try account(request) }
+        router.patch("/accounts/:provider/:account") { request in try updateAccount(request) }
+        router.errorResponse = { error, _ in .json(["error": .string("\(error)")], status: 500) }
         return router
     }
 
@@ -18,11 +33,202 @@ struct ControlPlane: Sendable {
         let accounts = try sandbox.store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
         return .json([
             "status": "ok",
-            "time": .string(sandbox.context.clock.nowISO8601()),
+            "time": .string(context.clock.nowISO8601()),
             "database": .string(sandbox.store.path),
             "accounts": .int(accounts),
             "providers": .array(sandbox.providers.map { .string($0.key) }),
             "uptime_ms": .int(SandboxClock.systemMilliseconds() - sandbox.startedAt),
+        ])
+    }
+
+    // MARK: clock
+
+    private func clock() -> HTTPResponse {
+        .json([
+            "time": .string(context.clock.nowISO8601()),
+            "frozen": .bool(context.clock.isFrozen),
+            "advanced_seconds": .number(String(Double(context.clock.advancedMilliseconds) / 1000)),
+        ])
+    }
+
+    private func advance(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try request.controlPlaneJSON()
+        guard let seconds = body["seconds"], case .number(let text) = seconds, let value = Double(text),
+              value >= 0, value <= 10 * 366 * 86400 else {
+            throw ControlPlaneError.badRequest("seconds must be a number of seconds, 0 to 316224000")
+        }
+        let summary = try sandbox.scheduler.advance(by: Int64((value * 1000).rounded()))
+        return .json([
+            "from": .string(Timestamp.iso8601(milliseconds: summary.from)),
+            "time": .string(Timestamp.iso8601(milliseconds: summary.to)),
+            "steps": .int(summary.steps),
+        ])
+    }
+
+    // MARK: payments
+
+    private func knownProvider(_ key: String?) throws -> (any Provider)? {
+        guard let key else { return nil }
+        guard let provider = sandbox.provider(key) else {
+            throw ControlPlaneError.notFound("unknown provider '\(key)' (known: \(sandbox.providers.map(\.key).joined(separator: ", ")))")
+        }
+        return provider
+    }
+
+    private func payments(_ request: HTTPRequest) throws -> HTTPResponse {
+        var filter = Payments.Filter()
+        filter.provider = try knownProvider(request.query["provider"])?.key
+        filter.status = request.query["status"]
+        if let text = request.query["account"] {
+            guard let account = Int(text) else { throw ControlPlaneError.badRequest("account must be an integer") }
+            filter.account = account
+        }
+        filter.limit = try request.queryInt("limit", default: 100, max: 1000)
+        filter.offset = try request.queryInt("offset", default: 0, max: Int.max)
+        let list = try sandbox.store.read { db in try Payments.list(db, filter) }
+        return .json(["payments": .array(list), "limit": .int(filter.limit), "offset": .int(filter.offset)])
+    }
+
+    private func payment(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard let provider = try knownProvider(request.parameters["provider"]), let id = request.parameters["id"] else {
+            throw ControlPlaneError.notFound("no such payment")
+        }
+        let json = try sandbox.store.read { db -> JSON? in
+            guard let payment = try Payments.find(db, provider: provider.key, id: id) else { return nil }
+            var filter = Outbox.Filter()
+            filter.provider = provider.key
+            filter.payment = id
+            filter.limit = 1000
+            return payment.merging([
+                "timeline": .array(try Payments.timeline(db, provider: provider.key, id: id)),
+                "deliveries": .array(try Outbox.list(db, filter)),
+            ])
+        }
+        guard let json else { throw ControlPlaneError.notFound("no \(provider.key) payment '\(id)'") }
+        return .json(json)
+    }
+
+    private func outcome(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard let provider = try knownProvider(request.parameters["provider"]), let id = request.parameters["id"] else {
+            throw ControlPlaneError.notFound("no such payment")
+        }
+        let outcome: Outcome
+        do {
+            outcome = try Outcome.parse(json: request.controlPlaneJSON())
+        } catch let error as OutcomeError {
+            throw ControlPlaneError.badRequest(error.description)
+        }
+        do {
+            try sandbox.store.write { db in try provider.complete(payment: id, with: outcome, db, context) }
+        } catch CompletionError.notFound {
+            throw ControlPlaneError.notFound("no \(provider.key) payment '\(id)'")
+        } catch CompletionError.alreadyFinal(let status) {
+            throw ControlPlaneError.conflict("\(provider.key) payment '\(id)' is already \(status)")
+        }
+        context.wake()
+        let payment = try sandbox.store.read { db in try Payments.find(db, provider: provider.key, id: id) }
+        return .json(payment ?? [:])
+    }
+
+    // MARK: deliveries
+
+    private func deliveries(_ request: HTTPRequest) throws -> HTTPResponse {
+        var filter = Outbox.Filter()
+        filter.provider = try knownProvider(request.query["provider"])?.key
+        if let state = request.query["state"] {
+            guard ["pending", "delivered", "failed"].contains(state) else {
+                throw ControlPlaneError.badRequest("state must be pending, delivered or failed")
+            }
+            filter.state = state
+        }
+        filter.payment = request.query["payment"]
+        filter.limit = try request.queryInt("limit", default: 50, max: 1000)
+        filter.offset = try request.queryInt("offset", default: 0, max: Int.max)
+        let list = try sandbox.store.read { db in try Outbox.list(db, filter) }
+        return .json(["deliveries": .array(list), "limit": .int(filter.limit), "offset": .int(filter.offset)])
+    }
+
+    private func deliveryID(_ request: HTTPRequest) throws -> Int64 {
+        guard let text = request.parameters["id"], let id = Int64(text) else {
+            throw ControlPlaneError.notFound("no delivery '\(request.parameters["id"] ?? "")'")
+        }
+        return id
+    }
+
+    private func delivery(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try deliveryID(request)
+        guard let json = try sandbox.store.read({ db in try Outbox.find(db, id: id) }) else {
+            throw ControlPlaneError.notFound("no delivery \(id)")
+        }
+        return .json(json)
+    }
+
+    private func replay(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try deliveryID(request)
+        let found = try sandbox.store.write { db in try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) }
+        guard found else { throw ControlPlaneError.notFound("no delivery \(id)") }
+        context.wake()
+        return .json(try sandbox.store.read { db in try Outbox.find(db, id: id) } ?? [:], status: 202)
+    }
+
+    // MARK: request journal
+
+    private func requests(_ request: HTTPRequest) throws -> HTTPResponse {
+        var filter = RequestJournal.Filter()
+        filter.provider = try knownProvider(request.query["provider"])?.key
+        filter.method = request.query["method"]
+        filter.path = request.query["path"]
+        filter.limit = try request.queryInt("limit", default: 100, max: sandbox.journal.capacity)
+        return .json(["requests": .array(sandbox.journal.list(filter)), "capacity": .int(sandbox.journal.capacity)])
+    }
+
+    // MARK: accounts
+
+    private func createAccount(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try request.controlPlaneJSON()
+        guard let key = body["provider"]?.stringValue else { throw ControlPlaneError.badRequest("provider is required") }
+        guard let provider = try knownProvider(key) else { throw ControlPlaneError.badRequest("provider is required") }
+        let account = try sandbox.store.write { db -> Accounts.Account? in
+            let id = try Accounts.nextID(db, provider: provider.key)
+            let seed = provider.makeAccount(id: id, ids: context.ids)
+            _ = try Accounts.insert(db, provider: provider.key, seed: seed, now: context.clock.nowISO8601())
+            return try Accounts.find(db, provider: provider.key, id: id)
+        }
+        guard let account else { throw ControlPlaneError.conflict("account could not be created") }
+        return .json(describe(account, provider), status: 201)
+    }
+
+    private func findAccount(_ request: HTTPRequest) throws -> (any Provider, Accounts.Account) {
+        guard let provider = try knownProvider(request.parameters["provider"]),
+              let text = request.parameters["account"], let id = Int(text),
+              let account = try context.accounts.find(provider: provider.key, id: id) else {
+            throw ControlPlaneError.notFound("no \(request.parameters["provider"] ?? "") account '\(request.parameters["account"] ?? "")'")
+        }
+        return (provider, account)
+    }
+
+    private func account(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (provider, account) = try findAccount(request)
+        return .json(describe(account, provider))
+    }
+
+    private func updateAccount(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (provider, account) = try findAccount(request)
+        let patch = try request.controlPlaneJSON()
+        let merged = account.settings.merging(patch)
+        if let settle = merged["settle"] {
+            do { _ = try SettleSettings.parse(settle) } catch { throw ControlPlaneError.badRequest(error.description) }
+        }
+        try sandbox.store.write { db in try Accounts.saveSettings(db, provider: provider.key, id: account.id, merged) }
+        guard let updated = try context.accounts.find(provider: provider.key, id: account.id) else {
+            throw ControlPlaneError.notFound("account disappeared")
+        }
+        return .json(describe(updated, provider))
+    }
+
+    private func describe(_ account: Accounts.Account, _ provider: any Provider) -> JSON {
+        account.json.merging([
+            "settle": ((try? SettleSettings.parse(account.settings["settle"] ?? .null)) ?? provider.defaultSettle).json,
         ])
     }
 }

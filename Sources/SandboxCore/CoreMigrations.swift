@@ -14,5 +14,69 @@ enum CoreMigrations {
                 UNIQUE (provider, login)
             );
             """),
+        Migration("core-002-clock-jobs-deliveries-payments", """
+            CREATE TABLE sandbox_state (
+                key TEXT PRIMARY KEY NOT NULL,
+                value TEXT NOT NULL
+            );
+            CREATE TABLE payments (
+                provider TEXT NOT NULL,
+                id TEXT NOT NULL,
+                account INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                amount TEXT NOT NULL,
+                currency TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (provider, id)
+            );
+            CREATE INDEX payments_newest ON payments (created_at DESC);
+            CREATE TABLE payment_events (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                provider TEXT NOT NULL,
+                payment TEXT NOT NULL,
+                at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                note TEXT
+            );
+            CREATE INDEX payment_events_payment ON payment_events (provider, payment, seq);
+            CREATE TABLE jobs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                provider TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                payment TEXT NOT NULL,
+                due_at INTEGER NOT NULL,
+                payload TEXT NOT NULL DEFAULT '{}',
+                created_at INTEGER NOT NULL
+            );
+            CREATE INDEX jobs_due ON jobs (due_at, id);
+            CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                provider TEXT NOT NULL,
+                account INTEGER NOT NULL,
+                payment TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                url TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                body BLOB NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+            CREATE INDEX deliveries_payment ON deliveries (provider, payment, id);
+            CREATE TABLE delivery_attempts (
+                delivery INTEGER NOT NULL,
+                number INTEGER NOT NULL,
+                at INTEGER NOT NULL,
+                status_code INTEGER,
+                error TEXT,
+                duration_ms INTEGER NOT NULL,
+                response TEXT,
+                PRIMARY KEY (delivery, number)
+            );
+            """),
     ]
 }

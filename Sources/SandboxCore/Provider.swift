@@ -2,7 +2,8 @@ import HTTPServer
 import SQLiteStore
 
 /// What one emulated provider plugs into the sandbox: its tables, its default
-/// accounts, its routes. The core never switches over provider names.
+/// accounts, its routes, and how its payments complete. The core never switches over
+/// provider names.
 public protocol Provider: Sendable {
     /// The mount key: "projectcx", "paytomat", ….
     var key: String { get }
@@ -14,16 +15,45 @@ public protocol Provider: Sendable {
     var migrations: [Migration] { get }
     /// Accounts seeded on first start and after a reset (the first one is account 1).
     var defaultAccounts: [AccountSeed] { get }
+    /// How its payments settle when nobody acts, unless an account's settings say otherwise.
+    var defaultSettle: SettleSettings { get }
     /// How the banner and README name an account's credentials ("username sandbox, password sandbox-secret").
     func describe(_ account: AccountSeed) -> String
+    /// Credentials for a fresh account (`POST /_sandbox/accounts`) with the given id.
+    func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed
     /// Seeds provider data beyond accounts (runs in the seeding transaction).
     func seed(_ db: Database, context: SandboxContext) throws
     /// Its routes, with the documented paths.
     func routes(_ context: SandboxContext) -> Router
+    /// Completes one of its payments now, as the provider would (state, callbacks), inside
+    /// the caller's transaction. Throws `CompletionError` for unknown or finished payments.
+    func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws
+    /// Runs one of its scheduled jobs inside the job's transaction.
+    func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws
 }
 
 extension Provider {
     public func seed(_ db: Database, context: SandboxContext) throws {}
+
+    public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
+        AccountSeed(login: "\(key)-\(id)-\(ids.hex(3))", secret: ids.token(18))
+    }
+
+    /// The default job: "settle" completes the payment with the outcome in its payload.
+    public func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
+        guard job.kind == "settle" else { return }
+        do {
+            try complete(payment: job.payment, with: Outcome(payload: job.payload) ?? .success, db, context)
+        } catch CompletionError.alreadyFinal {
+            // Completed meanwhile (page, control plane): nothing left to do.
+        }
+    }
+}
+
+/// Why a payment cannot be completed.
+public enum CompletionError: Error, Sendable, Equatable {
+    case notFound
+    case alreadyFinal(status: String)
 }
 
 /// Credentials of one account: a login (user name, client id, reseller id) and a secret.

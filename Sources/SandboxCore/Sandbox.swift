@@ -1,23 +1,55 @@
 import HTTPServer
 import SQLiteStore
 
-/// The sandbox: the store, the clock, the providers and their routes. It opens and
+/// How a sandbox is set up (the CLI's flags; tests' choices).
+public struct SandboxConfiguration: Sendable {
+    public var databasePath = "./paysandbox.sqlite"
+    /// Freezes the clock at this time (ms since 1970); it then moves only when advanced.
+    public var startTime: Int64?
+    /// Seeds the id generator, so the same calls give the same ids.
+    public var seed: UInt64?
+    public var delivery = DeliveryPolicy()
+    /// How many requests the journal keeps.
+    public var journalSize = 1000
+    public var logger = Logger()
+
+    public init(databasePath: String = "./paysandbox.sqlite") {
+        self.databasePath = databasePath
+    }
+}
+
+/// The sandbox: the store, the clock, the providers, the scheduler. It opens and
 /// migrates the store, seeds default accounts on first start, and builds the routers
 /// the server listens with.
 public final class Sandbox: Sendable {
     public let context: SandboxContext
     public let providers: [any Provider]
+    public let scheduler: Scheduler
+    public let journal: RequestJournal
     public let startedAt: Int64
 
-    public init(databasePath: String, providers: [any Provider], logger: Logger = Logger()) throws {
-        let store = try Store(path: databasePath)
-        context = SandboxContext(store: store, clock: SandboxClock(), ids: IDGenerator(), logger: logger)
+    public convenience init(databasePath: String, providers: [any Provider], logger: Logger = Logger()) throws {
+        var configuration = SandboxConfiguration(databasePath: databasePath)
+        configuration.logger = logger
+        try self.init(configuration: configuration, providers: providers)
+    }
+
+    public init(configuration: SandboxConfiguration, providers: [any Provider]) throws {
+        let store = try Store(path: configuration.databasePath)
+        context = SandboxContext(store: store, clock: SandboxClock(startMilliseconds: configuration.startTime),
+                                 ids: IDGenerator(seed: configuration.seed), logger: configuration.logger)
         self.providers = providers
         startedAt = SandboxClock.systemMilliseconds()
-        let migrations = CoreMigrations.all + providers.flatMap(\.migrations)
-        try store.migrate(migrations)
+        journal = RequestJournal(capacity: configuration.journalSize)
+        scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery)
+        try store.migrate(CoreMigrations.all + providers.flatMap(\.migrations))
+        let advanced = try store.read { db in
+            try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap { Int64($0) }
+        }
+        context.clock.restore(advancedMilliseconds: advanced ?? 0)
         let seeded = try store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
         if seeded == 0 { try store.write { db in try seed(db) } }
+        context.wakeup.set { [weak scheduler] in scheduler?.wake() }
     }
 
     public var store: Store { context.store }
@@ -26,14 +58,17 @@ public final class Sandbox: Sendable {
         providers.first { $0.key == key }
     }
 
-    /// Wipes every table and seeds the default accounts again, in one transaction.
+    /// Wipes every table and seeds the default accounts again, in one transaction; the
+    /// clock goes back to where it started and the journal empties.
     public func reset() throws {
         try store.write { db in
             for table in try Migrator.tables(db) {
                 try db.execute("DELETE FROM \"\(table)\"")
             }
+            context.clock.restore(advancedMilliseconds: 0)
             try seed(db)
         }
+        journal.clear()
     }
 
     private func seed(_ db: Database) throws {
@@ -50,14 +85,19 @@ public final class Sandbox: Sendable {
     public func mainRouter() -> Router {
         var router = Router()
         for provider in providers {
-            router.mount("/" + provider.key, provider.routes(context))
+            router.mount("/" + provider.key, providerRouter(provider))
         }
         router.mount("/_sandbox", ControlPlane(sandbox: self).routes())
         return router
     }
 
-    /// A provider's router on its dedicated port: its documented paths with no prefix.
+    /// A provider's router (its documented paths), with the request journal listening.
     public func providerRouter(_ provider: any Provider) -> Router {
-        provider.routes(context)
+        var router = provider.routes(context)
+        let key = provider.key
+        router.observer = { [journal, context] request, response, duration in
+            journal.record(provider: key, request: request, response: response, duration: duration, at: context.clock.nowMilliseconds())
+        }
+        return router
     }
 }

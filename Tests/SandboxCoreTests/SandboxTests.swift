@@ -11,7 +11,12 @@ struct DemoProvider: Provider {
     var defaultPort: Int { 0 }
     var migrations: [Migration] { [Migration("demo-001", "CREATE TABLE demo_items (account INTEGER NOT NULL, name TEXT NOT NULL)")] }
     var defaultAccounts: [AccountSeed] { [AccountSeed(login: "a", secret: "a-secret"), AccountSeed(login: "b", secret: "b-secret")] }
+    var defaultSettle: SettleSettings { SettleSettings(.manual) }
     func describe(_ account: AccountSeed) -> String { "\(account.login):\(account.secret)" }
+
+    func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+        throw CompletionError.notFound
+    }
 
     func routes(_ context: SandboxContext) -> Router {
         var router = Router()

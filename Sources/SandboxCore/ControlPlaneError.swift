@@ -1,0 +1,37 @@
+import HTTPServer
+
+/// The control plane's errors: `{"error": "..."}` with a fitting status.
+enum ControlPlaneError: Error, HTTPResponseConvertible {
+    case badRequest(String)
+    case notFound(String)
+    case conflict(String)
+
+    var response: HTTPResponse {
+        switch self {
+        case .badRequest(let m): return .json(["error": .string(m)], status: 400)
+        case .notFound(let m): return .json(["error": .string(m)], status: 404)
+        case .conflict(let m): return .json(["error": .string(m)], status: 409)
+        }
+    }
+}
+
+extension HTTPRequest {
+    /// The body as a JSON object, or a 400 naming what is wrong.
+    func controlPlaneJSON() throws(ControlPlaneError) -> JSON {
+        let json: JSON
+        do {
+            json = try jsonBody()
+        } catch {
+            throw .badRequest("body must be JSON: \(error)")
+        }
+        guard case .object = json else { throw .badRequest("body must be a JSON object") }
+        return json
+    }
+
+    /// A non-negative integer query parameter, with a default and a maximum.
+    func queryInt(_ name: String, default value: Int, max: Int) throws(ControlPlaneError) -> Int {
+        guard let text = query[name] else { return value }
+        guard let v = Int(text), v >= 0 else { throw .badRequest("\(name) must be a non-negative integer") }
+        return Swift.min(v, max)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Sends one delivery over HTTP(S) with URLSession and reports the attempt.
+final class DeliverySender: Sendable {
+    private let session: URLSession
+    private let policy: DeliveryPolicy
+
+    init(policy: DeliveryPolicy) {
+        self.policy = policy
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = policy.timeoutSeconds
+        configuration.timeoutIntervalForResource = policy.timeoutSeconds * 2
+        configuration.httpMaximumConnectionsPerHost = 8
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        session = URLSession(configuration: configuration)
+    }
+
+    deinit { session.invalidateAndCancel() }
+
+    func send(_ row: DeliveryRow, completion: @escaping @Sendable (AttemptResult) -> Void) {
+        guard let url = URL(string: row.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = url.host else {
+            completion(AttemptResult(statusCode: nil, error: "invalid URL \(row.url)", durationMs: 0, response: nil, permanent: true))
+            return
+        }
+        if !policy.allowedHosts.isEmpty {
+            let port = url.port ?? (scheme == "https" ? 443 : 80)
+            let allowed = policy.allowedHosts.contains { entry in
+                entry.lowercased() == host.lowercased() || entry.lowercased() == "\(host.lowercased()):\(port)"
+            }
+            if !allowed {
+                completion(AttemptResult(statusCode: nil, error: "\(host):\(port) is not in --callback-allow",
+                                         durationMs: 0, response: nil, permanent: true))
+                return
+            }
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = Data(row.body)
+        request.setValue(row.contentType, forHTTPHeaderField: "Content-Type")
+        request.setValue(String(row.id), forHTTPHeaderField: "X-PaySandbox-Delivery")
+        request.setValue("PaySandbox", forHTTPHeaderField: "User-Agent")
+        let started = ContinuousClock.now
+        let task = session.dataTask(with: request) { data, response, error in
+            let elapsed = started.duration(to: .now)
+            let ms = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            let snippet = data.map { String(decoding: $0.prefix(1024), as: UTF8.self) }
+            if let http = response as? HTTPURLResponse {
+                completion(AttemptResult(statusCode: http.statusCode, error: nil, durationMs: ms, response: snippet))
+            } else {
+                completion(AttemptResult(statusCode: nil, error: error.map { "\($0.localizedDescription)" } ?? "no response",
+                                         durationMs: ms, response: snippet))
+            }
+        }
+        task.resume()
+    }
+}

@@ -1,0 +1,90 @@
+import HTTPServer
+import SQLiteStore
+
+/// The uniform view of every provider's payments (the control plane, the dashboard),
+/// with a timeline of status changes. Providers write here in the same transaction as
+/// their own tables.
+public enum Payments {
+    /// Creates or updates the uniform record; a new status also goes on the timeline.
+    public static func record(_ db: Database, provider: String, id: String, account: Int, status: String,
+                              amount: String, currency: String?, at: Int64, note: String? = nil) throws {
+        let previous = try db.queryOne("SELECT status FROM payments WHERE provider = ? AND id = ?", [provider, id])?[0].string
+        try db.run("""
+            INSERT INTO payments (provider, id, account, status, amount, currency, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (provider, id) DO UPDATE SET status = excluded.status, amount = excluded.amount,
+                currency = excluded.currency, updated_at = excluded.updated_at
+            """, [provider, id, account, status, amount, currency, at, at])
+        if previous != status {
+            try db.run("INSERT INTO payment_events (provider, payment, at, status, note) VALUES (?, ?, ?, ?, ?)",
+                       [provider, id, at, status, note])
+        }
+    }
+
+    /// Changes the status of a recorded payment (and notes it on the timeline).
+    public static func setStatus(_ db: Database, provider: String, id: String, status: String, at: Int64, note: String? = nil) throws {
+        try db.run("UPDATE payments SET status = ?, updated_at = ? WHERE provider = ? AND id = ?", [status, at, provider, id])
+        try db.run("INSERT INTO payment_events (provider, payment, at, status, note) VALUES (?, ?, ?, ?, ?)",
+                   [provider, id, at, status, note])
+    }
+
+    struct Filter {
+        var provider: String?
+        var status: String?
+        var account: Int?
+        var limit = 100
+        var offset = 0
+    }
+
+    static func list(_ db: Database, _ filter: Filter) throws -> [JSON] {
+        var conditions: [String] = []
+        var arguments: [any SQLBindable] = []
+        if let p = filter.provider { conditions.append("provider = ?"); arguments.append(p) }
+        if let s = filter.status { conditions.append("status = ?"); arguments.append(s) }
+        if let a = filter.account { conditions.append("account = ?"); arguments.append(a) }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(filter.limit)
+        arguments.append(filter.offset)
+        return try db.query("""
+            SELECT provider, id, account, status, amount, currency, created_at, updated_at FROM payments
+            \(whereClause) ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?
+            """, arguments).map(json)
+    }
+
+    static func find(_ db: Database, provider: String, id: String) throws -> JSON? {
+        try db.queryOne("""
+            SELECT provider, id, account, status, amount, currency, created_at, updated_at FROM payments
+            WHERE provider = ? AND id = ?
+            """, [provider, id]).map(json)
+    }
+
+    static func timeline(_ db: Database, provider: String, id: String) throws -> [JSON] {
+        try db.query("SELECT at, status, note FROM payment_events WHERE provider = ? AND payment = ? ORDER BY seq", [provider, id]).map {
+            ["at": .string(Timestamp.iso8601(milliseconds: $0["at"].int64 ?? 0)), "status": .string($0["status"].string ?? ""),
+             "note": $0["note"].string.map(JSON.string) ?? .null]
+        }
+    }
+
+    private static func json(_ row: Row) -> JSON {
+        [
+            "provider": .string(row["provider"].string ?? ""),
+            "id": .string(row["id"].string ?? ""),
+            "account": .int(row["account"].int ?? 0),
+            "status": .string(row["status"].string ?? ""),
+            "amount": .string(row["amount"].string ?? ""),
+            "currency": row["currency"].string.map(JSON.string) ?? .null,
+            "created_at": .string(Timestamp.iso8601(milliseconds: row["created_at"].int64 ?? 0)),
+            "updated_at": .string(Timestamp.iso8601(milliseconds: row["updated_at"].int64 ?? 0)),
+        ]
+    }
+
+    /// Minor units as a decimal string in major units: 10050 cents → "100.50".
+    public static func decimal(minorUnits: Int, exponent: Int = 2) -> String {
+        let negative = minorUnits < 0
+        var digits = String(minorUnits.magnitude)
+        if exponent == 0 { return (negative ? "-" : "") + digits }
+        while digits.count <= exponent { digits = "0" + digits }
+        let split = digits.index(digits.endIndex, offsetBy: -exponent)
+        return (negative ? "-" : "") + digits[..<split] + "." + digits[split...]
+    }
+}

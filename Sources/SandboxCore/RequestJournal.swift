@@ -1,0 +1,95 @@
+import HTTPServer
+import Synchronization
+
+/// The last N provider requests with their responses, newest first, so a test can see
+/// exactly what its client sent. Kept in memory: it is a debugging aid, not state.
+public final class RequestJournal: Sendable {
+    struct Entry: Sendable {
+        let seq: Int
+        let at: Int64
+        let provider: String
+        let method: String
+        let target: String
+        let path: String
+        let headers: [(String, String)]
+        let body: [UInt8]
+        let status: Int
+        let responseHeaders: [(String, String)]
+        let responseBody: [UInt8]
+        let durationMicros: Int
+    }
+
+    private struct State {
+        var entries: [Entry] = []
+        var next = 0
+        var seq = 0
+    }
+
+    public let capacity: Int
+    private let state = Mutex(State())
+    static let bodyLimit = 64 * 1024
+
+    public init(capacity: Int) { self.capacity = max(0, capacity) }
+
+    func record(provider: String, request: HTTPRequest, response: HTTPResponse, duration: Duration, at: Int64) {
+        guard capacity > 0 else { return }
+        let micros = Int(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
+        state.withLock { state in
+            state.seq += 1
+            let entry = Entry(seq: state.seq, at: at, provider: provider, method: request.method, target: request.target,
+                              path: request.path,
+                              headers: request.headers.fields.map { ($0.name, $0.value) },
+                              body: Array(request.body.prefix(Self.bodyLimit)), status: response.status,
+                              responseHeaders: response.headers.fields.map { ($0.name, $0.value) },
+                              responseBody: Array(response.body.prefix(Self.bodyLimit)), durationMicros: micros)
+            if state.entries.count < capacity {
+                state.entries.append(entry)
+            } else {
+                state.entries[state.next] = entry
+            }
+            state.next = (state.next + 1) % capacity
+        }
+    }
+
+    func clear() { state.withLock { $0 = State() } }
+
+    struct Filter {
+        var provider: String?
+        var method: String?
+        var path: String?
+        var limit = 100
+    }
+
+    func list(_ filter: Filter) -> [JSON] {
+        let entries = state.withLock { $0.entries }.sorted { $0.seq > $1.seq }
+        return entries.lazy.filter { e in
+            (filter.provider == nil || e.provider == filter.provider)
+                && (filter.method == nil || e.method.equalsIgnoringASCIICase(filter.method ?? ""))
+                && (filter.path == nil || e.path.contains(filter.path ?? "") || e.target.contains(filter.path ?? ""))
+        }.prefix(filter.limit).map(Self.json)
+    }
+
+    private static func json(_ e: Entry) -> JSON {
+        func body(_ bytes: [UInt8], _ headers: [(String, String)]) -> JSON {
+            let type = headers.first { $0.0.equalsIgnoringASCIICase("Content-Type") }?.1 ?? ""
+            if type.contains("json"), let parsed = try? JSON.parse(bytes) { return parsed }
+            return .string(String(decoding: bytes, as: UTF8.self))
+        }
+        return [
+            "id": .int(e.seq),
+            "at": .string(Timestamp.iso8601(milliseconds: e.at)),
+            "provider": .string(e.provider),
+            "method": .string(e.method),
+            "path": .string(e.path),
+            "target": .string(e.target),
+            "headers": .array(e.headers.map { .array([.string($0.0), .string($0.1)]) }),
+            "body": body(e.body, e.headers),
+            "status": .int(e.status),
+            "response": [
+                "headers": .array(e.responseHeaders.map { .array([.string($0.0), .string($0.1)]) }),
+                "body": body(e.responseBody, e.responseHeaders),
+            ],
+            "duration_ms": .number(String(Double(e.durationMicros) / 1000)),
+        ]
+    }
+}

@@ -1,0 +1,159 @@
+import Dispatch
+import HTTPServer
+import SQLiteStore
+import Synchronization
+
+/// Runs what is due on the sandbox clock: scheduled jobs (each in its own transaction,
+/// with the deliveries it causes) and deliveries (sent in parallel, in order per payment).
+/// A timer ticks it; a state change wakes it at once; `advance` steps the clock through
+/// every due moment up to a target and waits for what happens there.
+public final class Scheduler: Sendable {
+    let context: SandboxContext
+    let providers: [String: any Provider]
+    let policy: DeliveryPolicy
+    private let sender: DeliverySender
+    private let queue = DispatchQueue(label: "paysandbox.scheduler")
+    private let inFlight = Mutex<Set<Int64>>([])
+    private let sending = DispatchGroup()
+    private let advancing = Mutex(())
+    /// Dispatch sources are thread-safe (their methods may be called from any thread);
+    /// the type is just not marked Sendable on Linux.
+    nonisolated(unsafe) private let timer: DispatchSourceTimer
+    private let started = Atomic<Bool>(false)
+
+    init(context: SandboxContext, providers: [any Provider], policy: DeliveryPolicy) {
+        self.context = context
+        self.providers = Dictionary(providers.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        self.policy = policy
+        sender = DeliverySender(policy: policy)
+        timer = DispatchSource.makeTimerSource(queue: queue)
+    }
+
+    deinit {
+        timer.cancel()
+        // A source must be resumed once before it goes away.
+        if !started.load(ordering: .relaxed) { timer.resume() }
+    }
+
+    /// Starts the timer (a backstop every `interval`; wake-ups make it prompt).
+    public func start(interval: DispatchTimeInterval = .milliseconds(250)) {
+        guard !started.exchange(true, ordering: .relaxed) else { return }
+        timer.schedule(deadline: .now(), repeating: interval, leeway: .milliseconds(20))
+        timer.setEventHandler { @Sendable [weak self] in self?.tick() }
+        timer.resume()
+    }
+
+    /// Stops the timer and waits (bounded) for deliveries in flight to be recorded.
+    public func stop() {
+        timer.cancel()
+        _ = sending.wait(timeout: .now() + policy.timeoutSeconds)
+    }
+
+    /// Something became due now (a delivery was queued, an immediate job scheduled).
+    public func wake() {
+        queue.async { [weak self] in self?.tick() }
+    }
+
+    /// Runs due jobs, then starts due deliveries. Safe to call from anywhere, any time.
+    func tick() {
+        let now = context.clock.nowMilliseconds()
+        runDueJobs(now: now)
+        startDueDeliveries(now: now)
+        scheduleNextWake()
+    }
+
+    private func runDueJobs(now: Int64) {
+        guard let jobs = try? context.store.read({ db in try Jobs.due(db, now: now) }) else { return }
+        for job in jobs {
+            guard let provider = providers[job.provider] else { continue }
+            do {
+                try context.store.write { db in
+                    guard try Jobs.claim(db, job.id) else { return }
+                    try provider.runJob(job, db, context)
+                }
+            } catch {
+                context.logger.error("job \(job.id) (\(job.provider) \(job.kind) \(job.payment)) failed: \(error); dropped")
+                _ = try? context.store.write { db in try Jobs.claim(db, job.id) }
+            }
+        }
+    }
+
+    private func startDueDeliveries(now: Int64) {
+        guard let due = try? context.store.read({ db in try Outbox.due(db, now: now) }) else { return }
+        for row in due {
+            let started = inFlight.withLock { $0.insert(row.id).inserted }
+            guard started else { continue }
+            sending.enter()
+            sender.send(row) { [self] result in
+                finish(row, result)
+            }
+        }
+    }
+
+    private func finish(_ row: DeliveryRow, _ result: AttemptResult) {
+        let jitter = Double(context.ids.int(in: -1000 ... 1000)) / 1000
+        do {
+            try context.store.write { db in
+                try Outbox.record(db, row, result, at: context.clock.nowMilliseconds(), policy: policy, jitter: jitter)
+            }
+        } catch {
+            context.logger.error("recording delivery \(row.id): \(error)")
+        }
+        context.logger.info("delivery \(row.id) \(row.provider) → \(row.url): \(result.statusCode.map(String.init) ?? result.error ?? "?") in \(result.durationMs)ms")
+        inFlight.withLock { _ = $0.remove(row.id) }
+        sending.leave()
+        // The next delivery of the same payment may be waiting for this one.
+        if result.delivered || result.permanent { wake() }
+    }
+
+    /// Sets a one-shot wake-up for the next due moment if it comes before the next tick.
+    private func scheduleNextWake() {
+        guard !context.clock.isFrozen, let next = nextDue() else { return }
+        let wait = next - context.clock.nowMilliseconds()
+        guard wait > 0, wait < 250 else { return }
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(wait))) { [weak self] in self?.tick() }
+    }
+
+    private func nextDue() -> Int64? {
+        let inFlightIDs = inFlight.withLock { $0 }
+        return try? context.store.read { db -> Int64? in
+            let job = try Jobs.nextDue(db)
+            // A delivery in flight is not due again until its attempt is recorded.
+            let delivery = inFlightIDs.isEmpty ? try Outbox.nextDue(db) : try db.queryOne(
+                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND id NOT IN (\(inFlightIDs.map(String.init).joined(separator: ",")))")?[0].int64
+            return [job, delivery].compactMap { $0 }.min()
+        }
+    }
+
+    public struct AdvanceSummary: Sendable {
+        public let from: Int64
+        public let to: Int64
+        public let steps: Int
+    }
+
+    /// Moves the clock forward by `milliseconds`, stopping at every moment something is
+    /// due on the way, running it and waiting for its deliveries' attempts, so that
+    /// everything scheduled up to the new time has happened when this returns.
+    public func advance(by milliseconds: Int64) throws -> AdvanceSummary {
+        try advancing.withLock { _ in
+            let from = context.clock.nowMilliseconds()
+            let target = from + max(0, milliseconds)
+            var steps = 0
+            while steps < 10_000 {
+                sending.wait()
+                guard let next = nextDue(), next <= target else { break }
+                context.clock.set(to: next)
+                queue.sync { tick() }
+                steps += 1
+            }
+            context.clock.set(to: target)
+            queue.sync { tick() }
+            sending.wait()
+            try context.store.write { db in
+                try db.run("INSERT INTO sandbox_state (key, value) VALUES ('clock_advanced_ms', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           [String(context.clock.advancedMilliseconds)])
+            }
+            return AdvanceSummary(from: from, to: target, steps: steps)
+        }
+    }
+}
