@@ -20,7 +20,9 @@ final class DeliverySender: Sendable {
         session = URLSession(configuration: configuration)
     }
 
-    deinit { session.invalidateAndCancel() }
+    /// Cancels what is in flight and releases the session. Not from deinit: the last
+    /// reference may go away inside one of the session's own callbacks.
+    func invalidate() { session.invalidateAndCancel() }
 
     func send(_ row: DeliveryRow, completion: @escaping @Sendable (AttemptResult) -> Void) {
         guard let url = URL(string: row.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",

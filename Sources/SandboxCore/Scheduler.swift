@@ -47,6 +47,7 @@ public final class Scheduler: Sendable {
     public func stop() {
         timer.cancel()
         _ = sending.wait(timeout: .now() + policy.timeoutSeconds)
+        sender.invalidate()
     }
 
     /// Something became due now (a delivery was queued, an immediate job scheduled).
