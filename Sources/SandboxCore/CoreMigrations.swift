@@ -61,6 +61,7 @@ enum CoreMigrations {
                 body BLOB NOT NULL,
                 state TEXT NOT NULL,
                 attempts INTEGER NOT NULL DEFAULT 0,
+                replays INTEGER NOT NULL DEFAULT 0,
                 next_attempt_at INTEGER,
                 created_at INTEGER NOT NULL,
                 updated_at INTEGER NOT NULL

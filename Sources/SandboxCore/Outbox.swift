@@ -53,6 +53,8 @@ struct DeliveryRow: Sendable {
     let contentType: String
     let body: [UInt8]
     let attempts: Int
+    /// Replays requested before this attempt started.
+    let replays: Int
 }
 
 struct AttemptResult: Sendable {
@@ -79,7 +81,7 @@ public enum Outbox {
     /// Due deliveries, at most the oldest pending one per payment (order per payment).
     static func due(_ db: Database, now: Int64, limit: Int = 64) throws -> [DeliveryRow] {
         try db.query("""
-            SELECT d.id, d.provider, d.payment, d.url, d.content_type, d.body, d.attempts FROM deliveries d
+            SELECT d.id, d.provider, d.payment, d.url, d.content_type, d.body, d.attempts, d.replays FROM deliveries d
             WHERE d.state = 'pending' AND d.next_attempt_at <= ?
               AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.provider = d.provider AND e.payment = d.payment
                               AND e.state = 'pending' AND e.id < d.id)
@@ -89,7 +91,7 @@ public enum Outbox {
             if case .blob(let b) = $0["body"] { body = b } else if let s = $0["body"].string { body = Array(s.utf8) }
             return DeliveryRow(id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", payment: $0["payment"].string ?? "",
                                url: $0["url"].string ?? "", contentType: $0["content_type"].string ?? "application/json",
-                               body: body, attempts: $0["attempts"].int ?? 0)
+                               body: body, attempts: $0["attempts"].int ?? 0, replays: $0["replays"].int ?? 0)
         }
     }
 
@@ -101,12 +103,18 @@ public enum Outbox {
     /// Records an attempt and decides what follows: delivered, retried later, or failed.
     static func record(_ db: Database, _ row: DeliveryRow, _ result: AttemptResult, at now: Int64,
                        policy: DeliveryPolicy, jitter: Double) throws {
-        let number = row.attempts + 1
+        // A reset may have removed it meanwhile.
+        guard let current = try db.queryOne("SELECT attempts, replays FROM deliveries WHERE id = ?", [row.id]) else { return }
+        let number = (current["attempts"].int ?? row.attempts) + 1
         try db.run("""
             INSERT INTO delivery_attempts (delivery, number, at, status_code, error, duration_ms, response)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, [row.id, number, now, result.statusCode, result.error, result.durationMs, result.response])
-        if result.delivered {
+        if (current["replays"].int ?? 0) > row.replays {
+            // Replayed while this attempt was on the wire: the replay still stands.
+            try db.run("UPDATE deliveries SET state = 'pending', attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                       [number, now, now, row.id])
+        } else if result.delivered {
             try db.run("UPDATE deliveries SET state = 'delivered', attempts = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
                        [number, now, row.id])
         } else if result.permanent || number >= policy.maxAttempts {
@@ -121,7 +129,8 @@ public enum Outbox {
 
     /// Sends a delivery again: pending and due now, whatever its state.
     static func replay(_ db: Database, id: Int64, now: Int64) throws -> Bool {
-        try db.run("UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ?", [now, now, id]) == 1
+        try db.run("UPDATE deliveries SET state = 'pending', replays = replays + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                   [now, now, id]) == 1
     }
 
     struct Filter {

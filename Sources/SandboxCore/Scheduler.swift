@@ -103,8 +103,8 @@ public final class Scheduler: Sendable {
         context.logger.info("delivery \(row.id) \(row.provider) → \(row.url): \(result.statusCode.map(String.init) ?? result.error ?? "?") in \(result.durationMs)ms")
         inFlight.withLock { _ = $0.remove(row.id) }
         sending.leave()
-        // The next delivery of the same payment may be waiting for this one.
-        if result.delivered || result.permanent { wake() }
+        // The next delivery of the same payment (or a replay) may be waiting for this one.
+        wake()
     }
 
     /// Sets a one-shot wake-up for the next due moment if it comes before the next tick.
