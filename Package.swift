@@ -31,6 +31,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "HTTPServer", "SQLiteStore", "TestSupport"]),
+        .testTarget(name: "paysandboxTests", dependencies: ["paysandbox", "ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "ProjectCXTests", dependencies: ["ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

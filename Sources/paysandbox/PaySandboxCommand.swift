@@ -12,10 +12,10 @@ struct PaySandboxCommand: ParsableCommand {
         commandName: "paysandbox",
         abstract: "A self-hosted sandbox of five payment-provider APIs.",
         discussion: """
-            Every option can also be set with an environment variable (PAYSANDBOX_PORT,
-            PAYSANDBOX_HOST, PAYSANDBOX_DB, PAYSANDBOX_LOG_LEVEL, PAYSANDBOX_LISTEN as
-            "paytomat=9002,census=9003", PAYSANDBOX_NO_PROVIDER_PORTS=1, PAYSANDBOX_CORS_ORIGIN,
-            PAYSANDBOX_MAX_BODY, PAYSANDBOX_MAX_CONNECTIONS). A flag wins over its variable.
+            Every option can also be set with an environment variable: PAYSANDBOX_ and the option's name \
+            in capitals with underscores (PAYSANDBOX_PORT, PAYSANDBOX_DB, PAYSANDBOX_START_TIME, …; \
+            PAYSANDBOX_LISTEN takes "paytomat=9002,census=9003", PAYSANDBOX_NO_PROVIDER_PORTS=1 turns \
+            the dedicated ports off). A flag wins over its variable.
             """
     )
 
@@ -45,6 +45,27 @@ struct PaySandboxCommand: ParsableCommand {
 
     @Option(help: "Open connections at most. (default: 512)")
     var maxConnections: Int?
+
+    @Option(help: "Freeze the sandbox clock at this ISO 8601 time; it then moves only with POST /_sandbox/clock/advance.")
+    var startTime: String?
+
+    @Option(help: "Seed for ids and tokens, so the same calls give the same ids (use with a fresh database).")
+    var seed: UInt64?
+
+    @Option(help: "Hosts (host or host:port, comma-separated) callbacks and webhooks may go to. (default: any)")
+    var callbackAllow: String?
+
+    @Option(help: "Attempts per callback or webhook before it is marked failed. (default: 10)")
+    var deliveryAttempts: Int?
+
+    @Option(help: "Seconds before the first retry; each next one doubles, capped at an hour. (default: 5)")
+    var deliveryBackoff: Double?
+
+    @Option(help: "Seconds to connect and to wait for a callback's answer. (default: 10)")
+    var deliveryTimeout: Double?
+
+    @Option(help: "Requests the journal (/_sandbox/requests) keeps. (default: 1000)")
+    var journalSize: Int?
 
     func run() throws {
         SignalWaiter.block()
@@ -78,12 +99,40 @@ struct PaySandboxCommand: ParsableCommand {
         serverConfiguration.maxConnections = try maxConnections ?? env.int("MAX_CONNECTIONS") ?? serverConfiguration.maxConnections
 
         let databasePath = db ?? env["DB"] ?? "./paysandbox.sqlite"
-        let sandbox = try Sandbox(databasePath: databasePath, providers: providers, logger: logger)
+        var sandboxConfiguration = SandboxConfiguration(databasePath: databasePath)
+        sandboxConfiguration.logger = logger
+        if let text = startTime ?? env["START_TIME"] {
+            sandboxConfiguration.startTime = try Timestamp.parseISO8601(text)
+                .orThrow(ValidationError("--start-time must be an ISO 8601 time like 2026-01-01T00:00:00Z, got '\(text)'"))
+        }
+        if let text = env["SEED"], seed == nil {
+            sandboxConfiguration.seed = try UInt64(text).orThrow(ValidationError("PAYSANDBOX_SEED must be a whole number"))
+        } else {
+            sandboxConfiguration.seed = seed
+        }
+        if let hosts = callbackAllow ?? env["CALLBACK_ALLOW"] {
+            sandboxConfiguration.delivery.allowedHosts = hosts.split(separator: ",").map { String($0).trimmingASCIISpaces() }.filter { !$0.isEmpty }
+        }
+        let attempts = try deliveryAttempts ?? env.int("DELIVERY_ATTEMPTS") ?? sandboxConfiguration.delivery.maxAttempts
+        guard (1 ... 100).contains(attempts) else { throw ValidationError("--delivery-attempts must be 1 to 100") }
+        sandboxConfiguration.delivery.maxAttempts = attempts
+        let backoff = try deliveryBackoff ?? env.double("DELIVERY_BACKOFF") ?? sandboxConfiguration.delivery.baseDelaySeconds
+        guard backoff > 0 && backoff <= 3600 else { throw ValidationError("--delivery-backoff must be more than 0 and at most 3600 seconds") }
+        sandboxConfiguration.delivery.baseDelaySeconds = backoff
+        let timeout = try deliveryTimeout ?? env.double("DELIVERY_TIMEOUT") ?? sandboxConfiguration.delivery.timeoutSeconds
+        guard timeout > 0 && timeout <= 300 else { throw ValidationError("--delivery-timeout must be more than 0 and at most 300 seconds") }
+        sandboxConfiguration.delivery.timeoutSeconds = timeout
+        let journal = try journalSize ?? env.int("JOURNAL_SIZE") ?? sandboxConfiguration.journalSize
+        guard journal >= 0 && journal <= 1_000_000 else { throw ValidationError("--journal-size must be 0 to 1000000") }
+        sandboxConfiguration.journalSize = journal
+        let sandbox = try Sandbox(configuration: sandboxConfiguration, providers: providers)
         let server = try SandboxServer(sandbox: sandbox, listen: listenConfiguration, server: serverConfiguration)
+        sandbox.scheduler.start()
         Banner.print(sandbox: sandbox, server: server, host: listenConfiguration.host, database: databasePath, logger: logger)
         SignalWaiter.waitForTermination()
         logger.warning("shutting down: finishing in-flight requests")
         server.stop()
+        sandbox.scheduler.stop()
         do {
             try sandbox.store.checkpoint()
         } catch {
@@ -110,6 +159,12 @@ struct Environment {
     func int(_ name: String) throws -> Int? {
         guard let text = self[name] else { return nil }
         guard let value = Int(text) else { throw ValidationError("PAYSANDBOX_\(name) must be a number, got '\(text)'") }
+        return value
+    }
+
+    func double(_ name: String) throws -> Double? {
+        guard let text = self[name] else { return nil }
+        guard let value = Double(text) else { throw ValidationError("PAYSANDBOX_\(name) must be a number, got '\(text)'") }
         return value
     }
 

@@ -5,7 +5,7 @@ import HTTPServer
 
 public struct TestClientError: Error, CustomStringConvertible {
     public let description: String
-    init(_ d: String) { description = d }
+    public init(_ d: String) { description = d }
 }
 
 public struct TestResponse: Sendable {

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import HTTPServer
+import SandboxCore
+import TestSupport
+import ProjectCX
+
+/// The built `paysandbox` binary, started as a user would.
+final class SandboxProcess {
+    let process = Process()
+    let port: Int
+    let output = Pipe()
+
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("paysandbox")
+    }
+
+    init(database: String, extra: [String] = []) throws {
+        port = refusedPort()
+        process.executableURL = SandboxProcess.binary
+        process.arguments = ["--port", String(port), "--host", "127.0.0.1", "--db", database, "--no-provider-ports", "--log-level", "warning"] + extra
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let client = try? TestClient(port: port), (try? client.request("GET", "/_sandbox/health"))?.status == 200 { return }
+            usleep(20_000)
+        }
+        throw TestClientError("paysandbox did not answer on port \(port)")
+    }
+
+    func client() throws -> TestClient { try TestClient(port: port) }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func terminate() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill9() } }
+}
+
+private func temporaryDatabase() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("paysandbox-\(UUID().uuidString).sqlite").path
+}
+
+private func removeDatabase(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+
+@Suite(.serialized) struct ProcessTests {
+    @Test func aCallbackScheduledBeforeAKillIsSentAfterTheRestart() throws {
+        let database = temporaryDatabase()
+        defer { removeDatabase(database) }
+        let receiver = try Receiver()
+        var orderId = ""
+        do {
+            let sandbox = try SandboxProcess(database: database)
+            let client = try sandbox.client()
+            let token = try #require(try client.request("POST", "/projectcx/rest2/login",
+                                                        json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue)
+            let created = try client.request("POST", "/projectcx/rest2/payment/create",
+                                             headers: [("Authorization", "Bearer \(token)"), ("X-PaySandbox-Outcome", "success; after=1")],
+                                             json: ["amount": 2500, "callback": .string(receiver.url)])
+            orderId = try #require(created.json["orderId"]?.stringValue)
+            sandbox.kill9()
+        }
+        #expect(receiver.received.isEmpty)
+        let restarted = try SandboxProcess(database: database)
+        let callback = try #require(receiver.wait(for: 1, seconds: 10).first)
+        #expect(callback.json["status"] == "Success")
+        let payment = try restarted.client().request("GET", "/_sandbox/payments/projectcx/\(orderId)").json
+        #expect(payment["status"] == "success")
+        #expect(payment["amount"] == "25.00")
+        #expect(restarted.terminate() == 0)
+    }
+
+    @Test func anAcknowledgedPaymentSurvivesAKill() throws {
+        let database = temporaryDatabase()
+        defer { removeDatabase(database) }
+        var ids: [String] = []
+        do {
+            let sandbox = try SandboxProcess(database: database)
+            let client = try sandbox.client()
+            let token = try #require(try client.request("POST", "/projectcx/rest2/login",
+                                                        json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue)
+            for i in 1 ... 20 {
+                let created = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
+                                                 json: ["amount": .int(i * 100), "callback": "http://127.0.0.1:9/cb"])
+                ids.append(try #require(created.json["orderId"]?.stringValue))
+            }
+            sandbox.kill9()
+        }
+        let restarted = try SandboxProcess(database: database)
+        let listed = try restarted.client().request("GET", "/_sandbox/payments?provider=projectcx&limit=100").json["payments"]?.arrayValue ?? []
+        #expect(Set(listed.compactMap { $0["id"]?.stringValue }) == Set(ids))
+        _ = restarted.terminate()
+    }
+
+    @Test func startTimeAndSeedMakeRunsByteIdentical() throws {
+        func run() throws -> [String] {
+            let database = temporaryDatabase()
+            defer { removeDatabase(database) }
+            let sandbox = try SandboxProcess(database: database, extra: ["--start-time", "2026-01-01T09:00:00Z", "--seed", "42"])
+            let client = try sandbox.client()
+            var bodies: [String] = []
+            let login = try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"])
+            bodies.append(login.text)
+            let token = login.json["auth_token"]?.stringValue ?? ""
+            let created = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
+                                             json: ["amount": 4200, "callback": "http://127.0.0.1:9/cb"])
+            bodies.append(created.text)
+            let id = created.json["orderId"]?.stringValue ?? ""
+            bodies.append(try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 90]).text)
+            bodies.append(try client.request("POST", "/_sandbox/payments/projectcx/\(id)/outcome", json: ["outcome": "success"]).text)
+            bodies.append(try client.request("GET", "/_sandbox/payments").text)
+            bodies.append(try client.request("GET", "/_sandbox/clock").text)
+            _ = sandbox.terminate()
+            return bodies
+        }
+        let first = try run()
+        let second = try run()
+        #expect(first == second)
+        #expect(first[0].contains("\"auth_token\""))
+        #expect(first[4].contains("2026-01-01T09:00:00.000Z"))
+        #expect(first[4].contains("2026-01-01T09:01:30.000Z"))
+    }
+
+    @Test func sigtermStopsCleanlyAndBadFlagsAreRefused() throws {
+        let database = temporaryDatabase()
+        defer { removeDatabase(database) }
+        let sandbox = try SandboxProcess(database: database)
+        #expect(sandbox.terminate() == 0)
+        let bad = Process()
+        bad.executableURL = SandboxProcess.binary
+        bad.arguments = ["--start-time", "yesterday", "--db", ":memory:"]
+        bad.standardError = Pipe()
+        try bad.run()
+        bad.waitUntilExit()
+        #expect(bad.terminationStatus != 0)
+    }
+}
