@@ -105,6 +105,22 @@ public final class Database {
         }
     }
 
+    /// Runs `body` in a savepoint inside the current transaction: if it throws, only its
+    /// own changes are undone.
+    @discardableResult
+    public func savepoint<T>(_ body: (Database) throws -> T) throws -> T {
+        try execute("SAVEPOINT step")
+        do {
+            let result = try body(self)
+            try execute("RELEASE step")
+            return result
+        } catch {
+            try? execute("ROLLBACK TO step")
+            try? execute("RELEASE step")
+            throw error
+        }
+    }
+
     // MARK: statements
 
     private func withStatement(_ sql: String, _ arguments: [any SQLBindable], _ body: (OpaquePointer) throws -> Void) throws {

@@ -63,19 +63,27 @@ public final class Scheduler: Sendable {
         scheduleNextWake()
     }
 
+    /// Runs the due jobs in one transaction, each in a savepoint of its own: a job that
+    /// fails is undone alone, logged and dropped, and the others land.
     private func runDueJobs(now: Int64) {
-        guard let jobs = try? context.store.read({ db in try Jobs.due(db, now: now) }) else { return }
-        for job in jobs {
-            guard let provider = providers[job.provider] else { continue }
-            do {
-                try context.store.write { db in
-                    guard try Jobs.claim(db, job.id) else { return }
-                    try provider.runJob(job, db, context)
+        guard let jobs = try? context.store.read({ db in try Jobs.due(db, now: now) }), !jobs.isEmpty else { return }
+        do {
+            try context.store.write { db in
+                for job in jobs {
+                    guard let provider = providers[job.provider] else { continue }
+                    do {
+                        try db.savepoint { db in
+                            guard try Jobs.claim(db, job.id) else { return }
+                            try provider.runJob(job, db, context)
+                        }
+                    } catch {
+                        context.logger.error("job \(job.id) (\(job.provider) \(job.kind) \(job.payment)) failed: \(error); dropped")
+                        _ = try Jobs.claim(db, job.id)
+                    }
                 }
-            } catch {
-                context.logger.error("job \(job.id) (\(job.provider) \(job.kind) \(job.payment)) failed: \(error); dropped")
-                _ = try? context.store.write { db in try Jobs.claim(db, job.id) }
             }
+        } catch {
+            context.logger.error("running due jobs: \(error)")
         }
     }
 

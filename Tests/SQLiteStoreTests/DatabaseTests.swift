@@ -70,3 +70,22 @@ import SQLiteStore
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite struct SavepointTests {
+    @Test func aFailingStepIsUndoneAloneInsideTheTransaction() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t (v INTEGER)")
+        struct Boom: Error {}
+        try db.transaction { db in
+            try db.savepoint { db in try db.run("INSERT INTO t VALUES (1)") }
+            #expect(throws: Boom.self) {
+                try db.savepoint { db in
+                    try db.run("INSERT INTO t VALUES (2)")
+                    throw Boom()
+                }
+            }
+            try db.savepoint { db in try db.run("INSERT INTO t VALUES (3)") }
+        }
+        #expect(try db.query("SELECT v FROM t ORDER BY v").compactMap { $0[0].int } == [1, 3])
+    }
+}
