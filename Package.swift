@@ -18,7 +18,13 @@ let package = Package(
         ),
         .target(name: "HTTPServer"),
         .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
-        .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore"]),
+        .target(
+            name: "SandboxResources",
+            path: "Resources",
+            sources: ["SandboxResources.swift"],
+            resources: [.copy("openapi")]
+        ),
+        .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore", "SandboxResources"]),
         .target(name: "ProjectCX", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .executableTarget(
             name: "paysandbox",

@@ -1,5 +1,6 @@
 import HTTPServer
 import SQLiteStore
+import SandboxResources
 
 /// The `/_sandbox/` control plane on the main port.
 struct ControlPlane: Sendable {
@@ -25,6 +26,7 @@ struct ControlPlane: Sendable {
         router.post("/accounts") { request in try createAccount(request) }
         router.get("/accounts/:provider/:account") { request in try account(request) }
         router.patch("/accounts/:provider/:account") { request in try updateAccount(request) }
+        router.get("/openapi/:document") { request in try openAPI(request) }
         router.errorResponse = { error, _ in .json(["error": .string("\(error)")], status: 500) }
         return router
     }
@@ -39,6 +41,16 @@ struct ControlPlane: Sendable {
             "providers": .array(sandbox.providers.map { .string($0.key) }),
             "uptime_ms": .int(SandboxClock.systemMilliseconds() - sandbox.startedAt),
         ])
+    }
+
+    /// A provider's OpenAPI document, its `servers` pointing at where this request came in.
+    private func openAPI(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = request.parameters["document"] ?? ""
+        guard name.hasSuffix(".json"), let provider = sandbox.provider(String(name.dropLast(5))),
+              let bytes = SandboxResources.data("openapi/\(provider.key).json"), let document = try? JSON.parse(bytes) else {
+            throw ControlPlaneError.notFound("no OpenAPI document '\(name)' (known: \(sandbox.providers.map { $0.key + ".json" }.joined(separator: ", ")))")
+        }
+        return .json(document.merging(["servers": [["url": .string(request.baseURL + "/" + provider.key)]]]))
     }
 
     // MARK: clock
