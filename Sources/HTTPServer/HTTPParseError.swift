@@ -5,7 +5,7 @@ public enum HTTPParseError: Error, Equatable, Sendable {
     case uriTooLong
     case headersTooLarge
     case payloadTooLarge
-    case notImplemented(String)
+    case unsupportedTransferCoding(String)
     case versionNotSupported
 
     public var status: Int {
@@ -14,7 +14,7 @@ public enum HTTPParseError: Error, Equatable, Sendable {
         case .uriTooLong: return 414
         case .headersTooLarge: return 431
         case .payloadTooLarge: return 413
-        case .notImplemented: return 501
+        case .unsupportedTransferCoding: return 501
         case .versionNotSupported: return 505
         }
     }
@@ -25,7 +25,7 @@ public enum HTTPParseError: Error, Equatable, Sendable {
         case .uriTooLong: return "Request line too long"
         case .headersTooLarge: return "Request header fields too large"
         case .payloadTooLarge: return "Request body too large"
-        case .notImplemented(let what): return "Not implemented: \(what)"
+        case .unsupportedTransferCoding(let what): return "Unsupported transfer coding: \(what)"
         case .versionNotSupported: return "HTTP version not supported"
         }
     }

@@ -247,7 +247,7 @@ public struct HTTPRequestParser: Sendable {
                 .map { String($0).trimmingASCIISpaces().lowercased() }
             guard codings == ["chunked"] else {
                 if codings.last != "chunked" { throw .badRequest("unsupported Transfer-Encoding") }
-                throw .notImplemented("transfer coding \(codings.joined(separator: ", "))")
+                throw .unsupportedTransferCoding(codings.joined(separator: ", "))
             }
             state = .chunkSize
             continuePending = wantsContinue

@@ -56,28 +56,24 @@ public final class Database {
 
     /// Runs a statement and returns every row.
     public func query(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> [Row] {
-        var rows: [Row] = []
-        try withStatement(sql, arguments) { statement in
-            let count = sqlite3_column_count(statement)
-            let columns = (0 ..< count).map { String(cString: sqlite3_column_name(statement, $0)) }
-            while try step(statement, sql) {
-                rows.append(Row(columns: columns, values: (0 ..< count).map { column(statement, $0) }))
-            }
-        }
-        return rows
+        try rows(sql, arguments, limit: Int.max)
     }
 
     /// The first row, or nil.
     public func queryOne(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Row? {
-        var row: Row?
+        try rows(sql, arguments, limit: 1).first
+    }
+
+    private func rows(_ sql: String, _ arguments: [any SQLBindable], limit: Int) throws -> [Row] {
+        var rows: [Row] = []
         try withStatement(sql, arguments) { statement in
             let count = sqlite3_column_count(statement)
-            if try step(statement, sql) {
-                let columns = (0 ..< count).map { String(cString: sqlite3_column_name(statement, $0)) }
-                row = Row(columns: columns, values: (0 ..< count).map { column(statement, $0) })
+            let columns = (0 ..< count).map { String(cString: sqlite3_column_name(statement, $0)) }
+            while rows.count < limit, try step(statement, sql) {
+                rows.append(Row(columns: columns, values: (0 ..< count).map { column(statement, $0) }))
             }
         }
-        return row
+        return rows
     }
 
     /// Runs a statement that returns no rows; the number of rows it changed.

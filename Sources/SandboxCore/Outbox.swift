@@ -142,15 +142,12 @@ public enum Outbox {
     }
 
     static func list(_ db: Database, _ filter: Filter) throws -> [JSON] {
-        var conditions: [String] = []
-        var arguments: [any SQLBindable] = []
-        if let p = filter.provider { conditions.append("provider = ?"); arguments.append(p) }
-        if let s = filter.state { conditions.append("state = ?"); arguments.append(s) }
-        if let p = filter.payment { conditions.append("payment = ?"); arguments.append(p) }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments.append(filter.limit)
-        arguments.append(filter.offset)
-        return try db.query("SELECT * FROM deliveries \(whereClause) ORDER BY id DESC LIMIT ? OFFSET ?", arguments).map { try json(db, $0) }
+        var conditions = Conditions()
+        conditions.add("provider = ?", filter.provider)
+        conditions.add("state = ?", filter.state)
+        conditions.add("payment = ?", filter.payment)
+        return try db.query("SELECT * FROM deliveries \(conditions.sql) ORDER BY id DESC LIMIT ? OFFSET ?",
+                            conditions.arguments + [filter.limit, filter.offset]).map { try json(db, $0) }
     }
 
     static func find(_ db: Database, id: Int64) throws -> JSON? {

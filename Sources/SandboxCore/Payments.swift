@@ -37,18 +37,14 @@ public enum Payments {
     }
 
     static func list(_ db: Database, _ filter: Filter) throws -> [JSON] {
-        var conditions: [String] = []
-        var arguments: [any SQLBindable] = []
-        if let p = filter.provider { conditions.append("provider = ?"); arguments.append(p) }
-        if let s = filter.status { conditions.append("status = ?"); arguments.append(s) }
-        if let a = filter.account { conditions.append("account = ?"); arguments.append(a) }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments.append(filter.limit)
-        arguments.append(filter.offset)
+        var conditions = Conditions()
+        conditions.add("provider = ?", filter.provider)
+        conditions.add("status = ?", filter.status)
+        conditions.add("account = ?", filter.account)
         return try db.query("""
             SELECT provider, id, account, status, amount, currency, created_at, updated_at FROM payments
-            \(whereClause) ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?
-            """, arguments).map(json)
+            \(conditions.sql) ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?
+            """, conditions.arguments + [filter.limit, filter.offset]).map(json)
     }
 
     static func find(_ db: Database, provider: String, id: String) throws -> JSON? {
