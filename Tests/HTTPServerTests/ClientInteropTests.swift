@@ -49,6 +49,12 @@ import Testing
         #expect(running.server.connectionsAccepted == 1)
     }
 
+    @Test func curlSendsCredentialsFromTheURLAsBasic() throws {
+        let running = try RunningServer()
+        let result = try run("/usr/bin/env", ["curl", "-s", "http://alice:s%3Acret@127.0.0.1:\(running.port)/whoami"])
+        #expect(result.stdout == "alice:s:cret")
+    }
+
     @Test func pythonRequestsSessionReusesTheConnection() throws {
         let running = try RunningServer()
         let script = """

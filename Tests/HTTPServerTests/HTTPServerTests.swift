@@ -21,6 +21,9 @@ final class RunningServer {
             response.headers.add("Content-Type", request.headers["Content-Type"] ?? "application/octet-stream")
             return response
         }
+        router.get("/whoami") { request in
+            .text(request.basicCredentials.map { "\($0.user):\($0.password)" } ?? "anonymous")
+        }
         router.get("/slow") { _ in
             usleep(300_000)
             return .text("slow done")

@@ -101,6 +101,39 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
         #expect(try reopened.store.read { db in try db.queryOne("SELECT name FROM demo_items")?[0].string } == "kept")
     }
 
+    @Test func providersAlsoServeTheirDocumentedPathsOnTheirOwnPort() throws {
+        let sandbox = try Sandbox(databasePath: ":memory:", providers: [DemoProvider()], logger: Logger(level: .error))
+        var listen = ListenConfiguration()
+        listen.host = "127.0.0.1"
+        listen.port = 0
+        listen.providerPorts = ["demo": 0]
+        let server = try SandboxServer(sandbox: sandbox, listen: listen, server: ServerConfiguration())
+        defer { server.stop(timeout: 1) }
+        let own = try #require(server.providerPorts["demo"])
+        let response = try TestClient(port: own).request("POST", "/items", headers: [basic("a", "a-secret")], body: Array("x".utf8))
+        #expect(response.status == 200)
+        #expect(response.json["mount"] == "http://localhost")
+        #expect(try TestClient(port: own).request("GET", "/_sandbox/health").status == 404)
+    }
+
+    @Test func aTakenProviderPortIsAWarningNotAFailedStart() throws {
+        let sandbox = try Sandbox(databasePath: ":memory:", providers: [DemoProvider()], logger: Logger(level: .error))
+        var quiet = ServerConfiguration()
+        quiet.logger = Logger(level: .error)
+        var first = ListenConfiguration()
+        first.host = "127.0.0.1"
+        first.port = 0
+        first.providerPorts = ["demo": 0]
+        let holder = try SandboxServer(sandbox: sandbox, listen: first, server: quiet)
+        defer { holder.stop(timeout: 1) }
+        var second = first
+        second.providerPorts = ["demo": try #require(holder.providerPorts["demo"])]
+        let server = try SandboxServer(sandbox: sandbox, listen: second, server: quiet)
+        defer { server.stop(timeout: 1) }
+        #expect(server.providerPorts["demo"] == nil)
+        #expect(try TestClient(port: server.port).request("GET", "/_sandbox/health").status == 200)
+    }
+
     @Test func timestampsAreISO8601WithMilliseconds() {
         #expect(Timestamp.iso8601(milliseconds: 1_595_895_302_868) == "2020-07-28T00:15:02.868Z")
         #expect(Timestamp.iso8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
