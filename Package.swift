@@ -26,10 +26,11 @@ let package = Package(
         ),
         .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore", "SandboxResources"]),
         .target(name: "ProjectCX", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
+        .target(name: "Census", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .executableTarget(
             name: "paysandbox",
             dependencies: [
-                "HTTPServer", "SQLiteStore", "SandboxCore", "ProjectCX",
+                "HTTPServer", "SQLiteStore", "SandboxCore", "ProjectCX", "Census",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,6 +39,7 @@ let package = Package(
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "HTTPServer", "SQLiteStore", "TestSupport"]),
         .testTarget(name: "paysandboxTests", dependencies: ["paysandbox", "ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "CensusTests", dependencies: ["Census", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "ProjectCXTests", dependencies: ["ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -26,7 +26,8 @@ public struct Router: Sendable {
     public var notFound: @Sendable (HTTPRequest) -> HTTPResponse = { request in
         .json(["error": .string("Not found: \(request.method) \(request.path)")], status: 404)
     }
-    /// Answers a known path with a method it does not serve; `Allow` is added for it.
+    /// Answers a known path with a method it does not serve (405 by default; a provider
+    /// whose real server says 404 answers that); `Allow` is added.
     public var methodNotAllowed: @Sendable (HTTPRequest, [String]) -> HTTPResponse = { request, allowed in
         .json(["error": .string("Method \(request.method) not allowed; allowed: \(allowed.joined(separator: ", "))")], status: 405)
     }
@@ -107,7 +108,6 @@ public struct Router: Sendable {
             return response
         }
         var response = methodNotAllowed(request, allowed)
-        response.status = 405
         response.headers.set("Allow", allowed.joined(separator: ", "))
         return response
     }

@@ -66,37 +66,16 @@ struct ProjectCXPage {
     /// A return URL, if given, must be an absolute http(s) URL (no `javascript:` redirects).
     private func returnURL(_ text: String?) throws -> String? {
         guard let text, !text.isEmpty else { return nil }
-        guard ProjectCXRoutes.isAbsoluteHTTPURL(text) else {
+        guard isAbsoluteHTTPURL(text) else {
             throw ProjectCXPageError(page: page("Bad return URL", "<p>The return URL must be an absolute http or https URL.</p>", status: 400))
         }
         return text
     }
 
-    static func formatAUD(_ cents: Int) -> String {
-        let major = String(cents / 100)
-        var grouped = ""
-        for (i, ch) in major.reversed().enumerated() {
-            if i > 0 && i % 3 == 0 { grouped.append(",") }
-            grouped.append(ch)
-        }
-        let minor = cents % 100
-        return "A$" + String(grouped.reversed()) + "." + (minor < 10 ? "0" : "") + String(minor)
-    }
+    static func formatAUD(_ cents: Int) -> String { "A$" + SandboxPage.amount(minorUnits: cents) }
 
     private func page(_ title: String, _ body: String, status: Int = 200) -> HTTPResponse {
-        .html("""
-            <!doctype html>
-            <html lang="en">
-            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(HTML.escape(title)) · PaySandbox</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}
-            .banner{background:#fde68a;padding:.5rem 1rem;border-radius:.5rem}dt{font-weight:600}dd{margin:0 0 .5rem}
-            button{font-size:1rem;padding:.6rem 1.2rem;margin:.3rem}.hint{color:#555;font-size:.9rem}</style></head>
-            <body><p class="banner" role="note">PaySandbox: a test payment, no money moves.</p>
-            <h1>\(HTML.escape(title))</h1>
-            \(body)
-            </body></html>
-            """, status: status)
+        SandboxPage.render(title, body, status: status)
     }
 }
 

@@ -49,7 +49,7 @@ struct ProjectCXRoutes {
         let description = try input.string("description", maxLength: 1000)
         let info = try input.string("info", maxLength: 1000)
         let callback = try input.requiredString("callback", maxLength: 2048)
-        guard Self.isAbsoluteHTTPURL(callback) else {
+        guard isAbsoluteHTTPURL(callback) else {
             throw ProjectCXError.invalidRequest("callback must be an absolute http or https URI")
         }
         let plan: SettlePlan
@@ -71,14 +71,5 @@ struct ProjectCXRoutes {
             throw ProjectCXError.unauthorized("Invalid or expired token")
         }
         return account
-    }
-
-    static func isAbsoluteHTTPURL(_ text: String) -> Bool {
-        let lower = text.lowercased()
-        guard let scheme = ["http://", "https://"].first(where: { lower.hasPrefix($0) }) else { return false }
-        let rest = text.dropFirst(scheme.count)
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.split(separator: "@").last.map(String.init) ?? ""
-        return !host.isEmpty && !host.hasPrefix(":") && !text.contains(where: { $0 == " " || $0.isNewline })
     }
 }

@@ -25,6 +25,8 @@ public protocol Provider: Sendable {
     func seed(_ db: Database, context: SandboxContext) throws
     /// Its routes, with the documented paths.
     func routes(_ context: SandboxContext) -> Router
+    /// Its own control-plane calls, mounted at `/_sandbox/<key>/` (nil for none).
+    func controlRoutes(_ context: SandboxContext) -> Router?
     /// Completes one of its payments now, as the provider would (state, callbacks), inside
     /// the caller's transaction. Throws `CompletionError` for unknown or finished payments.
     func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws
@@ -34,6 +36,8 @@ public protocol Provider: Sendable {
 
 extension Provider {
     public func seed(_ db: Database, context: SandboxContext) throws {}
+
+    public func controlRoutes(_ context: SandboxContext) -> Router? { nil }
 
     public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
         AccountSeed(login: "\(key)-\(id)-\(ids.hex(3))", secret: ids.token(18))

@@ -67,6 +67,9 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "Requests the journal (/_sandbox/requests) keeps. (default: 1000)")
     var journalSize: Int?
 
+    @Option(help: "Addresses (comma-separated) allowed to call Census besides loopback; others get 403. (default: loopback only)")
+    var censusAllowIp: String?
+
     func run() throws {
         SignalWaiter.block()
         let env = Environment()
@@ -78,7 +81,9 @@ struct PaySandboxCommand: ParsableCommand {
         listenConfiguration.host = host ?? env["HOST"] ?? "localhost"
         listenConfiguration.port = try port ?? env.int("PORT") ?? 8080
         listenConfiguration.providerPortsEnabled = !(noProviderPorts || env.flag("NO_PROVIDER_PORTS"))
-        let providers = Providers.all
+        let censusAllowed = (censusAllowIp ?? env["CENSUS_ALLOW_IP"] ?? "").split(separator: ",")
+            .map { String($0).trimmingASCIISpaces() }.filter { !$0.isEmpty }
+        let providers = Providers.all(censusAllowedIPs: censusAllowed)
         let assignments = listen.isEmpty ? (env["LISTEN"]?.split(separator: ",").map(String.init) ?? []) : listen
         for assignment in assignments {
             let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)

@@ -1,9 +1,13 @@
+import Census
 import ProjectCX
 import SandboxCore
 
 enum Providers {
     /// Every emulated provider, in mount order.
-    static let all: [any Provider] = [
-        ProjectCXProvider(),
-    ]
+    static func all(censusAllowedIPs: [String] = []) -> [any Provider] {
+        [
+            ProjectCXProvider(),
+            CensusProvider(access: CensusAccess(allowed: censusAllowedIPs)),
+        ]
+    }
 }

@@ -159,7 +159,11 @@ private func isISOMillis(_ text: String?) -> Bool {
     }
 
     @Test func aRefusedConnectionIsRetriedOnScheduleThenFails() throws {
-        let f = try Fixture { $0.delivery.maxAttempts = 4 }
+        // A frozen clock: attempt times are exactly where the schedule put them.
+        let f = try Fixture {
+            $0.delivery.maxAttempts = 4
+            $0.startTime = 1_800_000_000_000
+        }
         let id = try f.create(callback: "http://127.0.0.1:\(refusedPort())/cb")
         _ = try f.outcome(id, ["outcome": "success"])
         // Attempts at 0, ~5, ~10, ~20 seconds: advancing a minute goes through them all.

@@ -1,0 +1,103 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+/// The external card gateway a `credit_card_external` order's form goes to: the form's
+/// fields POSTed as a browser would show the card page; paying or failing there sends the
+/// payer to the order's `return_url` with `__RESULT__` replaced by `ok` or `ko`.
+struct CensusGateway {
+    let context: SandboxContext
+
+    /// Card numbers that are declined (any other Luhn-valid number is approved).
+    static let declined: [String: String] = [
+        "4000000000000002": "Card declined",
+        "4000000000009995": "Insufficient funds",
+        "4000000000000069": "Expired card",
+    ]
+
+    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let form = request.formBody
+        guard let token = form["token"], let order = try context.store.read({ db in try CensusStore.order(db, token: token) }),
+              form["order_id"] == nil || form["order_id"] == String(order.id) else {
+            return SandboxPage.render("Unknown payment", "<p>This payment form is not valid.</p>", status: 404)
+        }
+        return page(order, token: token, action: request.mountPrefix + "/gateway/pay/complete")
+    }
+
+    func complete(_ request: HTTPRequest) throws -> HTTPResponse {
+        let form = request.formBody
+        guard let token = form["token"], let order = try context.store.read({ db in try CensusStore.order(db, token: token) }) else {
+            return SandboxPage.render("Unknown payment", "<p>This payment form is not valid.</p>", status: 404)
+        }
+        let action = request.mountPrefix + "/gateway/pay/complete"
+        guard order.status == "pending" else {
+            return SandboxPage.render("Already complete", "<p>This payment is already <strong>\(HTML.escape(order.status))</strong>.</p>", status: 409)
+        }
+        let outcome: Outcome
+        var card: (month: Int, year: Int)?
+        if form["action"] == "fail" {
+            outcome = Outcome(.failure, message: "Cancelled by the payer")
+        } else {
+            let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
+            guard Self.luhnValid(number) else { return page(order, token: token, action: action, error: "The card number is not valid.") }
+            guard let month = form["expiry_month"].flatMap({ Int($0) }), (1 ... 12).contains(month),
+                  let year = form["expiry_year"].flatMap({ Int($0) }), (2000 ... 2100).contains(year) else {
+                return page(order, token: token, action: action, error: "Give the expiry month and year.")
+            }
+            card = (month, year)
+            outcome = Self.declined[number].map { Outcome(.failure, message: $0) } ?? .success
+        }
+        do {
+            try context.store.write { db in try CensusStore.complete(db, id: order.id, outcome: outcome, card: card, context: context) }
+        } catch CompletionError.alreadyFinal(let status) {
+            return SandboxPage.render("Already complete", "<p>This payment is already <strong>\(HTML.escape(status))</strong>.</p>", status: 409)
+        }
+        let result = outcome.kind == .success ? "ok" : "ko"
+        return .redirect(to: (order.returnURL ?? "").replacingAll("__RESULT__", with: result), status: 303)
+    }
+
+    private func page(_ order: CensusStore.Order, token: String, action: String, error: String? = nil) -> HTTPResponse {
+        let body = """
+            \(error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+            <dl>
+              <dt>Amount</dt><dd class="amount">\(HTML.escape(SandboxPage.amount(minorUnits: order.amount))) €</dd>
+              <dt>Description</dt><dd>\(HTML.escape(order.description))</dd>
+            </dl>
+            <form method="post" action="\(HTML.escape(action))">
+              <input type="hidden" name="token" value="\(HTML.escape(token))">
+              <label>Card number <input name="card_number" inputmode="numeric" autocomplete="cc-number" value="4548812049400004"></label>
+              <label>Expiry month <input name="expiry_month" inputmode="numeric" value="12" size="2"></label>
+              <label>Expiry year <input name="expiry_year" inputmode="numeric" value="2030" size="4"></label>
+              <button type="submit" name="action" value="pay">Pay</button>
+              <button type="submit" name="action" value="fail">Fail</button>
+            </form>
+            <p class="hint">Sandbox: 4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has insufficient funds,
+            4000 0000 0000 0069 is expired; any other valid card number pays.</p>
+            """
+        return SandboxPage.render("Card payment", body, status: error == nil ? 200 : 422)
+    }
+
+    static func luhnValid(_ number: String) -> Bool {
+        let digits = number.compactMap(\.wholeNumberValue)
+        guard digits.count == number.count, (12 ... 19).contains(digits.count) else { return false }
+        let sum = digits.reversed().enumerated().reduce(0) { total, item in
+            let (i, d) = item
+            guard i % 2 == 1 else { return total + d }
+            return total + (d * 2 > 9 ? d * 2 - 9 : d * 2)
+        }
+        return sum % 10 == 0
+    }
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound] + replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

@@ -1,0 +1,100 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+public struct CensusProvider: Provider {
+    public static let key = "census"
+    public var key: String { Self.key }
+    public var displayName: String { "Census" }
+    public var defaultPort: Int { 8083 }
+    public var migrations: [Migration] { CensusStore.migrations }
+    /// Census has no credentials; one account row carries its settings (settle mode).
+    public var defaultAccounts: [AccountSeed] { [AccountSeed(login: "census", secret: "")] }
+    /// Orders are processed in batches later: an hour on the sandbox clock by default.
+    public var defaultSettle: SettleSettings { SettleSettings(.delay, seconds: 3600) }
+    let access: CensusAccess
+
+    public init(access: CensusAccess = CensusAccess()) {
+        self.access = access
+    }
+
+    public func describe(_ account: AccountSeed) -> String {
+        "no authentication (IP allow-list, loopback always allowed); persons 1@census, 2@census, 3@census"
+    }
+
+    public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
+        AccountSeed(login: "census-\(id)", secret: "")
+    }
+
+    public func routes(_ context: SandboxContext) -> Router {
+        CensusRoutes(context: context, access: access).router()
+    }
+
+    public func controlRoutes(_ context: SandboxContext) -> Router? {
+        CensusControl(context: context).router()
+    }
+
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+        guard let order = Int(id) else { throw CompletionError.notFound }
+        try CensusStore.complete(db, id: order, outcome: outcome, context: context)
+    }
+
+    /// Three persons with a mix of payment methods (README, Census section).
+    public func seed(_ db: Database, context: SandboxContext) throws {
+        let now = context.clock.nowMilliseconds()
+        let year = (Int(Timestamp.iso8601(milliseconds: now).prefix(4)) ?? 2026) + 3
+        let dd = CensusStore.directDebit, cc = CensusStore.creditCard
+        let ana = try CensusStore.createPerson(db, name: "Ana García", externalIDs: [("participa", "1001")], now: now)
+        try CensusStore.addPaymentMethod(db, person: ana, type: dd, status: "active", verified: true, iban: "ES9121000418450200051332", now: now)
+        try CensusStore.addPaymentMethod(db, person: ana, type: cc, status: "active", verified: true, expiration: (4, year), now: now)
+        let bruno = try CensusStore.createPerson(db, name: "Bruno Díaz", externalIDs: [("participa", "1002")], now: now)
+        try CensusStore.addPaymentMethod(db, person: bruno, type: dd, status: "inactive", verified: true, iban: "ES7921000813610123456789", now: now)
+        try CensusStore.addPaymentMethod(db, person: bruno, type: cc, status: "incomplete", verified: false, now: now)
+        let carla = try CensusStore.createPerson(db, name: "Carla Ruiz", externalIDs: [("participa", "1003")], now: now)
+        try CensusStore.addPaymentMethod(db, person: carla, type: dd, status: "active", verified: false, iban: "ES6000491500051234567892", now: now)
+    }
+}
+
+/// `/_sandbox/census/…`: persons for tests (Census's own people API is not emulated).
+struct CensusControl {
+    let context: SandboxContext
+
+    func router() -> Router {
+        var router = Router()
+        router.post("/persons") { request in try create(request) }
+        router.get("/persons/:qualified_id") { request in try show(request) }
+        return router
+    }
+
+    private func create(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = request.body.isEmpty ? JSON.object([]) : ((try? request.jsonBody()) ?? .null)
+        guard case .object = body else { return .json(["error": "body must be a JSON object"], status: 400) }
+        let name = body["name"]?.stringValue ?? "Sandbox person"
+        var external: [(String, String)] = []
+        if let ids = body["external_ids"] {
+            guard let members = ids.objectValue, members.allSatisfy({ $0.1.stringValue != nil && !$0.0.isEmpty && $0.0 != "census" }) else {
+                return .json(["error": "external_ids must be an object of system: id strings (not census)"], status: 400)
+            }
+            external = members.map { ($0.0, $0.1.stringValue ?? "") }
+        }
+        do {
+            let person = try context.store.write { db -> JSON in
+                let id = try CensusStore.createPerson(db, name: name, externalIDs: external, now: context.clock.nowMilliseconds())
+                return try CensusStore.personJSON(db, id: id)
+            }
+            return .json(person, status: 201)
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            return .json(["error": "one of these external ids belongs to another person"], status: 409)
+        }
+    }
+
+    private func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let qualified = request.parameters["qualified_id"] ?? ""
+        let person = try context.store.read { db -> JSON? in
+            guard let id = try CensusStore.person(db, qualifiedID: qualified) else { return nil }
+            return try CensusStore.personJSON(db, id: id)
+        }
+        guard let person else { return .json(["error": .string("no person \(qualified)")], status: 404) }
+        return .json(person)
+    }
+}

@@ -1,0 +1,178 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+/// Census's payment API (census.txt), with the optional locale segment its routes take
+/// (`/api/v1/es/payments/orders`, config/routes.rb `scope "(:locale)"`).
+struct CensusRoutes {
+    let context: SandboxContext
+    let access: CensusAccess
+    var store: CensusStore { CensusStore(context: context) }
+
+    static let locales: Set<String> = ["es", "ca", "eu", "en", "gl"]
+    /// Sandbox: a campaign code that makes order creation fail with Census's documented 500.
+    static let forcedErrorCampaign = "sandbox-500"
+
+    func router() -> Router {
+        var router = Router()
+        for prefix in ["/api/v1", "/api/v1/:locale"] {
+            router.post(prefix + "/payments/orders") { request in try guarded(request, createOrder) }
+            router.get(prefix + "/payments/orders/total") { request in try guarded(request, total) }
+            router.get(prefix + "/payments/payment_methods") { request in try guarded(request, paymentMethods) }
+            router.get(prefix + "/payments/payment_methods/:id") { request in try guarded(request, paymentMethod) }
+        }
+        let gateway = CensusGateway(context: context)
+        router.post("/gateway/pay") { request in try gateway.show(request) }
+        router.post("/gateway/pay/complete") { request in try gateway.complete(request) }
+        router.notFound = { _ in CensusError.notFound.response }
+        router.methodNotAllowed = { _, _ in CensusError.notFound.response }
+        return router
+    }
+
+    /// The IP allow-list, then an unknown locale is an unknown route.
+    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) throws -> HTTPResponse) throws -> HTTPResponse {
+        guard access.allows(request.remoteAddress) else { throw CensusError.forbidden }
+        if let locale = request.parameters["locale"], !Self.locales.contains(locale) { throw CensusError.notFound }
+        return try handler(request)
+    }
+
+    // MARK: orders
+
+    private func createOrder(_ request: HTTPRequest) throws -> HTTPResponse {
+        let params = try CensusParams(request)
+        var errors = ErrorDetails()
+        let person = try params.string("person_id").flatMap { try store.person(qualifiedID: $0) }
+        if person == nil { errors.add("person", "blank") }
+        let description = params.string("description")
+        if description == nil { errors.add("description", "blank") }
+        var amount: Int?
+        if let text = params.string("amount") {
+            if let value = Int(text) {
+                if value >= 0 { amount = value } else { errors.add("amount", "greater_than_or_equal_to", [("value", .int(value)), ("count", 0)]) }
+            } else {
+                errors.add("amount", "not_a_number", [("value", params.raw("amount") ?? .null)])
+            }
+        } else {
+            errors.add("amount", "blank")
+            errors.add("amount", "not_a_number", [("value", .null)])
+        }
+        let campaign = params.string("campaign_code")
+        if campaign == nil { errors.add("campaign_code", "blank") }
+
+        let method: CensusStore.Method?
+        switch params.string("payment_method_type") {
+        case "existing_payment_method":
+            method = try existingMethod(params, person: person, errors: &errors)
+        case "direct_debit":
+            if let iban = params.string("iban") {
+                if let problem = IBAN.validate(iban) { errors.add("iban", problem.rawValue); method = nil } else { method = .directDebit(iban: iban) }
+            } else {
+                errors.add("iban", "blank")
+                method = nil
+            }
+        case "credit_card_external":
+            if let url = params.string("return_url") {
+                if url.contains("__RESULT__") && isAbsoluteHTTPURL(url) {
+                    method = .creditCardExternal(returnURL: url)
+                } else {
+                    errors.add("return_url", "invalid", [("value", .string(url))])
+                    method = nil
+                }
+            } else {
+                errors.add("return_url", "blank")
+                method = nil
+            }
+        default:
+            errors.add("payment_method_type", "inclusion", [("value", params.raw("payment_method_type") ?? .null)])
+            method = nil
+        }
+        guard errors.isEmpty, let person, let description, let amount, let campaign, let method else { throw CensusError.invalid(errors) }
+        if campaign == Self.forcedErrorCampaign { throw CensusError.internalError }
+        let plan: SettlePlan
+        do {
+            plan = try context.settlePlan(provider: CensusProvider(), account: 1, request: request)
+        } catch {
+            var details = ErrorDetails()
+            details.add("X-PaySandbox-Outcome", "invalid", [("message", .string(error.description))])
+            throw CensusError.invalid(details)
+        }
+        let created = try store.createOrder(.init(person: person, description: description, amount: amount, campaignCode: campaign),
+                                            method: method, plan: plan)
+        if let token = created.token {
+            return .json([
+                "payment_method_id": .int(created.paymentMethod),
+                "form": ["action": .string(request.mountURL + "/gateway/pay"),
+                         "fields": ["order_id": .string(String(created.order)), "token": .string(token)]],
+            ], status: 202)
+        }
+        return .json(["payment_method_id": .int(created.paymentMethod)], status: 201)
+    }
+
+    private func existingMethod(_ params: CensusParams, person: Int?, errors: inout ErrorDetails) throws -> CensusStore.Method? {
+        guard let text = params.string("payment_method_id") else {
+            errors.add("payment_method_id", "blank")
+            return nil
+        }
+        guard let id = Int(text), let method = try store.paymentMethod(id: id), person == nil || method.person == person else {
+            errors.add("payment_method_id", "invalid", [("value", params.raw("payment_method_id") ?? .null)])
+            return nil
+        }
+        guard method.usable else {
+            errors.add("payment_method_id", "inactive_payment_method")
+            return nil
+        }
+        return .existing(id)
+    }
+
+    /// Census: a person (found) or a campaign is required; an unknown person with a
+    /// campaign filters by the campaign alone (orders_controller.rb).
+    private func total(_ request: HTTPRequest) throws -> HTTPResponse {
+        let params = try CensusParams(request)
+        let person = try params.string("person_id").flatMap { try store.person(qualifiedID: $0) }
+        let campaign = params.string("campaign_code")
+        guard person != nil || campaign != nil else { throw CensusError.unprocessable }
+        func date(_ name: String) throws -> Int64? {
+            guard let text = params.string(name) else { return nil }
+            guard let ms = Timestamp.parseISO8601(text) else { throw CensusError.unprocessable }
+            return ms
+        }
+        let amount = try store.total(campaign: campaign, person: person, from: try date("from_date"), until: try date("until_date"))
+        return .json(["amount": .int(amount)])
+    }
+
+    // MARK: payment methods
+
+    private func paymentMethods(_ request: HTTPRequest) throws -> HTTPResponse {
+        let params = try CensusParams(request)
+        guard let person = try params.string("person_id").flatMap({ try store.person(qualifiedID: $0) }) else {
+            throw CensusError.unprocessable
+        }
+        return .json(.array(try store.paymentMethods(person: person).map(\.json)))
+    }
+
+    private func paymentMethod(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard let id = request.parameters["id"].flatMap({ Int($0) }), let method = try store.paymentMethod(id: id) else {
+            throw CensusError.notFound
+        }
+        return .json(method.json)
+    }
+}
+
+/// Census has no authentication: access is by an IP allow-list, loopback always allowed.
+public struct CensusAccess: Sendable {
+    public let allowed: [String]
+
+    public init(allowed: [String] = []) { self.allowed = allowed }
+
+    func allows(_ remote: String) -> Bool {
+        var host = remote
+        if host.hasPrefix("[") , let end = host.firstIndex(of: "]") {
+            host = String(host[host.index(after: host.startIndex) ..< end])
+        } else if let colon = host.lastIndex(of: ":"), host.filter({ $0 == ":" }).count == 1 {
+            host = String(host[..<colon])
+        }
+        if host.hasPrefix("::ffff:") { host = String(host.dropFirst(7)) }
+        if host == "::1" || host.hasPrefix("127.") || host.isEmpty { return true }
+        return allowed.contains(host)
+    }
+}
