@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 import HTTPServer
 import SandboxCore
@@ -12,9 +11,7 @@ import TestSupport
         #expect(response.status == 200)
         #expect(response.json["openapi"] == "3.1.0")
         #expect(response.json["servers"] == [["url": "http://localhost/projectcx"]])
-        let documented = Set((response.json["paths"]?.objectValue ?? []).flatMap { path, item in
-            (item.objectValue ?? []).map { "\($0.0.uppercased()) \(path)" }
-        })
+        let documented = OpenAPICheck.operations(response.json)
         let routed = Set(ProjectCXProvider().routes(test.sandbox.context).table)
         #expect(documented == routed)
         #expect(try test.client().request("GET", "/_sandbox/openapi/nope.json").status == 404)
@@ -26,8 +23,8 @@ import TestSupport
         let receiver = try Receiver()
         let test = try TestSandbox(providers: [ProjectCXProvider()])
         let client = try test.client()
-        var checks: [JSON] = []
-        func check(_ schema: String, _ value: JSON) { checks.append([.string("#/components/schemas/\(schema)"), value]) }
+        var checks: [(String, JSON)] = []
+        func check(_ schema: String, _ value: JSON) { checks.append(("#/components/schemas/\(schema)", value)) }
         let login = try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"])
         check("LoginResponse", login.json)
         check("Error", try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "x"]).json)
@@ -44,23 +41,8 @@ import TestSupport
         check("PaymentRequest", ["amount": 10000, "description": "Test Payment", "info": "Payment 1", "callback": "https://your.callback.url"])
 
         let document = try client.request("GET", "/_sandbox/openapi/projectcx.json").body
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("projectcx-\(UUID().uuidString).json")
-        try Data(document).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/validate-openapi.py").standardized
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, file.path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(JSON.array(checks).serializedBytes()))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try OpenAPICheck.validate(document: document, checks)
+        #expect(status == 0, "\(text)")
         #expect(text.contains("0 violations"), "\(text)")
     }
 }
