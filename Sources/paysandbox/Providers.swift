@@ -1,3 +1,4 @@
+import Alphacomm
 import Census
 import ProjectCX
 import SandboxCore
@@ -8,6 +9,7 @@ enum Providers {
         [
             ProjectCXProvider(),
             CensusProvider(access: CensusAccess(allowed: censusAllowedIPs)),
+            AlphacommProvider(),
         ]
     }
 }

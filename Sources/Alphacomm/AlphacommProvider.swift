@@ -1,0 +1,45 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+public struct AlphacommProvider: Provider {
+    public static let key = "alphacomm"
+    public var key: String { Self.key }
+    public var displayName: String { "Alphacomm (PayPal)" }
+    public var defaultPort: Int { 8085 }
+    public var migrations: [Migration] { AlphacommStore.migrations }
+    public var defaultAccounts: [AccountSeed] {
+        [AccountSeed(login: "sandbox", secret: "sandbox-secret"), AccountSeed(login: "sandbox2", secret: "sandbox2-secret")]
+    }
+    /// The payer approves on the PayPal page: nothing settles on its own (it expires).
+    public var defaultSettle: SettleSettings { SettleSettings(.manual) }
+
+    public init() {}
+
+    public func describe(_ account: AccountSeed) -> String {
+        "client_id \(account.login), client_secret \(account.secret)"
+    }
+
+    public func routes(_ context: SandboxContext) -> Router {
+        AlphacommRoutes(context: context).router()
+    }
+
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+        try AlphacommStore.complete(db, id: id, outcome: outcome, context: context)
+    }
+
+    /// "settle" approves or cancels as forced; "expire" ends an approval nobody gave.
+    public func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
+        switch job.kind {
+        case "expire":
+            guard let payment = try AlphacommStore.payment(db, id: job.payment), payment.state == "accepted" else { return }
+            try AlphacommStore.setState(db, id: job.payment, state: "expired", note: "Not approved within 3 hours", context: context)
+        case "settle":
+            do {
+                try complete(payment: job.payment, with: Outcome(payload: job.payload) ?? .success, db, context)
+            } catch CompletionError.alreadyFinal {}
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+/// Alphacomm's payment API (alphacomm.txt) and the PayPal-style approval page.
+struct AlphacommRoutes {
+    let context: SandboxContext
+    var store: AlphacommStore { AlphacommStore(context: context) }
+
+    func router() -> Router {
+        var router = Router()
+        router.get("/oauth/v2/token") { request in try token(request) }
+        router.post("/api/paypal/create") { request in try create(request) }
+        router.get("/api/paypal/status/:paymentId") { request in try status(request) }
+        router.get("/api/paypal/capture/:paymentId") { request in try capture(request) }
+        router.get("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).show(request) }
+        router.post("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).submit(request) }
+        router.notFound = { request in AlphacommError.notFound("No route for \(request.method) \(request.path)").response }
+        router.methodNotAllowed = { request, allowed in
+            AlphacommError.methodNotAllowed("\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))").response
+        }
+        return router
+    }
+
+    private func token(_ request: HTTPRequest) throws -> HTTPResponse {
+        let query = request.query
+        guard let grant = query["grant_type"], !grant.isEmpty else { throw AlphacommError.invalidRequest("grant_type is required") }
+        guard grant == "client_credentials" else { throw AlphacommError.unsupportedGrantType(grant) }
+        guard let id = query["client_id"], !id.isEmpty else { throw AlphacommError.invalidRequest("client_id is required") }
+        guard let secret = query["client_secret"], !secret.isEmpty else { throw AlphacommError.invalidRequest("client_secret is required") }
+        guard let account = try context.accounts.authenticate(provider: AlphacommProvider.key, login: id, secret: secret) else {
+            throw AlphacommError.invalidClient
+        }
+        return .json(["access_token": .string(try store.issueToken(account: account.id))])
+    }
+
+    private func authenticate(_ request: HTTPRequest) throws -> Int {
+        guard let token = request.bearerToken ?? request.query["access_token"] else { throw AlphacommError.accessDenied }
+        guard let account = try store.account(forToken: token) else { throw AlphacommError.invalidToken }
+        return account
+    }
+
+    private func create(_ request: HTTPRequest) throws -> HTTPResponse {
+        let account = try authenticate(request)
+        let body: JSON
+        do {
+            body = try request.jsonBody()
+        } catch {
+            throw AlphacommError.invalidRequest("The body must be JSON: \(error)")
+        }
+        var violations = AlphacommSchema.create.validate(body)
+        // The lines must add up to the transaction's amount (amount × quantity each).
+        if violations.isEmpty, let transaction = body["transaction"], let lines = transaction["lines"]?.arrayValue {
+            let sum = lines.reduce(0) { $0 + ($1["amount"]?.intValue ?? 0) * (Int($1["quantity"]?.stringValue ?? "") ?? 0) }
+            if sum != transaction["amount"]?.intValue {
+                violations.append(JSONSchema.Violation(property: "transaction.amount", pointer: "/transaction/amount",
+                                                       message: "The lines add up to \(sum), not \(transaction["amount"]?.serialized() ?? "")",
+                                                       constraint: "linesTotal"))
+            }
+        }
+        guard violations.isEmpty else { throw AlphacommError.validation(violations) }
+        let plan: SettlePlan
+        do {
+            plan = try context.settlePlan(provider: AlphacommProvider(), account: account, request: request)
+        } catch {
+            throw AlphacommError.invalidRequest(error.description)
+        }
+        let id = body["paymentId"]?.stringValue ?? ""
+        switch try store.create(account: account, request: body, plan: plan) {
+        case .conflict:
+            throw AlphacommError.conflict("paymentId \(id) was already used for another payment")
+        case .repeated(let payment):
+            return .json(["paymentId": .string(id), "state": .string(payment.state), "redirectUrl": .string(approvalURL(request, id))])
+        case .new:
+            return .json(["paymentId": .string(id), "state": "accepted", "redirectUrl": .string(approvalURL(request, id))])
+        }
+    }
+
+    private func approvalURL(_ request: HTTPRequest, _ id: String) -> String {
+        request.mountURL + "/paypal/approve/" + PercentDecoding.encode(id)
+    }
+
+    /// The caller's own payment, or not found (another client's is not found too).
+    private func ownPayment(_ request: HTTPRequest) throws -> AlphacommStore.Payment {
+        let account = try authenticate(request)
+        let id = request.parameters["paymentId"] ?? ""
+        guard let payment = try store.payment(id: id), payment.account == account else {
+            throw AlphacommError.notFound("No payment \(id)")
+        }
+        return payment
+    }
+
+    private func state(_ payment: AlphacommStore.Payment) -> HTTPResponse {
+        .json(["paymentId": .string(payment.id), "state": .string(payment.state),
+               "timestamp": .string(Timestamp.iso8601Offset(milliseconds: payment.updatedAt))])
+    }
+
+    private func status(_ request: HTTPRequest) throws -> HTTPResponse {
+        state(try ownPayment(request))
+    }
+
+    private func capture(_ request: HTTPRequest) throws -> HTTPResponse {
+        let payment = try ownPayment(request)
+        guard payment.state == "authorized" else {
+            throw AlphacommError.invalidState("Payment \(payment.id) is \(payment.state): only an authorized payment can be captured")
+        }
+        try context.store.write { db in try AlphacommStore.setState(db, id: payment.id, state: "captured", context: context) }
+        guard let captured = try store.payment(id: payment.id) else { throw AlphacommError.notFound("No payment \(payment.id)") }
+        return state(captured)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import HTTPServer
+import SandboxCore
+import SandboxResources
+
+/// The create call's schema (Resources/schemas/alphacomm-paypal-create.json) and the
+/// formats it names, checked against the code tables in Resources/iso.
+enum AlphacommSchema {
+    static let create: JSONSchema = {
+        let schema = SandboxResources.data("schemas/alphacomm-paypal-create.json").flatMap { try? JSON.parse($0) } ?? [:]
+        return JSONSchema(schema: schema, formats: formats)
+    }()
+
+    static func table(_ name: String) -> Set<String> {
+        Set((SandboxResources.data("iso/\(name).json").flatMap { try? JSON.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue))
+    }
+
+    static let countries = table("iso3166-1-alpha2")
+    static let languages = table("iso639-1")
+    static let currencies = table("iso4217")
+
+    static let formats: [String: JSONSchema.FormatCheck] = [
+        "uuid-v4-v5": { isUUIDv4or5($0) },
+        "absolute-url": { isAbsoluteHTTPURL($0) },
+        "email": { text in
+            let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+            return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+                && !text.contains(where: { $0 == " " || $0.isNewline })
+        },
+        "iso3166-1-alpha2": { countries.contains($0) },
+        "iso639-1": { languages.contains($0) },
+        "iso4217": { currencies.contains($0) },
+        "ip-address": { isIPAddress($0) },
+        "iso8601-datetime": { isISO8601DateTime($0) },
+        "numeric": { text in !text.isEmpty && Decimal(string: text) != nil && text.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" } },
+    ]
+
+    /// 8-4-4-4-12 hex digits, version 4 or 5, RFC 4122 variant.
+    static func isUUIDv4or5(_ text: String) -> Bool {
+        let chars = Array(text.lowercased())
+        guard chars.count == 36 else { return false }
+        for (i, c) in chars.enumerated() {
+            if [8, 13, 18, 23].contains(i) { if c != "-" { return false } } else if !c.isHexDigit { return false }
+        }
+        return (chars[14] == "4" || chars[14] == "5") && "89ab".contains(chars[19])
+    }
+
+    static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+
+    /// `2016-11-22T11:39:21+0100`, `…Z`, `…+01:00`, with optional fraction; also
+    /// `2016-01-01 13:56:48` (the documented example's form).
+    static func isISO8601DateTime(_ text: String) -> Bool {
+        text.count >= 16 && Timestamp.parseISO8601(text) != nil
+    }
+}

@@ -1,0 +1,145 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+/// All of Alphacomm's SQL: access tokens and PayPal payments.
+struct AlphacommStore {
+    let context: SandboxContext
+
+    static let migrations: [Migration] = [
+        Migration("alphacomm-001", """
+            CREATE TABLE alphacomm_tokens (
+                token TEXT PRIMARY KEY NOT NULL,
+                account INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE TABLE alphacomm_payments (
+                id TEXT PRIMARY KEY NOT NULL,
+                account INTEGER NOT NULL,
+                request TEXT NOT NULL,
+                state TEXT NOT NULL,
+                auto_capture INTEGER NOT NULL,
+                return_url TEXT NOT NULL,
+                company TEXT NOT NULL,
+                logo TEXT NOT NULL,
+                currency TEXT NOT NULL,
+                amount INTEGER NOT NULL,
+                description TEXT NOT NULL,
+                lines TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX alphacomm_payments_account ON alphacomm_payments (account, created_at);
+            """),
+    ]
+
+    /// Access tokens last an hour (the OAuth2 server's usual default).
+    static let tokenLifetime: Int64 = 3600
+    /// An unapproved payment expires after three hours, as a PayPal approval does.
+    static let approvalLifetime: Int64 = 3 * 3600
+
+    struct Payment: Sendable {
+        let id: String
+        let account: Int
+        let request: String
+        let state: String
+        let autoCapture: Bool
+        let returnURL: String
+        let company: String
+        let logo: String
+        let currency: String
+        let amount: Int
+        let description: String
+        let lines: JSON
+        let updatedAt: Int64
+    }
+
+    /// A token in the form the real one has: base64 of 64 hex digits, no padding.
+    func issueToken(account: Int) throws -> String {
+        let token = Base64.encode(Array(context.ids.hex(32).utf8), padded: false)
+        let now = context.clock.nowMilliseconds()
+        try context.store.write { db in
+            try db.run("DELETE FROM alphacomm_tokens WHERE expires_at <= ?", [now])
+            try db.run("INSERT INTO alphacomm_tokens (token, account, expires_at) VALUES (?, ?, ?)", [token, account, now + Self.tokenLifetime * 1000])
+        }
+        return token
+    }
+
+    func account(forToken token: String) throws -> Int? {
+        let now = context.clock.nowMilliseconds()
+        return try context.store.read { db in
+            try db.queryOne("SELECT account FROM alphacomm_tokens WHERE token = ? AND expires_at > ?", [token, now])?[0].int
+        }
+    }
+
+    static func payment(_ db: Database, id: String) throws -> Payment? {
+        try db.queryOne("SELECT * FROM alphacomm_payments WHERE id = ?", [id]).map {
+            Payment(id: $0["id"].string ?? "", account: $0["account"].int ?? 0, request: $0["request"].string ?? "",
+                    state: $0["state"].string ?? "", autoCapture: $0["auto_capture"].int == 1, returnURL: $0["return_url"].string ?? "",
+                    company: $0["company"].string ?? "", logo: $0["logo"].string ?? "", currency: $0["currency"].string ?? "",
+                    amount: $0["amount"].int ?? 0, description: $0["description"].string ?? "",
+                    lines: (try? JSON.parse($0["lines"].string ?? "[]")) ?? [], updatedAt: $0["updated_at"].int64 ?? 0)
+        }
+    }
+
+    func payment(id: String) throws -> Payment? {
+        try context.store.read { db in try Self.payment(db, id: id) }
+    }
+
+    enum Created { case new, repeated(Payment), conflict }
+
+    /// Stores an accepted payment with its expiry and settle jobs; a repeated paymentId is
+    /// the same payment when the request is identical, a conflict otherwise.
+    func create(account: Int, request: JSON, plan: SettlePlan) throws -> Created {
+        let id = request["paymentId"]?.stringValue ?? ""
+        let transaction = request["transaction"] ?? [:]
+        let now = context.clock.nowMilliseconds()
+        let canonical = request.serialized()
+        let result = try context.store.write { db -> Created in
+            if let existing = try Self.payment(db, id: id) {
+                return existing.account == account && existing.request == canonical ? .repeated(existing) : .conflict
+            }
+            let amount = transaction["amount"]?.intValue ?? 0
+            let currency = transaction["currency"]?.stringValue ?? ""
+            try db.run("""
+                INSERT INTO alphacomm_payments (id, account, request, state, auto_capture, return_url, company, logo, currency, amount,
+                    description, lines, created_at, updated_at)
+                VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [id, account, canonical, request["autoCapture"]?.boolValue ?? false, request["returnUrl"]?.stringValue ?? "",
+                      request["companyName"]?.stringValue ?? "", request["logo"]?.stringValue ?? "", currency, amount,
+                      transaction["description"]?.stringValue ?? "", (transaction["lines"] ?? []).serialized(), now, now])
+            try Payments.record(db, provider: AlphacommProvider.key, id: id, account: account, status: "accepted",
+                                amount: Payments.decimal(minorUnits: amount), currency: currency, at: now)
+            try Jobs.schedule(db, provider: AlphacommProvider.key, kind: "expire", payment: id, at: now + Self.approvalLifetime * 1000, now: now)
+            try context.schedule(plan, provider: AlphacommProvider.key, payment: id, db)
+            return .new
+        }
+        if case .new = result, plan.at != nil { context.wake() }
+        return result
+    }
+
+    /// Moves a payment to `state` (and the uniform view with it).
+    static func setState(_ db: Database, id: String, state: String, note: String? = nil, context: SandboxContext) throws {
+        let now = context.clock.nowMilliseconds()
+        try db.run("UPDATE alphacomm_payments SET state = ?, updated_at = ? WHERE id = ?", [state, now, id])
+        try Payments.setStatus(db, provider: AlphacommProvider.key, id: id, status: state, at: now, note: note)
+    }
+
+    /// The payer approves (authorized, or captured at once with autoCapture) or cancels.
+    static func complete(_ db: Database, id: String, outcome: Outcome, context: SandboxContext) throws {
+        guard let payment = try payment(db, id: id) else { throw CompletionError.notFound }
+        switch (payment.state, outcome.kind) {
+        case ("accepted", .success):
+            try setState(db, id: id, state: payment.autoCapture ? "captured" : "authorized", note: outcome.message, context: context)
+        case ("authorized", .success):
+            try setState(db, id: id, state: "captured", note: outcome.message, context: context)
+        case ("accepted", .failure):
+            try setState(db, id: id, state: "cancelled", note: outcome.message ?? "Cancelled by the payer", context: context)
+        default:
+            throw CompletionError.alreadyFinal(status: payment.state)
+        }
+        if payment.state == "accepted" {
+            try Jobs.cancel(db, provider: AlphacommProvider.key, payment: id)
+        }
+    }
+}
