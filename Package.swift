@@ -22,16 +22,17 @@ let package = Package(
             name: "SandboxResources",
             path: "Resources",
             sources: ["SandboxResources.swift"],
-            resources: [.copy("openapi"), .copy("schemas"), .copy("iso")]
+            resources: [.copy("openapi"), .copy("schemas"), .copy("iso"), .copy("payxtoday")]
         ),
         .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore", "SandboxResources"]),
         .target(name: "ProjectCX", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .target(name: "Census", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
+        .target(name: "PayXToday", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore", "SandboxResources"]),
         .target(name: "Alphacomm", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore", "SandboxResources"]),
         .executableTarget(
             name: "paysandbox",
             dependencies: [
-                "HTTPServer", "SQLiteStore", "SandboxCore", "ProjectCX", "Census", "Alphacomm",
+                "HTTPServer", "SQLiteStore", "SandboxCore", "ProjectCX", "Census", "PayXToday", "Alphacomm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,6 +42,7 @@ let package = Package(
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "HTTPServer", "SQLiteStore", "TestSupport"]),
         .testTarget(name: "paysandboxTests", dependencies: ["paysandbox", "ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "CensusTests", dependencies: ["Census", "SandboxCore", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "PayXTodayTests", dependencies: ["PayXToday", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "AlphacommTests", dependencies: ["Alphacomm", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "ProjectCXTests", dependencies: ["ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
     ],

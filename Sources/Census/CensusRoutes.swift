@@ -39,7 +39,7 @@ struct CensusRoutes {
     // MARK: orders
 
     private func createOrder(_ request: HTTPRequest) throws -> HTTPResponse {
-        let params = try CensusParams(request)
+        let params = try params(request)
         var errors = ErrorDetails()
         let person = try params.string("person_id").flatMap { try store.person(qualifiedID: $0) }
         if person == nil { errors.add("person", "blank") }
@@ -108,7 +108,11 @@ struct CensusRoutes {
         return .json(["payment_method_id": .int(created.paymentMethod)], status: 201)
     }
 
-    private func existingMethod(_ params: CensusParams, person: Int?, errors: inout ErrorDetails) throws -> CensusStore.Method? {
+    private func params(_ request: HTTPRequest) throws -> RequestParams {
+        do { return try RequestParams(request) } catch { throw CensusError.badRequest }
+    }
+
+    private func existingMethod(_ params: RequestParams, person: Int?, errors: inout ErrorDetails) throws -> CensusStore.Method? {
         guard let text = params.string("payment_method_id") else {
             errors.add("payment_method_id", "blank")
             return nil
@@ -127,7 +131,7 @@ struct CensusRoutes {
     /// Census: a person (found) or a campaign is required; an unknown person with a
     /// campaign filters by the campaign alone (orders_controller.rb).
     private func total(_ request: HTTPRequest) throws -> HTTPResponse {
-        let params = try CensusParams(request)
+        let params = try params(request)
         let person = try params.string("person_id").flatMap { try store.person(qualifiedID: $0) }
         let campaign = params.string("campaign_code")
         guard person != nil || campaign != nil else { throw CensusError.unprocessable }
@@ -143,7 +147,7 @@ struct CensusRoutes {
     // MARK: payment methods
 
     private func paymentMethods(_ request: HTTPRequest) throws -> HTTPResponse {
-        let params = try CensusParams(request)
+        let params = try params(request)
         guard let person = try params.string("person_id").flatMap({ try store.person(qualifiedID: $0) }) else {
             throw CensusError.unprocessable
         }

@@ -60,6 +60,11 @@ public struct Accounts: Sendable {
         try db.queryOne("SELECT COALESCE(MAX(id), 0) + 1 FROM accounts WHERE provider = ?", [provider])?[0].int ?? 1
     }
 
+    /// An account's settings, inside a transaction (`{}` when it has none).
+    public static func settings(_ db: Database, provider: String, id: Int) throws -> JSON {
+        try find(db, provider: provider, id: id)?.settings ?? [:]
+    }
+
     static func saveSettings(_ db: Database, provider: String, id: Int, _ settings: JSON) throws {
         try db.run("UPDATE accounts SET settings = ? WHERE provider = ? AND id = ?", [settings.serialized(), provider, id])
     }

@@ -78,6 +78,13 @@ public enum Timestamp {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
+    /// `2023-08-17 08:22:55` (UTC): the form many PHP and SQL backends print.
+    public static func dateTime(milliseconds: Int64) -> String {
+        let (parts, _) = utc(milliseconds)
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2)) "
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+    }
+
     /// `2016-11-22T11:39:21+0000`: seconds and a numeric offset (UTC).
     public static func iso8601Offset(milliseconds: Int64) -> String {
         let (parts, _) = utc(milliseconds)

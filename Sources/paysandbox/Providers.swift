@@ -1,5 +1,6 @@
 import Alphacomm
 import Census
+import PayXToday
 import ProjectCX
 import SandboxCore
 
@@ -9,6 +10,7 @@ enum Providers {
         [
             ProjectCXProvider(),
             CensusProvider(access: CensusAccess(allowed: censusAllowedIPs)),
+            PayXTodayProvider(),
             AlphacommProvider(),
         ]
     }

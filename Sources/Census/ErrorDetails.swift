@@ -1,0 +1,15 @@
+import HTTPServer
+
+/// A Rails form's `errors.details`: per attribute, in the order validations ran.
+struct ErrorDetails {
+    private(set) var fields: [(String, [JSON])] = []
+
+    var isEmpty: Bool { fields.isEmpty }
+
+    mutating func add(_ field: String, _ error: String, _ extra: [(String, JSON)] = []) {
+        let detail = JSON.object([("error", .string(error))] + extra)
+        if let i = fields.firstIndex(where: { $0.0 == field }) { fields[i].1.append(detail) } else { fields.append((field, [detail])) }
+    }
+
+    var json: JSON { .object(fields.map { ($0.0, .array($0.1)) }) }
+}

@@ -1,0 +1,103 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+/// The pay page `/pay/{uuid_payment}`: a card form; afterwards the payer goes to the
+/// success or error URL with the uuid added, as the document describes.
+struct PayXTodayPage {
+    let context: SandboxContext
+
+    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let uuid = request.parameters["uuid"] ?? ""
+        guard let payment = try context.store.read({ db in try PayXTodayStore.payment(db, uuid: uuid) }) else {
+            return SandboxPage.render("Unknown payment", "<p>No payment <code>\(HTML.escape(uuid))</code>.</p>", status: 404)
+        }
+        return page(payment, action: request.mountPrefix + "/pay/" + uuid)
+    }
+
+    func submit(_ request: HTTPRequest) throws -> HTTPResponse {
+        let uuid = request.parameters["uuid"] ?? ""
+        guard let payment = try context.store.read({ db in try PayXTodayStore.payment(db, uuid: uuid) }) else {
+            return SandboxPage.render("Unknown payment", "<p>No payment <code>\(HTML.escape(uuid))</code>.</p>", status: 404)
+        }
+        let action = request.mountPrefix + "/pay/" + uuid
+        guard payment.state == "pending" else {
+            return SandboxPage.render("Already done", "<p>This payment is already <strong>\(HTML.escape(payment.state))</strong>.</p>", status: 409)
+        }
+        let form = request.formBody
+        let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
+        guard luhnValid(number) else { return page(payment, action: action, error: "The card number is not valid.") }
+        let expiry = (form["card_exp"] ?? "").trimmingASCIISpaces()
+        let parts = expiry.split(separator: "/")
+        guard parts.count == 2, let month = Int(parts[0]), (1 ... 12).contains(month), parts[1].count == 2, Int(parts[1]) != nil else {
+            return page(payment, action: action, error: "Give the expiry date as MM/YY.")
+        }
+        guard let cvc = form["card_cvc"], (3 ... 4).contains(cvc.count), cvc.allSatisfy(\.isNumber) else {
+            return page(payment, action: action, error: "Give the 3 or 4 digit security code.")
+        }
+        let outcome = PayXTodayData.declined[number].map { Outcome(.failure, message: $0) } ?? .success
+        let ip = request.headers["X-Forwarded-For"].map { String($0.split(separator: ",")[0]).trimmingASCIISpaces() } ?? Self.host(request.remoteAddress)
+        let card = PayXTodayStore.CardUse(number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])", ip: ip, country: nil)
+        var settings: JSON = [:]
+        do {
+            try context.store.write { db in
+                try PayXTodayStore.complete(db, id: payment.id, outcome: outcome, card: card, context: context)
+                settings = try Accounts.settings(db, provider: PayXTodayProvider.key, id: payment.reseller)
+            }
+        } catch CompletionError.alreadyFinal(let status) {
+            return SandboxPage.render("Already done", "<p>This payment is already <strong>\(HTML.escape(status))</strong>.</p>", status: 409)
+        }
+        context.wake()
+        let success = outcome.kind == .success
+        let target = (success ? payment.urlSuccess : payment.urlError)
+            ?? settings["callback"]?["payments"]?[success ? "success" : "error"]?.stringValue
+        if let target, isAbsoluteHTTPURL(target) {
+            return .redirect(to: Self.withUUID(target, payment.uuid), status: 303)
+        }
+        return SandboxPage.render(success ? "Payment successful" : "Payment failed",
+                                  "<p>\(HTML.escape(success ? "Thank you, the payment went through." : outcome.message ?? "The payment failed."))</p>")
+    }
+
+    /// The redirect URL with the payment's uuid: in place of `{UUID}`, as `ppuuid=` when the
+    /// URL has a query or ends with `ppuuid=`, else as the last path segment.
+    static func withUUID(_ url: String, _ uuid: String) -> String {
+        if url.contains("{UUID}") { return url.replacingOccurrences(of: "{UUID}", with: uuid) }
+        if url.hasSuffix("ppuuid=") { return url + uuid }
+        if url.contains("?") { return url + (url.hasSuffix("?") || url.hasSuffix("&") ? "" : "&") + "ppuuid=" + uuid }
+        return url + (url.hasSuffix("/") ? "" : "/") + uuid
+    }
+
+    static func host(_ remote: String) -> String {
+        if remote.hasPrefix("["), let end = remote.firstIndex(of: "]") { return String(remote[remote.index(after: remote.startIndex) ..< end]) }
+        return remote.split(separator: ":").first.map(String.init) ?? remote
+    }
+
+    private func page(_ payment: PayXTodayStore.Payment, action: String, error: String? = nil) -> HTTPResponse {
+        let body = """
+            \(error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+            <dl>
+              <dt>Amount</dt><dd class="amount">€\(HTML.escape(payment.price))</dd>
+              <dt>Period</dt><dd>\(payment.period) month\(payment.period == 1 ? "" : "s")</dd>
+              <dt>Description</dt><dd>\(HTML.escape(payment.description ?? ""))</dd>
+            </dl>
+            <form method="post" action="\(HTML.escape(action))">
+              <label>Card number <input name="card_number" inputmode="numeric" autocomplete="cc-number" value="4111 1111 1111 1111"></label>
+              <label>Expiry (MM/YY) <input name="card_exp" autocomplete="cc-exp" value="12/30" size="5"></label>
+              <label>Security code <input name="card_cvc" inputmode="numeric" autocomplete="cc-csc" value="123" size="4"></label>
+              <button type="submit">Pay</button>
+            </form>
+            <p class="hint">Sandbox: 4000 0000 0009 5051 fails with 5051 (Insufficient funds), 4000 0000 0007 0005 with
+            05 (Do not honour), 4000 0000 0007 0054 with 54 (Expired card); any other valid card number pays.</p>
+            """
+        return SandboxPage.render("Pay", body, status: error == nil ? 200 : 422)
+    }
+
+    private func luhnValid(_ number: String) -> Bool {
+        let digits = number.compactMap(\.wholeNumberValue)
+        guard digits.count == number.count, (12 ... 19).contains(digits.count) else { return false }
+        let sum = digits.reversed().enumerated().reduce(0) { total, item in
+            item.offset % 2 == 1 ? total + (item.element * 2 > 9 ? item.element * 2 - 9 : item.element * 2) : total + item.element
+        }
+        return sum % 10 == 0
+    }
+}

@@ -1,0 +1,39 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+public struct PayXTodayProvider: Provider {
+    public static let key = "payxtoday"
+    /// The document names no currency; the sandbox shows prices in euros.
+    static let currency = "EUR"
+
+    public var key: String { Self.key }
+    public var displayName: String { "PayXToday" }
+    public var defaultPort: Int { 8084 }
+    public var migrations: [Migration] { PayXTodayStore.migrations }
+    /// The login is the reseller id: account 1 is reseller 1.
+    public var defaultAccounts: [AccountSeed] {
+        [AccountSeed(login: "1", secret: "sandbox-secret"), AccountSeed(login: "2", secret: "sandbox2-secret")]
+    }
+    /// The client pays on the pay page: nothing settles on its own.
+    public var defaultSettle: SettleSettings { SettleSettings(.manual) }
+
+    public init() {}
+
+    public func describe(_ account: AccountSeed) -> String {
+        "id_reseller \(account.login), secret_key \(account.secret)"
+    }
+
+    public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
+        AccountSeed(login: String(id), secret: ids.token(15))
+    }
+
+    public func routes(_ context: SandboxContext) -> Router {
+        PayXTodayRoutes(context: context).router()
+    }
+
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+        guard let payment = Int(id) else { throw CompletionError.notFound }
+        try PayXTodayStore.complete(db, id: payment, outcome: outcome, card: nil, context: context)
+    }
+}

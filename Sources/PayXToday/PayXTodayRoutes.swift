@@ -1,0 +1,190 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+/// PayXToday's reseller API (payxtoday.txt): every call under
+/// `/api/v1/{id_reseller}/{secret_key}/`, success wrapped in `data`, errors in `error`.
+struct PayXTodayRoutes {
+    let context: SandboxContext
+    var store: PayXTodayStore { PayXTodayStore(context: context) }
+
+    func router() -> Router {
+        var router = Router()
+        let api = "/api/v1/:reseller/:key"
+        router.get(api + "/options") { try call($0, options) }
+        router.get(api + "/countries") { try call($0) { _, _ in .array(PayXTodayData.countries) } }
+        router.get(api + "/payment-systems") { try call($0) { reseller, _ in
+            ["reseller": .int(reseller), "payment_systems": .array(PayXTodayData.paymentSystems(reseller: reseller).map(\.json))]
+        } }
+        router.get(api + "/clients") { try call($0, client) }
+        router.get(api + "/clients/find/email") { try call($0, clientByEmail) }
+        router.post(api + "/clients/create") { try call($0, createClient) }
+        router.post(api + "/clients/update") { try call($0, updateClient) }
+        router.post(api + "/clients/delete") { try call($0, deleteClient) }
+        router.get(api + "/payments") { try call($0, payments) }
+        router.get(api + "/payments/id") { try call($0, paymentByID) }
+        router.get(api + "/payments/uuid") { try call($0, paymentByUUID) }
+        router.post(api + "/payments/create") { request in try call(request) { try createPayment($0, $1, request) } }
+        router.post(api + "/payments/delete") { try call($0, deletePayment) }
+        router.get(api + "/webhook/test/success") { try call($0) { reseller, _ in try testWebhook(reseller, success: true) } }
+        router.get(api + "/webhook/test/error") { try call($0) { reseller, _ in try testWebhook(reseller, success: false) } }
+        let page = PayXTodayPage(context: context)
+        router.get("/pay/:uuid") { try page.show($0) }
+        router.post("/pay/:uuid") { try page.submit($0) }
+        router.notFound = { request in PayXTodayError.notFound("Not found: \(request.method) \(request.path)").response }
+        router.methodNotAllowed = { request, allowed in
+            PayXTodayError.methodNotAllowed("Method \(request.method) is not allowed; use \(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))").response
+        }
+        return router
+    }
+
+    /// Checks the reseller and key, reads the parameters, wraps the answer in `data`.
+    private func call(_ request: HTTPRequest, _ body: (Int, RequestParams) throws -> JSON) throws -> HTTPResponse {
+        let key = request.parameters["key"] ?? ""
+        guard let text = request.parameters["reseller"], let reseller = Int(text),
+              try context.accounts.authenticate(provider: PayXTodayProvider.key, login: String(reseller), secret: key) != nil else {
+            throw PayXTodayError.wrongKey(key)
+        }
+        let params: RequestParams
+        do { params = try RequestParams(request) } catch { throw PayXTodayError.invalid("The request body is not valid JSON.") }
+        return .json(["data": try body(reseller, params)])
+    }
+
+    // MARK: options
+
+    private func options(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        guard let account = try context.accounts.find(provider: PayXTodayProvider.key, id: reseller) else { throw PayXTodayError.wrongKey("") }
+        let s = account.settings
+        func url(_ group: String, _ which: String) -> JSON { s[group]?["payments"]?[which].flatMap { $0.stringValue.map(JSON.string) } ?? .null }
+        return [
+            "reseller": .int(reseller),
+            "key": .string(account.secret),
+            "name": .string(s["name"]?.stringValue ?? "Sandbox reseller \(reseller)"),
+            "notifications": [
+                "email": s["notifications"]?["email"] ?? .string("reseller\(reseller)@sandbox.test"),
+                "telegram": s["notifications"]?["telegram"] ?? .null,
+            ],
+            "callback": ["payments": ["success": url("callback", "success"), "error": url("callback", "error")]],
+            "webhook": ["payments": ["success": url("webhook", "success"), "error": url("webhook", "error")]],
+        ]
+    }
+
+    // MARK: clients
+
+    private func client(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        let id = try PayXTodayInput.requiredInt(params, "id_client")
+        guard let client = try store.client(reseller: reseller, id: id) else { throw PayXTodayError.notFound("Client \(id) not found") }
+        return client
+    }
+
+    private func clientByEmail(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        let email = try PayXTodayInput.email(params, "email", required: true) ?? ""
+        guard let client = try store.client(reseller: reseller, email: email) else { throw PayXTodayError.notFound("Client with email \(email) not found") }
+        return client
+    }
+
+    private func createClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        let name = try PayXTodayInput.string(params, "name", max: 100, required: true) ?? ""
+        let country = try PayXTodayInput.country(params, required: true) ?? 0
+        let email = try PayXTodayInput.email(params, "e_mail", required: true) ?? ""
+        var optional: [String: String?] = [:]
+        for field in PayXTodayStore.clientFields {
+            optional[field] = try PayXTodayInput.string(params, field, max: field == "description" ? 500 : 255, required: false)
+        }
+        guard try !store.emailTaken(reseller: reseller, email: email) else { throw PayXTodayError.invalid("The e_mail has already been taken.") }
+        return try store.createClient(reseller: reseller, name: name, country: country, email: email, optional: optional)
+    }
+
+    private func updateClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        let id = try PayXTodayInput.requiredInt(params, "id_client")
+        var changes: [(String, SQLValue)] = []
+        if params.has("name") { changes.append(("name", .text(try PayXTodayInput.string(params, "name", max: 100, required: true) ?? ""))) }
+        if params.has("id_country") { changes.append(("id_country", .integer(Int64(try PayXTodayInput.country(params, required: true) ?? 0)))) }
+        for field in PayXTodayStore.clientFields where params.has(field) {
+            changes.append((field, (try PayXTodayInput.string(params, field, max: field == "description" ? 500 : 255, required: false)).sqlValue))
+        }
+        guard let client = try store.updateClient(reseller: reseller, id: id, changes: changes) else { throw PayXTodayError.notFound("Client \(id) not found") }
+        return client
+    }
+
+    private func deleteClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        let id = try PayXTodayInput.requiredInt(params, "id_client")
+        guard try store.deleteClient(reseller: reseller, id: id) else { throw PayXTodayError.notFound("Client \(id) not found") }
+        return ["success": 1]
+    }
+
+    // MARK: payments
+
+    private func payments(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        let id = try PayXTodayInput.requiredInt(params, "id_client")
+        guard try store.client(reseller: reseller, id: id) != nil else { throw PayXTodayError.notFound("Client \(id) not found") }
+        return .array(try store.payments(reseller: reseller, client: id))
+    }
+
+    private func paymentByID(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        let id = try PayXTodayInput.requiredInt(params, "id_payment")
+        guard let payment = try store.paymentJSON(reseller: reseller, id: id) else { throw PayXTodayError.notFound("Payment \(id) not found") }
+        return payment
+    }
+
+    private func paymentByUUID(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        guard let uuid = params.string("uuid_payment") else { throw PayXTodayError.invalid("The uuid_payment field is required.") }
+        guard uuid.count == 40 else { throw PayXTodayError.invalid("The uuid_payment must be 40 characters.") }
+        guard let payment = try store.paymentJSON(reseller: reseller, uuid: uuid) else { throw PayXTodayError.notFound("Payment \(uuid) not found") }
+        return payment
+    }
+
+    private func createPayment(_ reseller: Int, _ params: RequestParams, _ request: HTTPRequest) throws -> JSON {
+        let client = try PayXTodayInput.requiredInt(params, "id_client")
+        guard try store.client(reseller: reseller, id: client) != nil else { throw PayXTodayError.invalid("The selected id_client is invalid.") }
+        let price = try PayXTodayInput.price(params)
+        let period = try PayXTodayInput.requiredInt(params, "period")
+        guard (1 ... 1200).contains(period) else { throw PayXTodayError.invalid("The period must be between 1 and 1200 months.") }
+        let systems = PayXTodayData.paymentSystems(reseller: reseller)
+        let system: Int
+        if params.has("id_payment_system") || systems.count > 1 {
+            let id = try PayXTodayInput.requiredInt(params, "id_payment_system")
+            guard systems.contains(where: { $0.id == id }) else { throw PayXTodayError.invalid("The selected id_payment_system is invalid.") }
+            system = id
+        } else {
+            system = systems[0].id
+        }
+        let description = try PayXTodayInput.string(params, "description", max: 500, required: false)
+        let success = try PayXTodayInput.url(params, "url_success")
+        let error = try PayXTodayInput.url(params, "url_error")
+        let plan: SettlePlan
+        do {
+            plan = try context.settlePlan(provider: PayXTodayProvider(), account: reseller, request: request)
+        } catch {
+            throw PayXTodayError.invalid(error.description)
+        }
+        return try store.createPayment(reseller: reseller, .init(client: client, paymentSystem: system, price: price, period: period,
+                                                                 description: description, urlSuccess: success, urlError: error), plan: plan)
+    }
+
+    private func deletePayment(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+        let id = try PayXTodayInput.requiredInt(params, "id_payment")
+        switch try store.deletePayment(reseller: reseller, id: id) {
+        case .some(true): return ["success": 1]
+        case .some(false): throw PayXTodayError.notFound("Payment \(id) not found")
+        case .none: throw PayXTodayError.invalid("Payment \(id) is paid and cannot be deleted.")
+        }
+    }
+
+    // MARK: webhooks
+
+    /// Sends the documented sample at once to the reseller's webhook URL.
+    private func testWebhook(_ reseller: Int, success: Bool) throws -> JSON {
+        var body: [(String, JSON)] = [
+            ("reseller", .int(reseller)), ("id_client", 123456), ("id_payment", 123), ("uuid_payment", "4523698skjsjsskj2k2jkbhs"),
+            ("id_payment_system", 1), ("period", 1), ("price", 100), ("success", .int(success ? 1 : 0)),
+        ]
+        body.append(success ? ("paid_at", "2024-01-01 00:01:05") : ("error_message", "5051 (Insufficient funds)"))
+        body += [("created_at", "2024-01-01 00:01:00"), ("description", "order 125")]
+        let sent = try context.store.write { db in
+            try PayXTodayStore.enqueueWebhook(db, reseller: reseller, payment: "webhook-test", success: success, body: .object(body), context: context)
+        }
+        if sent { context.wake() }
+        return ["sent": .int(sent ? 1 : 0)]
+    }
+}

@@ -1,0 +1,300 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+/// All of PayXToday's SQL: clients and payments, each row carrying its reseller.
+struct PayXTodayStore {
+    let context: SandboxContext
+
+    static let migrations: [Migration] = [
+        Migration("payxtoday-001", """
+            CREATE TABLE payxtoday_clients (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                reseller INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                id_country INTEGER NOT NULL,
+                city TEXT, postal_code TEXT, address TEXT, phone TEXT,
+                e_mail TEXT NOT NULL,
+                description TEXT,
+                created_at INTEGER NOT NULL,
+                deleted_at INTEGER
+            );
+            CREATE INDEX payxtoday_clients_email ON payxtoday_clients (reseller, e_mail);
+            CREATE TABLE payxtoday_payments (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                uuid TEXT NOT NULL UNIQUE,
+                reseller INTEGER NOT NULL,
+                client INTEGER NOT NULL,
+                payment_system INTEGER NOT NULL,
+                price TEXT NOT NULL,
+                period INTEGER NOT NULL,
+                success INTEGER NOT NULL DEFAULT 0,
+                error_message TEXT,
+                paid_at INTEGER,
+                created_at INTEGER NOT NULL,
+                ip_address TEXT, ip_country TEXT,
+                card_first_six TEXT, card_last_four TEXT, card_exp_date TEXT,
+                card_type TEXT, card_category TEXT, card_product TEXT, issuer TEXT,
+                description TEXT, url_success TEXT, url_error TEXT,
+                state TEXT NOT NULL,
+                deleted_at INTEGER
+            );
+            CREATE INDEX payxtoday_payments_client ON payxtoday_payments (reseller, client, id);
+            """),
+    ]
+
+    static let clientFields = ["city", "postal_code", "address", "phone", "description"]
+
+    // MARK: clients
+
+    /// The client as the API shows it; embedded in a payment it has no `description`.
+    static func clientJSON(_ row: Row, embedded: Bool = false) -> JSON {
+        var members: [(String, JSON)] = [
+            ("reseller", .int(row["reseller"].int ?? 0)),
+            ("id_client", .int(row["id"].int ?? 0)),
+            ("name", .string(row["name"].string ?? "")),
+            ("country", PayXTodayData.countriesByID[row["id_country"].int ?? 0] ?? .null),
+        ]
+        for field in ["city", "postal_code", "address", "phone"] { members.append((field, row[field].string.map(JSON.string) ?? .null)) }
+        members.append(("e_mail", .string(row["e_mail"].string ?? "")))
+        if !embedded { members.append(("description", row["description"].string.map(JSON.string) ?? .null)) }
+        members.append(("created_at", .string(Timestamp.dateTime(milliseconds: row["created_at"].int64 ?? 0))))
+        return .object(members)
+    }
+
+    static func clientRow(_ db: Database, reseller: Int, id: Int) throws -> Row? {
+        try db.queryOne("SELECT * FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller])
+    }
+
+    func client(reseller: Int, id: Int) throws -> JSON? {
+        try context.store.read { db in try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0) } }
+    }
+
+    func client(reseller: Int, email: String) throws -> JSON? {
+        try context.store.read { db in
+            try db.queryOne("SELECT * FROM payxtoday_clients WHERE reseller = ? AND e_mail = ? COLLATE NOCASE AND deleted_at IS NULL ORDER BY id LIMIT 1",
+                            [reseller, email]).map { Self.clientJSON($0) }
+        }
+    }
+
+    func emailTaken(reseller: Int, email: String) throws -> Bool {
+        try client(reseller: reseller, email: email) != nil
+    }
+
+    func createClient(reseller: Int, name: String, country: Int, email: String, optional: [String: String?]) throws -> JSON {
+        let now = context.clock.nowMilliseconds()
+        return try context.store.write { db in
+            try db.run("""
+                INSERT INTO payxtoday_clients (reseller, name, id_country, city, postal_code, address, phone, e_mail, description, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [reseller, name, country, optional["city"] ?? nil, optional["postal_code"] ?? nil, optional["address"] ?? nil,
+                      optional["phone"] ?? nil, email, optional["description"] ?? nil, now])
+            return try Self.clientRow(db, reseller: reseller, id: Int(db.lastInsertRowID)).map { Self.clientJSON($0) } ?? .null
+        }
+    }
+
+    /// Updates only the columns given (a nil value clears an optional field).
+    func updateClient(reseller: Int, id: Int, changes: [(String, SQLValue)]) throws -> JSON? {
+        try context.store.write { db in
+            guard try Self.clientRow(db, reseller: reseller, id: id) != nil else { return nil }
+            for (column, value) in changes {
+                try db.run("UPDATE payxtoday_clients SET \(column) = ? WHERE id = ?", [value, id])
+            }
+            return try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0) }
+        }
+    }
+
+    func deleteClient(reseller: Int, id: Int) throws -> Bool {
+        let now = context.clock.nowMilliseconds()
+        return try context.store.write { db in
+            try db.run("UPDATE payxtoday_clients SET deleted_at = ? WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [now, id, reseller]) == 1
+        }
+    }
+
+    // MARK: payments
+
+    struct Payment: Sendable {
+        let id: Int
+        let uuid: String
+        let reseller: Int
+        let client: Int
+        let paymentSystem: Int
+        let price: String
+        let period: Int
+        let state: String
+        let description: String?
+        let urlSuccess: String?
+        let urlError: String?
+        let createdAt: Int64
+        let errorMessage: String?
+        let paidAt: Int64?
+    }
+
+    private static func payment(_ row: Row) -> Payment {
+        Payment(id: row["id"].int ?? 0, uuid: row["uuid"].string ?? "", reseller: row["reseller"].int ?? 0, client: row["client"].int ?? 0,
+                paymentSystem: row["payment_system"].int ?? 0, price: row["price"].string ?? "", period: row["period"].int ?? 0,
+                state: row["state"].string ?? "", description: row["description"].string, urlSuccess: row["url_success"].string,
+                urlError: row["url_error"].string, createdAt: row["created_at"].int64 ?? 0, errorMessage: row["error_message"].string,
+                paidAt: row["paid_at"].int64)
+    }
+
+    static func paymentRow(_ db: Database, where clause: String, _ arguments: [any SQLBindable]) throws -> Row? {
+        try db.queryOne("SELECT * FROM payxtoday_payments WHERE \(clause) AND deleted_at IS NULL", arguments)
+    }
+
+    static func paymentJSON(_ db: Database, _ row: Row) throws -> JSON {
+        let reseller = row["reseller"].int ?? 0
+        let client = try db.queryOne("SELECT * FROM payxtoday_clients WHERE id = ?", [row["client"].int ?? 0]).map { clientJSON($0, embedded: true) } ?? .null
+        let system = PayXTodayData.paymentSystems(reseller: reseller).first { $0.id == row["payment_system"].int }?.json ?? .null
+        func text(_ column: String) -> JSON { row[column].string.map(JSON.string) ?? .null }
+        return [
+            "reseller": .int(reseller),
+            "id_payment": .int(row["id"].int ?? 0),
+            "uuid_payment": .string(row["uuid"].string ?? ""),
+            "client": client,
+            "payment_system": system,
+            "price": .string(row["price"].string ?? ""),
+            "period": .int(row["period"].int ?? 0),
+            "success": .int(row["success"].int ?? 0),
+            "error_message": text("error_message"),
+            "paid_at": row["paid_at"].int64.map { .string(Timestamp.dateTime(milliseconds: $0)) } ?? .null,
+            "created_at": .string(Timestamp.dateTime(milliseconds: row["created_at"].int64 ?? 0)),
+            "IpAddress": text("ip_address"),
+            "IpCountry": text("ip_country"),
+            "CardFirstSix": text("card_first_six"),
+            "CardLastFour": text("card_last_four"),
+            "CardExpDate": text("card_exp_date"),
+            "CardType": text("card_type"),
+            "CardCategory": text("card_category"),
+            "CardProduct": text("card_product"),
+            "Issuer": text("issuer"),
+            "description": text("description"),
+            "url_success": text("url_success"),
+            "url_error": text("url_error"),
+        ]
+    }
+
+    func payments(reseller: Int, client: Int) throws -> [JSON] {
+        try context.store.read { db in
+            try db.query("SELECT * FROM payxtoday_payments WHERE reseller = ? AND client = ? AND deleted_at IS NULL ORDER BY id", [reseller, client])
+                .map { try Self.paymentJSON(db, $0) }
+        }
+    }
+
+    func paymentJSON(reseller: Int, id: Int? = nil, uuid: String? = nil) throws -> JSON? {
+        try context.store.read { db in
+            let row = try id.map { try Self.paymentRow(db, where: "id = ? AND reseller = ?", [$0, reseller]) }
+                ?? uuid.map { try Self.paymentRow(db, where: "uuid = ? AND reseller = ?", [$0, reseller]) } ?? nil
+            return try row.map { try Self.paymentJSON(db, $0) }
+        }
+    }
+
+    static func payment(_ db: Database, uuid: String) throws -> Payment? {
+        try paymentRow(db, where: "uuid = ?", [uuid]).map(payment)
+    }
+
+    static func payment(_ db: Database, id: Int) throws -> Payment? {
+        try paymentRow(db, where: "id = ?", [id]).map(payment)
+    }
+
+    struct NewPayment {
+        let client: Int
+        let paymentSystem: Int
+        let price: String
+        let period: Int
+        let description: String?
+        let urlSuccess: String?
+        let urlError: String?
+    }
+
+    func createPayment(reseller: Int, _ p: NewPayment, plan: SettlePlan) throws -> JSON {
+        let now = context.clock.nowMilliseconds()
+        let uuid = context.ids.hex(20)
+        let json = try context.store.write { db -> JSON in
+            try db.run("""
+                INSERT INTO payxtoday_payments (uuid, reseller, client, payment_system, price, period, created_at, description, url_success, url_error, state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+                """, [uuid, reseller, p.client, p.paymentSystem, p.price, p.period, now, p.description, p.urlSuccess, p.urlError])
+            let id = Int(db.lastInsertRowID)
+            try Payments.record(db, provider: PayXTodayProvider.key, id: String(id), account: reseller, status: "pending",
+                                amount: p.price, currency: PayXTodayProvider.currency, at: now)
+            try context.schedule(plan, provider: PayXTodayProvider.key, payment: String(id), db)
+            return try Self.paymentRow(db, where: "id = ?", [id]).map { try Self.paymentJSON(db, $0) } ?? .null
+        }
+        if plan.at != nil { context.wake() }
+        return json
+    }
+
+    /// Deletes an unpaid payment; false when there is none. A paid one is refused.
+    func deletePayment(reseller: Int, id: Int) throws -> Bool? {
+        let now = context.clock.nowMilliseconds()
+        return try context.store.write { db -> Bool? in
+            guard let payment = try Self.paymentRow(db, where: "id = ? AND reseller = ?", [id, reseller]).map(Self.payment) else { return false }
+            guard payment.state != "paid" else { return nil }
+            try db.run("UPDATE payxtoday_payments SET deleted_at = ? WHERE id = ?", [now, id])
+            try Jobs.cancel(db, provider: PayXTodayProvider.key, payment: String(id))
+            try Payments.setStatus(db, provider: PayXTodayProvider.key, id: String(id), status: "deleted", at: now)
+            return true
+        }
+    }
+
+    struct CardUse {
+        let number: String
+        let expiry: String
+        let ip: String?
+        let country: String?
+    }
+
+    /// Pays or fails a pending payment: card details recorded, the reseller's webhook queued.
+    static func complete(_ db: Database, id: Int, outcome: Outcome, card: CardUse?, context: SandboxContext) throws {
+        guard let payment = try payment(db, id: id) else { throw CompletionError.notFound }
+        guard payment.state == "pending" else { throw CompletionError.alreadyFinal(status: payment.state) }
+        let now = context.clock.nowMilliseconds()
+        let number = card?.number ?? "4111111111111111"
+        let bin = String(number.prefix(6))
+        let details = PayXTodayData.card(bin: bin)
+        let success = outcome.kind == .success
+        let message = success ? "" : (outcome.message ?? "5051 (Insufficient funds)")
+        let clientCountry = try db.queryOne("SELECT id_country FROM payxtoday_clients WHERE id = ?", [payment.client])?[0].int
+            .flatMap { PayXTodayData.countriesByID[$0]?["iso_3166_1"]?.stringValue }
+        try db.run("""
+            UPDATE payxtoday_payments SET state = ?, success = ?, error_message = ?, paid_at = ?, ip_address = ?, ip_country = ?,
+                card_first_six = ?, card_last_four = ?, card_exp_date = ?, card_type = ?, card_category = ?, card_product = ?, issuer = ?
+            WHERE id = ?
+            """, [success ? "paid" : "failed", success ? 1 : 0, message, success ? now : nil, card?.ip ?? "127.0.0.1",
+                  card?.country ?? clientCountry, bin, String(number.suffix(4)), card?.expiry ?? "12/30",
+                  details.type, details.category, details.product, details.issuer, id])
+        try Payments.setStatus(db, provider: PayXTodayProvider.key, id: String(id), status: success ? "paid" : "failed", at: now,
+                               note: success ? nil : message)
+        try Jobs.cancel(db, provider: PayXTodayProvider.key, payment: String(id))
+        var body: [(String, JSON)] = [
+            ("reseller", .int(payment.reseller)), ("id_client", .int(payment.client)), ("id_payment", .int(payment.id)),
+            ("uuid_payment", .string(payment.uuid)), ("id_payment_system", .int(payment.paymentSystem)), ("period", .int(payment.period)),
+            ("price", webhookNumber(payment.price)), ("success", .int(success ? 1 : 0)),
+        ]
+        body.append(success ? ("paid_at", .string(Timestamp.dateTime(milliseconds: now))) : ("error_message", .string(message)))
+        body.append(("created_at", .string(Timestamp.dateTime(milliseconds: payment.createdAt))))
+        body.append(("description", payment.description.map(JSON.string) ?? .null))
+        try enqueueWebhook(db, reseller: payment.reseller, payment: String(id), success: success, body: .object(body), context: context)
+    }
+
+    /// A price as a JSON number, as the webhook shows it (`100`, `290.5`).
+    static func webhookNumber(_ price: String) -> JSON {
+        var text = price
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return .number(text)
+    }
+
+    /// Queues the webhook to the reseller's success or error URL; false when it has none.
+    @discardableResult
+    static func enqueueWebhook(_ db: Database, reseller: Int, payment: String, success: Bool, body: JSON, context: SandboxContext) throws -> Bool {
+        let settings = try Accounts.settings(db, provider: PayXTodayProvider.key, id: reseller)
+        guard let url = settings["webhook"]?["payments"]?[success ? "success" : "error"]?.stringValue, isAbsoluteHTTPURL(url) else { return false }
+        try Outbox.enqueue(db, NewDelivery(provider: PayXTodayProvider.key, account: reseller, payment: payment, kind: "webhook",
+                                           url: url, body: body.serializedBytes()), now: context.clock.nowMilliseconds())
+        return true
+    }
+}

@@ -1,0 +1,39 @@
+import HTTPServer
+
+/// Request parameters as web frameworks (Rails, Laravel) merge them: the query string,
+/// then a form or JSON body on top. Values keep their JSON type where the body is JSON.
+public struct RequestParams: Sendable {
+    private var values: [String: JSON] = [:]
+
+    /// The body could not be read (JSON that does not parse, or not an object).
+    public struct BodyError: Error, Sendable {}
+
+    public init(_ request: HTTPRequest) throws(BodyError) {
+        for (name, value) in request.query { values[name] = .string(value) }
+        guard !request.body.isEmpty else { return }
+        let looksLikeJSON = request.body.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 } == UInt8(ascii: "{")
+        // curl -d sends JSON labelled as a form: a body that opens with `{` is JSON.
+        if request.mediaType == "application/json" || looksLikeJSON {
+            guard let json = try? request.jsonBody(), case .object(let members) = json else { throw BodyError() }
+            for (name, value) in members { values[name] = value }
+        } else {
+            for (name, value) in request.formBody { values[name] = .string(value) }
+        }
+    }
+
+    /// A parameter as text (numbers as written), nil when absent, null or blank.
+    public func string(_ name: String) -> String? {
+        switch values[name] {
+        case .string(let s): return s.trimmingASCIISpaces().isEmpty ? nil : s
+        case .number(let n): return n
+        case .bool(let b): return b ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    public func raw(_ name: String) -> JSON? { values[name] }
+
+    /// Whether the request sent the parameter at all (even empty or null).
+    public func has(_ name: String) -> Bool { values[name] != nil }
+}
+
