@@ -10,7 +10,7 @@ struct PayXTodayRoutes {
 
     func router() -> Router {
         var router = Router()
-        let api = "/api/v1/:reseller/:key"
+        let api = "/api/v1/:id_reseller/:secret_key"
         router.get(api + "/options") { try call($0, options) }
         router.get(api + "/countries") { try call($0) { _, _ in .array(PayXTodayData.countries) } }
         router.get(api + "/payment-systems") { try call($0) { reseller, _ in
@@ -40,8 +40,8 @@ struct PayXTodayRoutes {
 
     /// Checks the reseller and key, reads the parameters, wraps the answer in `data`.
     private func call(_ request: HTTPRequest, _ body: (Int, RequestParams) throws -> JSON) throws -> HTTPResponse {
-        let key = request.parameters["key"] ?? ""
-        guard let text = request.parameters["reseller"], let reseller = Int(text),
+        let key = request.parameters["secret_key"] ?? ""
+        guard let text = request.parameters["id_reseller"], let reseller = Int(text),
               try context.accounts.authenticate(provider: PayXTodayProvider.key, login: String(reseller), secret: key) != nil else {
             throw PayXTodayError.wrongKey(key)
         }
