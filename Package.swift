@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -22,17 +23,21 @@ let package = Package(
             name: "SandboxResources",
             path: "Resources",
             sources: ["SandboxResources.swift"],
-            resources: [.copy("openapi"), .copy("schemas"), .copy("iso"), .copy("payxtoday")]
+            resources: [.copy("openapi"), .copy("schemas"), .copy("iso"), .copy("payxtoday"), .copy("paytomat")]
         ),
         .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore", "SandboxResources"]),
         .target(name: "ProjectCX", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .target(name: "Census", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .target(name: "PayXToday", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore", "SandboxResources"]),
+        .target(name: "Paytomat", dependencies: [
+            "HTTPServer", "SQLiteStore", "SandboxCore", "SandboxResources",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "Alphacomm", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore", "SandboxResources"]),
         .executableTarget(
             name: "paysandbox",
             dependencies: [
-                "HTTPServer", "SQLiteStore", "SandboxCore", "ProjectCX", "Census", "PayXToday", "Alphacomm",
+                "HTTPServer", "SQLiteStore", "SandboxCore", "ProjectCX", "Paytomat", "Census", "PayXToday", "Alphacomm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +48,7 @@ let package = Package(
         .testTarget(name: "paysandboxTests", dependencies: ["paysandbox", "ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "CensusTests", dependencies: ["Census", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "PayXTodayTests", dependencies: ["PayXToday", "SandboxCore", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "PaytomatTests", dependencies: ["Paytomat", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "AlphacommTests", dependencies: ["Alphacomm", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "ProjectCXTests", dependencies: ["ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
     ],

@@ -1,6 +1,7 @@
 import Alphacomm
 import Census
 import PayXToday
+import Paytomat
 import ProjectCX
 import SandboxCore
 
@@ -9,6 +10,7 @@ enum Providers {
     static func all(censusAllowedIPs: [String] = []) -> [any Provider] {
         [
             ProjectCXProvider(),
+            PaytomatProvider(),
             CensusProvider(access: CensusAccess(allowed: censusAllowedIPs)),
             PayXTodayProvider(),
             AlphacommProvider(),

@@ -1,0 +1,46 @@
+import Foundation
+import HTTPServer
+import SandboxResources
+
+/// The currency table (Resources/paytomat/currencies.json): codes, directions, titles,
+/// decimals and a USD price each, from which every exchange rate follows.
+struct PaytomatCurrency: Sendable {
+    let code: String
+    let incoming: Bool
+    let outgoing: Bool
+    let title: String
+    let decimals: Int
+    let usd: Decimal
+
+    static let all: [PaytomatCurrency] = (SandboxResources.data("paytomat/currencies.json").flatMap { try? JSON.parse($0) }?["currencies"]?.arrayValue ?? [])
+        .compactMap { c in
+            guard let code = c["code"]?.stringValue, let usd = c["usd"]?.stringValue.flatMap({ Decimal(string: $0) }) else { return nil }
+            return PaytomatCurrency(code: code, incoming: c["in"]?.boolValue ?? false, outgoing: c["out"]?.boolValue ?? false,
+                                    title: c["title"]?.stringValue ?? code, decimals: c["decimals"]?.intValue ?? 8, usd: usd)
+        }
+
+    static func find(_ code: String) -> PaytomatCurrency? { all.first { $0.code == code.uppercased() } }
+
+    var json: JSON { ["code": .string(code), "in": .bool(incoming), "out": .bool(outgoing), "title": .string(title)] }
+
+    /// How many `other` one unit of this currency buys.
+    func rate(to other: PaytomatCurrency) -> Decimal { usd / other.usd }
+
+    /// A decimal rounded to `places`, as text without trailing zeros ("0.00041896", "241.81").
+    static func format(_ value: Decimal, places: Int) -> String {
+        var input = value
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &input, places, .plain)
+        var text = "\(rounded)"
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text
+    }
+
+    /// Significant places for a rate: 8 decimals below 1, 2 (or the currency's) above.
+    static func formatRate(_ value: Decimal) -> String {
+        format(value, places: value < 1 ? 8 : 4)
+    }
+}

@@ -1,0 +1,34 @@
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+public struct PaytomatProvider: Provider {
+    public static let key = "paytomat"
+    public var key: String { Self.key }
+    public var displayName: String { "Paytomat" }
+    public var defaultPort: Int { 8082 }
+    public var migrations: [Migration] { [] }
+    public var defaultAccounts: [AccountSeed] {
+        [AccountSeed(login: "sandbox", secret: "sandbox-secret"), AccountSeed(login: "sandbox2", secret: "sandbox2-secret")]
+    }
+    public var defaultSettle: SettleSettings { SettleSettings(.manual) }
+
+    public init() {}
+
+    public func describe(_ account: AccountSeed) -> String {
+        "Basic \(account.login):\(account.secret) (or the JWT from /api/v1/token)"
+    }
+
+    public func seed(_ db: Database, context: SandboxContext) throws {
+        try PaytomatJWT.seedSecret(db, context: context)
+    }
+
+    public func routes(_ context: SandboxContext) -> Router {
+        PaytomatRoutes(context: context).router()
+    }
+
+    /// Paytomat's transactions are not emulated yet: there is nothing to complete.
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+        throw CompletionError.notFound
+    }
+}

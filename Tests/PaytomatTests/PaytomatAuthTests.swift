@@ -1,0 +1,89 @@
+import Testing
+import HTTPServer
+import SandboxCore
+import TestSupport
+@testable import Paytomat
+
+private func basic(_ user: String, _ password: String) -> (String, String) {
+    ("Authorization", "Basic " + Base64.encode(Array("\(user):\(password)".utf8)))
+}
+
+@Suite struct PaytomatAuthTests {
+    @Test func basicAndJWTBothWork() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let client = try test.client()
+        let token = try client.request("GET", "/paytomat/api/v1/token", headers: [basic("sandbox", "sandbox-secret")])
+        #expect(token.status == 200)
+        let jwt = try #require(token.json["token"]?.stringValue)
+        let parts = jwt.split(separator: ".")
+        #expect(parts.count == 3)
+        #expect(parts[0] == "eyJhbGciOiJIUzI1NiJ9")
+        let payload = try JSON.parse(try #require(Base64.decode(String(parts[1]))))
+        #expect(payload["id"] == 1)
+        #expect(payload["realm"] == "merchant_key")
+        let viaJWT = try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(jwt)")])
+        #expect(viaJWT.status == 200)
+        // The second merchant's token names merchant 2.
+        let other = try client.request("GET", "/paytomat/api/v1/token", headers: [basic("sandbox2", "sandbox2-secret")]).json["token"]?.stringValue ?? ""
+        #expect(try JSON.parse(Base64.decode(String(other.split(separator: ".")[1])) ?? [])["id"] == 2)
+    }
+
+    @Test(arguments: [
+        [basic("sandbox", "wrong")],
+        [basic("nobody", "sandbox-secret")],
+        [("Authorization", "Basic !!!")],
+        [("Authorization", "Bearer not.a.jwt")],
+        [("Authorization", "Bearer ")],
+        [],
+    ])
+    func badCredentialsAre401(headers: [(String, String)]) throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let response = try test.client().request("GET", "/paytomat/api/v1/currencies", headers: headers)
+        #expect(response.status == 401)
+        #expect(response.json["error"]?.stringValue?.isEmpty == false)
+        guard case .object(let members) = response.json else { Issue.record("not an object"); return }
+        #expect(members.map(\.0) == ["error"])
+    }
+
+    @Test func tamperedExpiredAndForeignTokensAreRefused() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let client = try test.client()
+        let jwt = try #require(try client.request("GET", "/paytomat/api/v1/token", headers: [basic("sandbox", "sandbox-secret")]).json["token"]?.stringValue)
+        let parts = jwt.split(separator: ".").map(String.init)
+        // Tampered: the payload names merchant 2, the signature is merchant 1's.
+        let forged = Base64.encode(Array(#"{"id":2,"realm":"merchant_key","iat":0,"exp":9999999999}"#.utf8), urlSafe: true, padded: false)
+        #expect(try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(parts[0]).\(forged).\(parts[2])")]).status == 401)
+        // Foreign: signed by another sandbox's secret.
+        let elsewhere = try TestSandbox(providers: [PaytomatProvider()])
+        let foreign = try #require(try elsewhere.client().request("GET", "/paytomat/api/v1/token", headers: [basic("sandbox", "sandbox-secret")]).json["token"]?.stringValue)
+        #expect(try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(foreign)")]).status == 401)
+        // Expired: a day later on the sandbox clock.
+        #expect(try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(jwt)")]).status == 200)
+        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 86400])
+        let expired = try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(jwt)")])
+        #expect(expired.status == 401)
+        #expect(expired.json == ["error": "Invalid or expired token"])
+        // A reset makes a new secret: old tokens stop working.
+        let fresh = try #require(try client.request("GET", "/paytomat/api/v1/token", headers: [basic("sandbox", "sandbox-secret")]).json["token"]?.stringValue)
+        _ = try client.request("POST", "/_sandbox/reset")
+        #expect(try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(fresh)")]).status == 401)
+    }
+
+    @Test func currenciesAndRates() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let client = try test.client()
+        let auth = [basic("sandbox", "sandbox-secret")]
+        let currencies = try client.request("GET", "/paytomat/api/v1/currencies", headers: auth).json["currencies"]?.arrayValue ?? []
+        #expect(currencies.first == ["code": "BTC", "in": true, "out": true, "title": "Bitcoin"])
+        #expect(currencies.contains(["code": "UAH", "in": true, "out": false, "title": "Hryvnia"]))
+        let rates = try client.request("GET", "/paytomat/api/v1/exchange_rates?currency=USD", headers: auth).json["rates"]
+        #expect(rates?["USD"] == "1")
+        #expect(rates?["BTC"] == "0.00002312")
+        #expect(rates?.objectValue?.allSatisfy { $0.1.stringValue != nil } == true)
+        #expect(try client.request("GET", "/paytomat/api/v1/exchange_rates?currency=btc", headers: auth).json["rates"]?["USD"] == "43250")
+        #expect(try client.request("GET", "/paytomat/api/v1/exchange_rates", headers: auth).json == ["error": "currency is required"])
+        #expect(try client.request("GET", "/paytomat/api/v1/exchange_rates?currency=XYZ", headers: auth).status == 400)
+        #expect(try client.request("GET", "/paytomat/api/v1/nothing", headers: auth).status == 404)
+        #expect(try client.request("POST", "/paytomat/api/v1/currencies", headers: auth).status == 405)
+    }
+}
