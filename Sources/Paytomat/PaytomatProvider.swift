@@ -7,10 +7,12 @@ public struct PaytomatProvider: Provider {
     public var key: String { Self.key }
     public var displayName: String { "Paytomat" }
     public var defaultPort: Int { 8082 }
-    public var migrations: [Migration] { [] }
+    public var migrations: [Migration] { PaytomatStore.migrations }
     public var defaultAccounts: [AccountSeed] {
         [AccountSeed(login: "sandbox", secret: "sandbox-secret"), AccountSeed(login: "sandbox2", secret: "sandbox2-secret")]
     }
+    /// The payer sends coins (the widget page): nothing settles on its own; unpaid
+    /// transactions time out.
     public var defaultSettle: SettleSettings { SettleSettings(.manual) }
 
     public init() {}
@@ -27,8 +29,12 @@ public struct PaytomatProvider: Provider {
         PaytomatRoutes(context: context).router()
     }
 
-    /// Paytomat's transactions are not emulated yet: there is nothing to complete.
     public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
-        throw CompletionError.notFound
+        guard let transaction = Int(id) else { throw CompletionError.notFound }
+        try PaytomatLifecycle.complete(db, id: transaction, outcome: outcome, context: context)
+    }
+
+    public func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
+        try PaytomatLifecycle.run(job, db, context)
     }
 }

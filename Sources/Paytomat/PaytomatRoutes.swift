@@ -17,6 +17,26 @@ struct PaytomatRoutes {
             return .json(["currencies": .array(PaytomatCurrency.all.map(\.json))])
         }
         router.get("/api/v1/exchange_rates") { request in try exchangeRates(request) }
+        router.get("/api/v1/balance") { request in try balance(request) }
+        router.post("/api/v1/create_transaction") { request in try createTransaction(request) }
+        router.post("/api/v1/cancel_transaction") { request in try cancel(request) }
+        router.post("/api/v1/chargeback_transaction") { request in try chargeback(request) }
+        router.get("/api/v1/transaction") { request in try transaction(request) }
+        router.get("/api/v1/transactions") { request in try transactions(request) }
+        router.post("/api/v1/broadcast_transaction") { request in try broadcast(request) }
+        router.get("/api/v1/product") { request in try product(request) }
+        router.post("/api/v1/create_product") { request in try createProduct(request) }
+        router.put("/api/v1/product/:id") { request in try updateProduct(request) }
+        router.get("/api/v1/payment_url") { request in
+            let merchant = try authenticate(request)
+            guard let account = try context.accounts.find(provider: PaytomatProvider.key, id: merchant) else { throw PaytomatError.unauthorized("Unknown merchant") }
+            return .json(["url": .string(request.mountURL + "/pay/" + PaytomatWidget.code(for: account))])
+        }
+        let widget = PaytomatWidget(context: context)
+        router.get("/pay/:code") { request in try widget.shop(request) }
+        router.post("/pay/:code") { request in try widget.buy(request) }
+        router.get("/pay/tx/:code") { request in try widget.transaction(request) }
+        router.post("/pay/tx/:code") { request in try widget.simulate(request) }
         router.notFound = { request in PaytomatError.notFound("Unknown endpoint \(request.method) \(request.path)").response }
         router.methodNotAllowed = { request, allowed in
             PaytomatError.methodNotAllowed("Method \(request.method) is not allowed; use \(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))").response
@@ -40,6 +60,148 @@ struct PaytomatRoutes {
             return merchant
         }
         throw PaytomatError.unauthorized("Authorization required: Basic or Bearer")
+    }
+
+    private var store: PaytomatStore { PaytomatStore(context: context) }
+
+    private func balance(_ request: HTTPRequest) throws -> HTTPResponse {
+        let merchant = try authenticate(request)
+        let totals = try store.balance(merchant: merchant)
+        return .json(["balance": .object(PaytomatCurrency.all.map { c in
+            (c.code, JSON.number(PaytomatCurrency.format(totals[c.code] ?? 0, places: c.decimals)))
+        })])
+    }
+
+    func createTransaction(_ request: HTTPRequest) throws -> HTTPResponse {
+        let merchant = try authenticate(request)
+        let p = try PaytomatInput.params(request)
+        let ref = try PaytomatInput.text(p, "ref", required: false, max: 255)
+        guard let orderID = try PaytomatInput.text(p, "order_id", required: false, max: 255) ?? ref else {
+            throw PaytomatError.invalid("order_id is required (or ref)")
+        }
+        guard orderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { throw PaytomatError.invalid("order_id must be alphanumeric") }
+        let currencyIn = try PaytomatInput.currency(p, "currency_in", direction: \.incoming)
+        let currencyOut = try PaytomatInput.currency(p, "currency_out", direction: \.outgoing)
+        let amountIn = try PaytomatInput.positiveDecimal(p, "amount_in", kind: "float")
+        let callback = try PaytomatInput.url(p, "callback_url")
+        let now = context.clock.nowMilliseconds()
+        let plan: SettlePlan
+        do {
+            plan = try context.settlePlan(provider: PaytomatProvider(), account: merchant, request: request, forced: PaytomatMagic.outcome(amountIn))
+        } catch {
+            throw PaytomatError.invalid(error.description)
+        }
+        let timing = PaytomatTiming(settings: try context.accounts.find(provider: PaytomatProvider.key, id: merchant)?.settings ?? [:])
+        let row = try store.create(merchant: merchant, .init(orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
+                                                            currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback,
+                                                            productID: nil, details: nil),
+                                   plan: plan.at == nil ? nil : plan, timing: timing)
+        return .json([
+            "amount_out": .number(row["amount_out"].string ?? "0"),
+            "currency_out": .string(row["currency_out"].string ?? ""),
+            "id": .int(row["id"].int ?? 0),
+            "qr_code": .string(row["qr_code"].string ?? ""),
+            "rate": .number(row["rate"].string ?? "0"),
+            "address": .string(row["address"].string ?? ""),
+            "note": .string(PaytomatStore.note),
+        ])
+    }
+
+    private func ownTransaction(_ request: HTTPRequest) throws -> (Int, Row) {
+        let merchant = try authenticate(request)
+        let id = try PaytomatInput.requiredInt(try PaytomatInput.params(request), "id")
+        guard let row = try store.transaction(merchant: merchant, id: id) else { throw PaytomatError.notFound("Transaction \(id) not found") }
+        return (merchant, row)
+    }
+
+    private func cancel(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (_, row) = try ownTransaction(request)
+        let id = row["id"].int ?? 0
+        try context.store.write { db in
+            guard let current = try PaytomatStore.transaction(db, id: id)?["status"].string, ["new", "pending"].contains(current) else {
+                throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
+            }
+            try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
+            try PaytomatStore.transition(db, id: id, to: "cancelled", comment: "Cancelled by the merchant", context: context)
+        }
+        context.wake()
+        return .json(["status": "cancelled", "status_description": "Transaction has been cancelled"])
+    }
+
+    private func chargeback(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (merchant, row) = try ownTransaction(request)
+        let id = row["id"].int ?? 0
+        let timing = PaytomatTiming(settings: try context.accounts.find(provider: PaytomatProvider.key, id: merchant)?.settings ?? [:])
+        try context.store.write { db in
+            guard try PaytomatStore.transaction(db, id: id)?["status"].string == "success" else {
+                throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? ""): only a successful transaction can be charged back")
+            }
+            try PaytomatStore.transition(db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)
+            let now = context.clock.nowMilliseconds()
+            try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "chargeback", payment: String(id),
+                              at: now + Int64(max(timing.confirmationSeconds, 1)) * 1000, now: now)
+        }
+        return .json(["status": "chargeback_scheduled", "status_description": "Transaction has been scheduled for chargeback"])
+    }
+
+    private func transaction(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (_, row) = try ownTransaction(request)
+        return .json(["transaction": PaytomatStore.json(row)])
+    }
+
+    private func transactions(_ request: HTTPRequest) throws -> HTTPResponse {
+        let merchant = try authenticate(request)
+        let p = try PaytomatInput.params(request)
+        let status = try PaytomatInput.text(p, "status", required: false, max: 20)
+        if let status, !PaytomatStore.statuses.contains(status) {
+            throw PaytomatError.invalid("status must be one of \(PaytomatStore.statuses.joined(separator: ", "))")
+        }
+        let limit = try PaytomatInput.optionalInt(p, "limit")
+        if let limit, !(1 ... 100).contains(limit) { throw PaytomatError.invalid("limit must be an integer from 1 to 100") }
+        let offset = try PaytomatInput.optionalInt(p, "offset")
+        if offset != nil && limit == nil { throw PaytomatError.invalid("offset depends on limit: give limit too") }
+        if let offset, offset < 0 { throw PaytomatError.invalid("offset must be 0 or more") }
+        var orderBy = try PaytomatInput.text(p, "order_by", required: false, max: 20) ?? "id"
+        let descending = orderBy.hasPrefix("-")
+        if descending { orderBy.removeFirst() }
+        guard PaytomatStore.orderColumns[orderBy] != nil else {
+            throw PaytomatError.invalid("order_by must be one of id, status, updated, created, order_id, ref, optionally with -")
+        }
+        let list = try store.list(merchant: merchant, status: status, orderBy: orderBy, descending: descending, limit: limit ?? 100, offset: offset ?? 0)
+        return .json(["transactions": .array(list)])
+    }
+
+    private func broadcast(_ request: HTTPRequest) throws -> HTTPResponse {
+        let merchant = try authenticate(request)
+        let p = try PaytomatInput.params(request)
+        let currency = try PaytomatInput.currency(p, "currency")
+        let txid = try PaytomatInput.text(p, "txid", required: true, max: 128) ?? ""
+        let receiver = try PaytomatInput.text(p, "receiver", required: true, max: 128) ?? ""
+        let amount = try PaytomatInput.positiveDecimal(p, "amount")
+        try store.recordBroadcast(merchant: merchant, currency: currency.code, txid: txid, receiver: receiver,
+                                  amount: PaytomatCurrency.format(amount, places: 8))
+        return .json(["success": 1])
+    }
+
+    private func product(_ request: HTTPRequest) throws -> HTTPResponse {
+        let merchant = try authenticate(request)
+        let id = try PaytomatInput.requiredInt(try PaytomatInput.params(request), "id")
+        guard let product = try store.productJSON(merchant: merchant, id: id) else { throw PaytomatError.notFound("Product \(id) not found") }
+        return .json(["product": product])
+    }
+
+    private func createProduct(_ request: HTTPRequest) throws -> HTTPResponse {
+        let merchant = try authenticate(request)
+        let values = try PaytomatInput.productValues(try PaytomatInput.params(request), required: true)
+        return .json(["id": .int(try store.createProduct(merchant: merchant, values: values))])
+    }
+
+    private func updateProduct(_ request: HTTPRequest) throws -> HTTPResponse {
+        let merchant = try authenticate(request)
+        guard let id = request.parameters["id"].flatMap({ Int($0) }) else { throw PaytomatError.invalid("id must be an integer") }
+        let values = try PaytomatInput.productValues(try PaytomatInput.params(request), required: false)
+        guard try store.updateProduct(merchant: merchant, id: id, values: values) else { throw PaytomatError.notFound("Product \(id) not found") }
+        return .json(["updated": .int(values.isEmpty ? 0 : 1)])
     }
 
     private func exchangeRates(_ request: HTTPRequest) throws -> HTTPResponse {

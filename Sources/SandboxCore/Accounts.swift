@@ -33,6 +33,13 @@ public struct Accounts: Sendable {
         }
     }
 
+    /// Every account of a provider, by id.
+    public func list(provider: String) throws -> [Account] {
+        try store.read { db in
+            try db.query("SELECT id, login, secret, settings FROM accounts WHERE provider = ? ORDER BY id", [provider]).map { Accounts.account(provider, $0) }
+        }
+    }
+
     public func find(provider: String, id: Int) throws -> Account? {
         try store.read { db in try Accounts.find(db, provider: provider, id: id) }
     }

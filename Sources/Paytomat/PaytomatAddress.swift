@@ -1,0 +1,67 @@
+import Crypto
+import Foundation
+import SandboxCore
+
+/// Deposit addresses that are syntactically valid for their coin: Base58Check with the
+/// coin's version byte (BTC P2SH `3…`, LTC P2SH `M…`, DASH P2PKH `X…`), and the payment URI
+/// the QR code carries.
+enum PaytomatAddress {
+    static let versions: [String: UInt8] = ["BTC": 0x05, "LTC": 0x32, "DASH": 0x4C]
+    static let schemes: [String: String] = ["BTC": "bitcoin", "LTC": "litecoin", "DASH": "dash"]
+
+    static func make(coin: String, ids: IDGenerator) -> String {
+        base58Check([versions[coin] ?? 0x05] + ids.bytes(20))
+    }
+
+    static func qrCode(coin: String, address: String, amount: String) -> String {
+        "\(schemes[coin] ?? coin.lowercased()):\(address)?amount=\(amount)"
+    }
+
+    static func base58Check(_ payload: [UInt8]) -> String {
+        let checksum = Array(SHA256.hash(data: Data(SHA256.hash(data: Data(payload))))).prefix(4)
+        return base58(payload + checksum)
+    }
+
+    /// Decodes and checks a Base58Check string; nil when it is not one.
+    static func decodeCheck(_ text: String) -> [UInt8]? {
+        guard let bytes = decode58(text), bytes.count > 4 else { return nil }
+        let payload = Array(bytes.dropLast(4))
+        let checksum = Array(SHA256.hash(data: Data(SHA256.hash(data: Data(payload))))).prefix(4)
+        return Array(bytes.suffix(4)) == Array(checksum) ? payload : nil
+    }
+
+    static let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+    static func base58(_ bytes: [UInt8]) -> String {
+        var digits: [Int] = [0]
+        for byte in bytes {
+            var carry = Int(byte)
+            for i in digits.indices {
+                carry += digits[i] << 8
+                digits[i] = carry % 58
+                carry /= 58
+            }
+            while carry > 0 { digits.append(carry % 58); carry /= 58 }
+        }
+        let zeros = bytes.prefix { $0 == 0 }.count
+        let body = digits.reversed().drop { $0 == 0 }
+        return String(repeating: "1", count: zeros) + String(body.map { alphabet[$0] })
+    }
+
+    static func decode58(_ text: String) -> [UInt8]? {
+        var bytes: [Int] = [0]
+        for ch in text {
+            guard let value = alphabet.firstIndex(of: ch) else { return nil }
+            var carry = value
+            for i in bytes.indices {
+                carry += bytes[i] * 58
+                bytes[i] = carry & 0xFF
+                carry >>= 8
+            }
+            while carry > 0 { bytes.append(carry & 0xFF); carry >>= 8 }
+        }
+        let zeros = text.prefix { $0 == "1" }.count
+        let body = bytes.reversed().drop { $0 == 0 }
+        return [UInt8](repeating: 0, count: zeros) + body.map { UInt8($0) }
+    }
+}

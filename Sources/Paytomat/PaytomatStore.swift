@@ -1,0 +1,274 @@
+import Foundation
+import HTTPServer
+import SQLiteStore
+import SandboxCore
+
+/// All of Paytomat's SQL: transactions (with their life cycle and postbacks), products,
+/// broadcasts. Every row carries its merchant.
+struct PaytomatStore {
+    let context: SandboxContext
+
+    static let migrations: [Migration] = [
+        Migration("paytomat-001", """
+            CREATE TABLE paytomat_transactions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                merchant INTEGER NOT NULL,
+                code TEXT NOT NULL UNIQUE,
+                order_id TEXT NOT NULL,
+                ref TEXT,
+                status TEXT NOT NULL,
+                comment TEXT NOT NULL,
+                created INTEGER NOT NULL,
+                updated INTEGER NOT NULL,
+                address TEXT NOT NULL,
+                currency_in TEXT NOT NULL,
+                currency_out TEXT NOT NULL,
+                amount_in TEXT NOT NULL,
+                amount_out TEXT NOT NULL,
+                rate TEXT NOT NULL,
+                qr_code TEXT NOT NULL,
+                product_id INTEGER,
+                callback_url TEXT,
+                details TEXT
+            );
+            CREATE INDEX paytomat_tx_id ON paytomat_transactions (merchant, id);
+            CREATE INDEX paytomat_tx_status ON paytomat_transactions (merchant, status, id);
+            CREATE INDEX paytomat_tx_updated ON paytomat_transactions (merchant, updated, id);
+            CREATE INDEX paytomat_tx_created ON paytomat_transactions (merchant, created, id);
+            CREATE INDEX paytomat_tx_order ON paytomat_transactions (merchant, order_id, id);
+            CREATE INDEX paytomat_tx_ref ON paytomat_transactions (merchant, ref, id);
+            CREATE INDEX paytomat_tx_product ON paytomat_transactions (product_id, status);
+            CREATE TABLE paytomat_products (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                merchant INTEGER NOT NULL,
+                amount TEXT NOT NULL,
+                currency TEXT NOT NULL,
+                title TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                callback_url TEXT NOT NULL DEFAULT '',
+                skip_email INTEGER NOT NULL DEFAULT 0,
+                custom_css TEXT NOT NULL DEFAULT '',
+                fields TEXT NOT NULL DEFAULT '[]',
+                created INTEGER NOT NULL
+            );
+            CREATE INDEX paytomat_products_merchant ON paytomat_products (merchant, id);
+            CREATE TABLE paytomat_broadcasts (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                merchant INTEGER NOT NULL,
+                currency TEXT NOT NULL,
+                txid TEXT NOT NULL,
+                receiver TEXT NOT NULL,
+                amount TEXT NOT NULL,
+                created INTEGER NOT NULL
+            );
+            """),
+    ]
+
+    static let note = "Please turn off transaction encryption if you encounter public key error"
+    static let statuses = ["new", "pending", "confirmation", "cancellation", "success", "cancelled", "failure", "chargeback", "timeout"]
+    static let finalStatuses: Set<String> = ["success", "cancelled", "failure", "chargeback", "timeout"]
+
+    // MARK: transactions
+
+    struct NewTransaction {
+        let orderID: String
+        let ref: String
+        let currencyIn: PaytomatCurrency
+        let currencyOut: PaytomatCurrency
+        let amountIn: Decimal
+        let callbackURL: String?
+        let productID: Int?
+        let details: JSON?
+    }
+
+    /// Creates a `new` transaction with its address, rate and amount, its timeout job and
+    /// its settle plan; returns the row.
+    func create(merchant: Int, _ t: NewTransaction, plan: SettlePlan?, timing: PaytomatTiming) throws -> Row {
+        let now = context.clock.nowMilliseconds()
+        let rateValue = t.currencyIn.rate(to: t.currencyOut)
+        let rate = PaytomatCurrency.format(rateValue, places: 8)
+        let amountOut = PaytomatCurrency.format(t.amountIn * rateValue, places: t.currencyOut.decimals)
+        let address = PaytomatAddress.make(coin: t.currencyOut.code, ids: context.ids)
+        let qr = PaytomatAddress.qrCode(coin: t.currencyOut.code, address: address, amount: amountOut)
+        let code = context.ids.hex(10)
+        let row = try context.store.write { db -> Row? in
+            try db.run("""
+                INSERT INTO paytomat_transactions (merchant, code, order_id, ref, status, comment, created, updated, address, currency_in,
+                    currency_out, amount_in, amount_out, rate, qr_code, product_id, callback_url, details)
+                VALUES (?, ?, ?, ?, 'new', 'Waiting for payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [merchant, code, t.orderID, t.ref, now, now, address, t.currencyIn.code, t.currencyOut.code,
+                      PaytomatCurrency.format(t.amountIn, places: 8), amountOut, rate, qr, t.productID, t.callbackURL, t.details?.serialized()])
+            let id = Int(db.lastInsertRowID)
+            try Payments.record(db, provider: PaytomatProvider.key, id: String(id), account: merchant, status: "new",
+                                amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment")
+            try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "timeout", payment: String(id), at: now + Int64(timing.timeoutSeconds) * 1000, now: now)
+            if let plan { try context.schedule(plan, provider: PaytomatProvider.key, payment: String(id), db) }
+            return try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ?", [id])
+        }
+        context.wake()
+        guard let row else { throw PaytomatError.notFound("transaction vanished") }
+        return row
+    }
+
+    static func transaction(_ db: Database, id: Int) throws -> Row? {
+        try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ?", [id])
+    }
+
+    func transaction(merchant: Int, id: Int) throws -> Row? {
+        try context.store.read { db in
+            try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ? AND merchant = ?", [id, merchant])
+        }
+    }
+
+    func transaction(code: String) throws -> Row? {
+        try context.store.read { db in try db.queryOne("SELECT * FROM paytomat_transactions WHERE code = ?", [code]) }
+    }
+
+    /// The record as `GET /transaction` shows it: amounts and rate as strings.
+    static func json(_ row: Row) -> JSON {
+        [
+            "address": .string(row["address"].string ?? ""),
+            "amount_in": .string(row["amount_in"].string ?? ""),
+            "amount_out": .string(row["amount_out"].string ?? ""),
+            "comment": .string(row["comment"].string ?? ""),
+            "created": .string(Timestamp.dateTime(milliseconds: row["created"].int64 ?? 0)),
+            "currency_in": .string(row["currency_in"].string ?? ""),
+            "currency_out": .string(row["currency_out"].string ?? ""),
+            "id": .int(row["id"].int ?? 0),
+            "rate": .string(row["rate"].string ?? ""),
+            "ref": row["ref"].string.map(JSON.string) ?? .null,
+            "status": .string(row["status"].string ?? ""),
+            "updated": .string(Timestamp.dateTime(milliseconds: row["updated"].int64 ?? 0)),
+            "qr_code": .string(row["qr_code"].string ?? ""),
+            "note": .string(note),
+            "product_id": row["product_id"].int.map { .int($0) } ?? .null,
+            "callback_url": row["callback_url"].string.map(JSON.string) ?? .null,
+        ]
+    }
+
+    static let orderColumns: [String: String] = ["id": "id", "status": "status", "updated": "updated", "created": "created", "order_id": "order_id", "ref": "ref"]
+
+    func list(merchant: Int, status: String?, orderBy: String, descending: Bool, limit: Int, offset: Int) throws -> [JSON] {
+        guard let column = Self.orderColumns[orderBy] else { return [] }
+        let direction = descending ? "DESC" : "ASC"
+        var conditions = Conditions()
+        conditions.add("merchant = ?", merchant)
+        conditions.add("status = ?", status)
+        return try context.store.read { db in
+            try db.query("SELECT * FROM paytomat_transactions \(conditions.sql) ORDER BY \(column) \(direction), id \(direction) LIMIT ? OFFSET ?",
+                         conditions.arguments + [limit, offset]).map(Self.json)
+        }
+    }
+
+    /// Moves a transaction to `status` with `comment`; a final status queues the postback.
+    static func transition(_ db: Database, id: Int, to status: String, comment: String, context: SandboxContext) throws {
+        let now = context.clock.nowMilliseconds()
+        try db.run("UPDATE paytomat_transactions SET status = ?, comment = ?, updated = ? WHERE id = ?", [status, comment, now, id])
+        try Payments.setStatus(db, provider: PaytomatProvider.key, id: String(id), status: status, at: now, note: comment)
+        if finalStatuses.contains(status) { try postback(db, id: id, context: context) }
+    }
+
+    /// The documented postback structure, to the transaction's (or its product's) callback URL.
+    static func postback(_ db: Database, id: Int, context: SandboxContext) throws {
+        guard let row = try transaction(db, id: id) else { return }
+        let product = try row["product_id"].int.flatMap { try db.queryOne("SELECT * FROM paytomat_products WHERE id = ?", [$0]) }
+        let url = row["callback_url"].string ?? product?["callback_url"].string
+        guard let url, isAbsoluteHTTPURL(url) else { return }
+        let body: JSON = [
+            "merchant_id": .int(row["merchant"].int ?? 0),
+            "product_id": row["product_id"].int.map { .int($0) } ?? .null,
+            "tx_code": .string(row["code"].string ?? ""),
+            "tx_id": .int(id),
+            "amount": .number(row["amount_out"].string ?? "0"),
+            "currency": .string(row["currency_out"].string ?? ""),
+            "qr_code": .string(row["qr_code"].string ?? ""),
+            "details": row["details"].string.flatMap { try? JSON.parse($0) } ?? .null,
+            "tx_status": .string(row["status"].string ?? ""),
+            "custom_css": product?["custom_css"].string.map(JSON.string) ?? .null,
+        ]
+        try Outbox.enqueue(db, NewDelivery(provider: PaytomatProvider.key, account: row["merchant"].int ?? 0, payment: String(id),
+                                           kind: "postback", url: url, body: body.serializedBytes()), now: context.clock.nowMilliseconds())
+    }
+
+    /// Successful amounts per received currency, charged-back ones not counted.
+    func balance(merchant: Int) throws -> [String: Decimal] {
+        try context.store.read { db in
+            var totals: [String: Decimal] = [:]
+            for row in try db.query("SELECT currency_out, amount_out FROM paytomat_transactions WHERE merchant = ? AND status = 'success'", [merchant]) {
+                totals[row[0].string ?? "", default: 0] += Decimal(string: row[1].string ?? "0") ?? 0
+            }
+            return totals
+        }
+    }
+
+    // MARK: products
+
+    static func productJSON(_ db: Database, _ row: Row) throws -> JSON {
+        let id = row["id"].int ?? 0
+        let successes = try db.queryOne("SELECT COUNT(*) FROM paytomat_transactions WHERE product_id = ? AND status = 'success'", [id])?[0].int ?? 0
+        return [
+            "id": .int(id),
+            "amount": .string(row["amount"].string ?? ""),
+            "currency": .string(row["currency"].string ?? ""),
+            "title": .string(row["title"].string ?? ""),
+            "unit": .string(row["unit"].string ?? ""),
+            "fields": (try? JSON.parse(row["fields"].string ?? "[]")) ?? [],
+            "callback_url": .string(row["callback_url"].string ?? ""),
+            "tx_success": .int(successes),
+            "custom_css": .string(row["custom_css"].string ?? ""),
+            "skip_email": .int(row["skip_email"].int ?? 0),
+        ]
+    }
+
+    func product(merchant: Int, id: Int) throws -> Row? {
+        try context.store.read { db in try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]) }
+    }
+
+    func productJSON(merchant: Int, id: Int) throws -> JSON? {
+        try context.store.read { db in
+            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]).map { try Self.productJSON(db, $0) }
+        }
+    }
+
+    func products(merchant: Int) throws -> [Row] {
+        try context.store.read { db in try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant]) }
+    }
+
+    func createProduct(merchant: Int, values: [(String, SQLValue)]) throws -> Int {
+        let now = context.clock.nowMilliseconds()
+        return try context.store.write { db in
+            let columns = values.map(\.0) + ["merchant", "created"]
+            try db.run("INSERT INTO paytomat_products (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
+                       values.map(\.1) + [SQLValue.integer(Int64(merchant)), .integer(now)])
+            return Int(db.lastInsertRowID)
+        }
+    }
+
+    func updateProduct(merchant: Int, id: Int, values: [(String, SQLValue)]) throws -> Bool {
+        try context.store.write { db in
+            guard try db.queryOne("SELECT 1 FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]) != nil else { return false }
+            for (column, value) in values { try db.run("UPDATE paytomat_products SET \(column) = ? WHERE id = ?", [value, id]) }
+            return true
+        }
+    }
+
+    func recordBroadcast(merchant: Int, currency: String, txid: String, receiver: String, amount: String) throws {
+        let now = context.clock.nowMilliseconds()
+        try context.store.write { db in
+            try db.run("INSERT INTO paytomat_broadcasts (merchant, currency, txid, receiver, amount, created) VALUES (?, ?, ?, ?, ?, ?)",
+                       [merchant, currency, txid, receiver, amount, now])
+        }
+    }
+}
+
+/// How long the life cycle's steps take on the sandbox clock (account settings
+/// `{"timing":{"timeout_seconds":900,"confirmation_seconds":60}}`).
+struct PaytomatTiming: Sendable {
+    var timeoutSeconds = 900
+    var confirmationSeconds = 60
+
+    init(settings: JSON) {
+        if let t = settings["timing"]?["timeout_seconds"]?.intValue, t > 0 { timeoutSeconds = t }
+        if let c = settings["timing"]?["confirmation_seconds"]?.intValue, c >= 0 { confirmationSeconds = c }
+    }
+}
