@@ -7,10 +7,18 @@ import SandboxCore
 /// the QR code carries.
 enum PaytomatAddress {
     static let versions: [String: UInt8] = ["BTC": 0x05, "LTC": 0x32, "DASH": 0x4C]
-    static let schemes: [String: String] = ["BTC": "bitcoin", "LTC": "litecoin", "DASH": "dash"]
+    static let schemes: [String: String] = ["BTC": "bitcoin", "LTC": "litecoin", "DASH": "dash", "WAVES": "waves"]
 
     static func make(coin: String, ids: IDGenerator) -> String {
-        base58Check([versions[coin] ?? 0x05] + ids.bytes(20))
+        if coin == "WAVES" { return waves(ids.bytes(20)) }
+        return base58Check([versions[coin] ?? 0x05] + ids.bytes(20))
+    }
+
+    /// A Waves mainnet address (`3P…`): version 1, chain `W`, a 20-byte key hash, and the
+    /// first 4 bytes of keccak256(blake2b256(…)) as checksum.
+    static func waves(_ keyHash: [UInt8]) -> String {
+        let body: [UInt8] = [0x01, 0x57] + keyHash
+        return base58(body + Array(PaytomatHashes.keccak256(PaytomatHashes.blake2b256(body)).prefix(4)))
     }
 
     static func qrCode(coin: String, address: String, amount: String) -> String {

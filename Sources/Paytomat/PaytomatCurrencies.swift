@@ -19,7 +19,17 @@ struct PaytomatCurrency: Sendable {
                                     title: c["title"]?.stringValue ?? code, decimals: c["decimals"]?.intValue ?? 8, usd: usd)
         }
 
-    static func find(_ code: String) -> PaytomatCurrency? { all.first { $0.code == code.uppercased() } }
+    static func find(_ code: String, in table: [PaytomatCurrency] = all) -> PaytomatCurrency? { table.first { $0.code == code.uppercased() } }
+
+    /// The table with a merchant's own USD prices (`{"rates_usd":{"BTC":"50000"}}` in its
+    /// settings) in place of the defaults.
+    static func table(settings: JSON) -> [PaytomatCurrency] {
+        all.map { c in
+            guard let text = settings["rates_usd"]?[c.code].flatMap({ $0.stringValue ?? ($0.intValue.map(String.init)) }),
+                  let usd = Decimal(string: text), usd > 0 else { return c }
+            return PaytomatCurrency(code: c.code, incoming: c.incoming, outgoing: c.outgoing, title: c.title, decimals: c.decimals, usd: usd)
+        }
+    }
 
     var json: JSON { ["code": .string(code), "in": .bool(incoming), "out": .bool(outgoing), "title": .string(title)] }
 

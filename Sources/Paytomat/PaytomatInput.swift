@@ -47,9 +47,10 @@ enum PaytomatInput {
         throw PaytomatError.invalid("\(name) must be a \(kind)")
     }
 
-    static func currency(_ p: RequestParams, _ name: String, direction: KeyPath<PaytomatCurrency, Bool>? = nil) throws -> PaytomatCurrency {
+    static func currency(_ p: RequestParams, _ name: String, direction: KeyPath<PaytomatCurrency, Bool>? = nil,
+                         table: [PaytomatCurrency] = PaytomatCurrency.all) throws -> PaytomatCurrency {
         guard let code = try text(p, name, required: true, max: 10) else { throw PaytomatError.invalid("\(name) is required") }
-        guard let currency = PaytomatCurrency.find(code) else { throw PaytomatError.invalid("\(name): unknown currency code '\(code)'") }
+        guard let currency = PaytomatCurrency.find(code, in: table) else { throw PaytomatError.invalid("\(name): unknown currency code '\(code)'") }
         if let direction, !currency[keyPath: direction] {
             throw PaytomatError.invalid("\(name): \(currency.code) cannot be used in this direction")
         }

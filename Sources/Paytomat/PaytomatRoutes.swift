@@ -80,8 +80,10 @@ struct PaytomatRoutes {
             throw PaytomatError.invalid("order_id is required (or ref)")
         }
         guard orderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { throw PaytomatError.invalid("order_id must be alphanumeric") }
-        let currencyIn = try PaytomatInput.currency(p, "currency_in", direction: \.incoming)
-        let currencyOut = try PaytomatInput.currency(p, "currency_out", direction: \.outgoing)
+        let settings = try context.accounts.find(provider: PaytomatProvider.key, id: merchant)?.settings ?? [:]
+        let table = PaytomatCurrency.table(settings: settings)
+        let currencyIn = try PaytomatInput.currency(p, "currency_in", direction: \.incoming, table: table)
+        let currencyOut = try PaytomatInput.currency(p, "currency_out", direction: \.outgoing, table: table)
         let amountIn = try PaytomatInput.positiveDecimal(p, "amount_in", kind: "float")
         let callback = try PaytomatInput.url(p, "callback_url")
         let now = context.clock.nowMilliseconds()
@@ -91,7 +93,7 @@ struct PaytomatRoutes {
         } catch {
             throw PaytomatError.invalid(error.description)
         }
-        let timing = PaytomatTiming(settings: try context.accounts.find(provider: PaytomatProvider.key, id: merchant)?.settings ?? [:])
+        let timing = PaytomatTiming(settings: settings)
         let row = try store.create(merchant: merchant, .init(orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
                                                             currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback,
                                                             productID: nil, details: nil),
@@ -205,10 +207,11 @@ struct PaytomatRoutes {
     }
 
     private func exchangeRates(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try authenticate(request)
+        let merchant = try authenticate(request)
+        let table = PaytomatCurrency.table(settings: try context.accounts.find(provider: PaytomatProvider.key, id: merchant)?.settings ?? [:])
         guard let code = request.query["currency"], !code.isEmpty else { throw PaytomatError.invalid("currency is required") }
-        guard let currency = PaytomatCurrency.find(code) else { throw PaytomatError.invalid("currency: unknown currency code '\(code)'") }
-        let rates = PaytomatCurrency.all.map { ($0.code, JSON.string(PaytomatCurrency.formatRate(currency.rate(to: $0)))) }
+        guard let currency = PaytomatCurrency.find(code, in: table) else { throw PaytomatError.invalid("currency: unknown currency code '\(code)'") }
+        let rates = table.map { ($0.code, JSON.string(PaytomatCurrency.formatRate(currency.rate(to: $0)))) }
         return .json(["rates": .object(rates)])
     }
 }

@@ -51,8 +51,10 @@ struct PaytomatWidget {
         let unit = product["unit"].string ?? "single"
         guard let quantity = Decimal(string: unit == "single" ? "1" : (form["quantity"] ?? "1")), quantity > 0,
               unit != "piece" || NSDecimalNumber(decimal: quantity).doubleValue.rounded() == NSDecimalNumber(decimal: quantity).doubleValue,
-              let price = Decimal(string: product["amount"].string ?? ""), let currencyIn = PaytomatCurrency.find(product["currency"].string ?? ""),
-              let currencyOut = PaytomatCurrency.find(form["currency_out"] ?? ""), currencyOut.outgoing else {
+              let price = Decimal(string: product["amount"].string ?? ""),
+              let currencyIn = PaytomatCurrency.find(product["currency"].string ?? "", in: PaytomatCurrency.table(settings: account.settings)),
+              let currencyOut = PaytomatCurrency.find(form["currency_out"] ?? "", in: PaytomatCurrency.table(settings: account.settings)),
+              currencyOut.outgoing else {
             return SandboxPage.render("Check the order", "<p>Choose a valid quantity and coin.</p>", status: 400)
         }
         let orderID = "W\(context.clock.nowMilliseconds())"

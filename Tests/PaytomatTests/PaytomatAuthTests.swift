@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import HTTPServer
 import SandboxCore
@@ -84,6 +85,41 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
         #expect(try client.request("GET", "/paytomat/api/v1/exchange_rates", headers: auth).json == ["error": "currency is required"])
         #expect(try client.request("GET", "/paytomat/api/v1/exchange_rates?currency=XYZ", headers: auth).status == 400)
         #expect(try client.request("GET", "/paytomat/api/v1/nothing", headers: auth).status == 404)
+        // A merchant's own prices replace the table's.
+        _ = try client.request("PATCH", "/_sandbox/accounts/paytomat/1", json: ["rates_usd": ["BTC": "50000"]])
+        #expect(try client.request("GET", "/paytomat/api/v1/exchange_rates?currency=BTC", headers: auth).json["rates"]?["USD"] == "50000")
+        let created = try client.request("POST", "/paytomat/api/v1/create_transaction", headers: auth,
+                                         json: ["order_id": "R1", "currency_in": "USD", "currency_out": "BTC", "amount_in": 100])
+        #expect(created.json["amount_out"] == .number("0.002"))
+        let waves = try client.request("POST", "/paytomat/api/v1/create_transaction", headers: auth,
+                                       json: ["order_id": "W1", "currency_in": "USD", "currency_out": "WAVES", "amount_in": 10])
+        let address = waves.json["address"]?.stringValue ?? ""
+        #expect(address.hasPrefix("3P"))
+        let decoded = PaytomatAddress.decode58(address) ?? []
+        #expect(decoded.count == 26 && PaytomatAddress.waves(Array(decoded[2 ..< 22])) == address)
+        #expect(waves.json["qr_code"]?.stringValue?.hasPrefix("waves:3P") == true)
         #expect(try client.request("POST", "/paytomat/api/v1/currencies", headers: auth).status == 405)
+    }
+}
+
+@Suite struct PaytomatAddressTests {
+    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    @Test func hashesMatchTheirTestVectors() {
+        #expect(hex(PaytomatHashes.keccak256([])) == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+        #expect(hex(PaytomatHashes.keccak256(Array("abc".utf8))) == "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45")
+        #expect(hex(PaytomatHashes.blake2b256([])) == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8")
+        #expect(hex(PaytomatHashes.blake2b256(Array("abc".utf8))) == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319")
+        let long = [UInt8](repeating: 0x61, count: 300)
+        #expect(PaytomatHashes.blake2b256(long).count == 32)
+    }
+
+    @Test func aKnownWavesAddressChecksOut() {
+        // Waves genesis addresses: rebuilt from their key hashes, checksum included.
+        for address in ["3PAWwWa6GbwcJaFzwqXQN5KQm7H96Y7SHTQ", "3P8JdJGYc7vaLu4UXUZc1iRLdzrkGtdCyJM"] {
+            let decoded = PaytomatAddress.decode58(address) ?? []
+            #expect(decoded.count == 26)
+            #expect(PaytomatAddress.waves(Array(decoded[2 ..< 22])) == address)
+        }
     }
 }
