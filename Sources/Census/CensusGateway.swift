@@ -39,7 +39,7 @@ struct CensusGateway {
             outcome = Outcome(.failure, message: "Cancelled by the payer")
         } else {
             let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
-            guard Self.luhnValid(number) else { return page(order, token: token, action: action, error: "The card number is not valid.") }
+            guard CardNumber.isValid(number) else { return page(order, token: token, action: action, error: "The card number is not valid.") }
             guard let month = form["expiry_month"].flatMap({ Int($0) }), (1 ... 12).contains(month),
                   let year = form["expiry_year"].flatMap({ Int($0) }), (2000 ... 2100).contains(year) else {
                 return page(order, token: token, action: action, error: "Give the expiry month and year.")
@@ -75,17 +75,6 @@ struct CensusGateway {
             4000 0000 0000 0069 is expired; any other valid card number pays.</p>
             """
         return SandboxPage.render("Card payment", body, status: error == nil ? 200 : 422)
-    }
-
-    static func luhnValid(_ number: String) -> Bool {
-        let digits = number.compactMap(\.wholeNumberValue)
-        guard digits.count == number.count, (12 ... 19).contains(digits.count) else { return false }
-        let sum = digits.reversed().enumerated().reduce(0) { total, item in
-            let (i, d) = item
-            guard i % 2 == 1 else { return total + d }
-            return total + (d * 2 > 9 ? d * 2 - 9 : d * 2)
-        }
-        return sum % 10 == 0
     }
 }
 

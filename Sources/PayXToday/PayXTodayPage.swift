@@ -26,7 +26,7 @@ struct PayXTodayPage {
         }
         let form = request.formBody
         let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
-        guard luhnValid(number) else { return page(payment, action: action, error: "The card number is not valid.") }
+        guard CardNumber.isValid(number) else { return page(payment, action: action, error: "The card number is not valid.") }
         let expiry = (form["card_exp"] ?? "").trimmingASCIISpaces()
         let parts = expiry.split(separator: "/")
         guard parts.count == 2, let month = Int(parts[0]), (1 ... 12).contains(month), parts[1].count == 2, Int(parts[1]) != nil else {
@@ -90,14 +90,5 @@ struct PayXTodayPage {
             05 (Do not honour), 4000 0000 0007 0054 with 54 (Expired card); any other valid card number pays.</p>
             """
         return SandboxPage.render("Pay", body, status: error == nil ? 200 : 422)
-    }
-
-    private func luhnValid(_ number: String) -> Bool {
-        let digits = number.compactMap(\.wholeNumberValue)
-        guard digits.count == number.count, (12 ... 19).contains(digits.count) else { return false }
-        let sum = digits.reversed().enumerated().reduce(0) { total, item in
-            item.offset % 2 == 1 ? total + (item.element * 2 > 9 ? item.element * 2 - 9 : item.element * 2) : total + item.element
-        }
-        return sum % 10 == 0
     }
 }
