@@ -27,7 +27,7 @@ public final class RequestJournal: Sendable {
 
     public let capacity: Int
     private let state = Mutex(State())
-    static let bodyLimit = 64 * 1024
+    static let bodyLimit = 16 * 1024
 
     public init(capacity: Int) { self.capacity = max(0, capacity) }
 
