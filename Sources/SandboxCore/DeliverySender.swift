@@ -1,15 +1,30 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// Sends one delivery over HTTP(S) with URLSession and reports the attempt.
+/// Sends one delivery over HTTP(S) with URLSession and reports the attempt. The session
+/// (and libcurl behind it) is made on the first delivery, so a sandbox that sends none
+/// starts faster and idles smaller.
 final class DeliverySender: Sendable {
-    private let session: URLSession
+    private let sessionHolder = Mutex<URLSession?>(nil)
     private let policy: DeliveryPolicy
 
     init(policy: DeliveryPolicy) {
         self.policy = policy
+    }
+
+    private var session: URLSession {
+        sessionHolder.withLock { holder in
+            if let session = holder { return session }
+            let session = Self.makeSession(policy)
+            holder = session
+            return session
+        }
+    }
+
+    private static func makeSession(_ policy: DeliveryPolicy) -> URLSession {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = policy.timeoutSeconds
         configuration.timeoutIntervalForResource = policy.timeoutSeconds * 2
@@ -17,12 +32,12 @@ final class DeliverySender: Sendable {
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
-        session = URLSession(configuration: configuration)
+        return URLSession(configuration: configuration)
     }
 
     /// Cancels what is in flight and releases the session. Not from deinit: the last
     /// reference may go away inside one of the session's own callbacks.
-    func invalidate() { session.invalidateAndCancel() }
+    func invalidate() { sessionHolder.withLock { $0?.invalidateAndCancel() } }
 
     func send(_ row: DeliveryRow, completion: @escaping @Sendable (AttemptResult) -> Void) {
         guard let url = URL(string: row.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",

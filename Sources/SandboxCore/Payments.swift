@@ -5,20 +5,15 @@ import SQLiteStore
 /// with a timeline of status changes. Providers write here in the same transaction as
 /// their own tables.
 public enum Payments {
-    /// Creates or updates the uniform record; a new status also goes on the timeline.
+    /// Records a new payment in the uniform view, with the first step of its timeline.
     public static func record(_ db: Database, provider: String, id: String, account: Int, status: String,
                               amount: String, currency: String?, at: Int64, note: String? = nil) throws {
-        let previous = try db.queryOne("SELECT status FROM payments WHERE provider = ? AND id = ?", [provider, id])?[0].string
         try db.run("""
             INSERT INTO payments (provider, id, account, status, amount, currency, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (provider, id) DO UPDATE SET status = excluded.status, amount = excluded.amount,
-                currency = excluded.currency, updated_at = excluded.updated_at
             """, [provider, id, account, status, amount, currency, at, at])
-        if previous != status {
-            try db.run("INSERT INTO payment_events (provider, payment, at, status, note) VALUES (?, ?, ?, ?, ?)",
-                       [provider, id, at, status, note])
-        }
+        try db.run("INSERT INTO payment_events (provider, payment, at, status, note) VALUES (?, ?, ?, ?, ?)",
+                   [provider, id, at, status, note])
     }
 
     /// Changes the status of a recorded payment (and notes it on the timeline).
