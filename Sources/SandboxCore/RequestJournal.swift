@@ -11,10 +11,10 @@ public final class RequestJournal: Sendable {
         let method: String
         let target: String
         let path: String
-        let headers: [(String, String)]
+        let headers: HTTPHeaders
         let body: [UInt8]
         let status: Int
-        let responseHeaders: [(String, String)]
+        let responseHeaders: HTTPHeaders
         let responseBody: [UInt8]
         let durationMicros: Int
     }
@@ -38,10 +38,8 @@ public final class RequestJournal: Sendable {
             state.seq += 1
             let entry = Entry(seq: state.seq, at: at, provider: provider, method: request.method, target: request.target,
                               path: request.path,
-                              headers: request.headers.fields.map { ($0.name, $0.value) },
-                              body: Array(request.body.prefix(Self.bodyLimit)), status: response.status,
-                              responseHeaders: response.headers.fields.map { ($0.name, $0.value) },
-                              responseBody: Array(response.body.prefix(Self.bodyLimit)), durationMicros: micros)
+                              headers: request.headers, body: Self.bounded(request.body), status: response.status,
+                              responseHeaders: response.headers, responseBody: Self.bounded(response.body), durationMicros: micros)
             if state.entries.count < capacity {
                 state.entries.append(entry)
             } else {
@@ -49,6 +47,11 @@ public final class RequestJournal: Sendable {
             }
             state.next = (state.next + 1) % capacity
         }
+    }
+
+    /// The body itself when small enough (shared, not copied), else its first 16 KiB.
+    private static func bounded(_ body: [UInt8]) -> [UInt8] {
+        body.count <= bodyLimit ? body : Array(body.prefix(bodyLimit))
     }
 
     func clear() { state.withLock { $0 = State() } }
@@ -70,8 +73,8 @@ public final class RequestJournal: Sendable {
     }
 
     private static func json(_ e: Entry) -> JSON {
-        func body(_ bytes: [UInt8], _ headers: [(String, String)]) -> JSON {
-            let type = headers.first { $0.0.equalsIgnoringASCIICase("Content-Type") }?.1 ?? ""
+        func body(_ bytes: [UInt8], _ headers: HTTPHeaders) -> JSON {
+            let type = headers["Content-Type"] ?? ""
             if type.contains("json"), let parsed = try? JSON.parse(bytes) { return parsed }
             return .string(String(decoding: bytes, as: UTF8.self))
         }
@@ -82,11 +85,11 @@ public final class RequestJournal: Sendable {
             "method": .string(e.method),
             "path": .string(e.path),
             "target": .string(e.target),
-            "headers": .array(e.headers.map { .array([.string($0.0), .string($0.1)]) }),
+            "headers": .array(e.headers.map { .array([.string($0.name), .string($0.value)]) }),
             "body": body(e.body, e.headers),
             "status": .int(e.status),
             "response": [
-                "headers": .array(e.responseHeaders.map { .array([.string($0.0), .string($0.1)]) }),
+                "headers": .array(e.responseHeaders.map { .array([.string($0.name), .string($0.value)]) }),
                 "body": body(e.responseBody, e.responseHeaders),
             ],
             "duration_ms": .number(String(Double(e.durationMicros) / 1000)),
