@@ -1,7 +1,8 @@
 import Dispatch
 
-/// The shared store: one connection, every read and write serialized through it, writes
-/// each in a `BEGIN IMMEDIATE` transaction. Measured with wrk on a store-reading GET at 32
+/// The shared store: one connection, every read and write serialized through it. Writes
+/// run in `BEGIN IMMEDIATE` transactions, grouped: writers that arrive together share one
+/// transaction (a savepoint each) and one commit (`GroupCommit`). Measured with wrk on a store-reading GET at 32
 /// connections on 2 cores, this served 53,000 req/s against 41,000 for a pool of WAL
 /// reader connections beside the writer: statements take microseconds, and a reader's
 /// snapshot set-up and the pool's bookkeeping cost more than waiting for the lock.
@@ -13,6 +14,7 @@ public final class Store: @unchecked Sendable {
     public let path: String
     private let writeLock = Lock()
     private let writer: Database
+    private let group = GroupCommit()
     private let checkpointer: DispatchSourceTimer?
 
     public init(path: String) throws {
@@ -54,10 +56,44 @@ public final class Store: @unchecked Sendable {
         try writeLock.withLock { try Migrator.migrate(writer, migrations) }
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it lands or none.
+    /// Runs `body` in a transaction: all of it lands or none, and it has landed when this
+    /// returns. Concurrent writers share one commit; each one's work is a savepoint, so one
+    /// that throws leaves the others' work standing.
     @discardableResult
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try writeLock.withLock { try writer.transaction(body) }
+        var outcome: Result<T, Error>?
+        let request = withoutActuallyEscaping(body) { body -> GroupCommit.Request in
+            let request = GroupCommit.Request { db in outcome = Result { try db.savepoint(body) } }
+            group.submit(request) { batch in runBatch(batch) }
+            return request
+        }
+        if let error = request.commitError { throw error }
+        guard let outcome else { throw SQLiteError(code: 1, message: "write was not run", sql: nil) }
+        return try outcome.get()
+    }
+
+    private func runBatch(_ batch: [GroupCommit.Request]) {
+        writeLock.withLock {
+            do {
+                try writer.execute("BEGIN IMMEDIATE")
+            } catch {
+                for request in batch {
+                    request.commitError = error
+                    request.work = nil
+                }
+                return
+            }
+            for request in batch {
+                request.work?(writer)
+                request.work = nil
+            }
+            do {
+                try writer.execute("COMMIT")
+            } catch {
+                try? writer.execute("ROLLBACK")
+                for request in batch { request.commitError = error }
+            }
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Testing
 import SQLiteStore
 
@@ -12,5 +13,57 @@ import SQLiteStore
             }
         }
         #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t")?[0].int } == 800)
+    }
+}
+
+@Suite struct GroupCommitTests {
+    struct Boom: Error {}
+
+    @Test func aWriterThatThrowsLeavesTheOthersStanding() throws {
+        let store = try Store(path: ":memory:")
+        try store.write { db in try db.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)") }
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for i in 0 ..< 50 {
+                do {
+                    try store.write { db in
+                        try db.run("INSERT INTO t VALUES (?)", [worker * 1000 + i])
+                        if i % 10 == 0 { throw Boom() }
+                    }
+                } catch {
+                    failures.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 40)
+        #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t")?[0].int } == 360)
+        #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t WHERE v % 10 = 0 AND v % 1000 < 50")?[0].int } == 0)
+    }
+
+    @Test func aConstraintViolationFailsOnlyItsWriter() throws {
+        let store = try Store(path: ":memory:")
+        try store.write { db in try db.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)") }
+        try store.write { db in try db.run("INSERT INTO t VALUES (1)") }
+        let outcomes = Mutex<[Bool]>([])
+        DispatchQueue.concurrentPerform(iterations: 16) { i in
+            let ok = (try? store.write { db in try db.run("INSERT INTO t VALUES (?)", [i % 2 == 0 ? 1 : 100 + i]) }) != nil
+            outcomes.withLock { $0.append(ok) }
+        }
+        #expect(outcomes.withLock { $0.filter { $0 }.count } == 8)
+        #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t")?[0].int } == 9)
+    }
+
+    @Test func writesReturnTheirOwnResults() throws {
+        let store = try Store(path: ":memory:")
+        try store.write { db in try db.execute("CREATE TABLE t (v INTEGER)") }
+        let sums = Mutex<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 32) { i in
+            let value = (try? store.write { db -> Int in
+                try db.run("INSERT INTO t VALUES (?)", [i])
+                return i * 2
+            }) ?? -1000
+            sums.withLock { $0 += value }
+        }
+        #expect(sums.withLock { $0 } == (0 ..< 32).reduce(0) { $0 + $1 * 2 })
     }
 }
