@@ -27,6 +27,7 @@ struct ControlPlane: Sendable {
         router.get("/accounts/:provider/:account") { request in try account(request) }
         router.patch("/accounts/:provider/:account") { request in try updateAccount(request) }
         router.get("/openapi/:document") { request in try openAPI(request) }
+        Dashboard(sandbox: sandbox).register(&router)
         for provider in sandbox.providers {
             if let own = provider.controlRoutes(context) { router.mount("/" + provider.key, own) }
         }

@@ -88,6 +88,7 @@ public final class Sandbox: Sendable {
             router.mount("/" + provider.key, providerRouter(provider))
         }
         router.mount("/_sandbox", ControlPlane(sandbox: self).routes())
+        router.get("/") { _ in .redirect(to: "/_sandbox/") }
         return router
     }
 

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import HTTPServer
+import SandboxCore
+import TestSupport
+@testable import ProjectCX
+
+/// The dashboard at /_sandbox/, driven through Project CX payments.
+@Suite struct DashboardTests {
+    private let formType = ("Content-Type", "application/x-www-form-urlencoded")
+
+    private func order(_ client: TestClient, description: String = "Test", callback: String = "http://127.0.0.1:9/cb") throws -> String {
+        let token = try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue ?? ""
+        let created = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
+                                         json: ["amount": 1234, "description": .string(description), "callback": .string(callback)])
+        return try #require(created.json["orderId"]?.stringValue)
+    }
+
+    @Test func theListShowsPaymentsAndFilters() throws {
+        let test = try TestSandbox(providers: [ProjectCXProvider()])
+        let client = try test.client()
+        #expect(try client.request("GET", "/")["Location"] == "/_sandbox/")
+        let empty = try client.request("GET", "/_sandbox/")
+        #expect(empty.status == 200)
+        #expect(empty["Content-Type"] == "text/html; charset=utf-8")
+        #expect(empty.text.contains("No payments yet."))
+        #expect(empty.text.contains("http-equiv=\"refresh\""))
+        let id = try order(client)
+        let list = try client.request("GET", "/_sandbox/").text
+        #expect(list.contains(id))
+        #expect(list.contains("12.34 AUD"))
+        #expect(!(try client.request("GET", "/_sandbox/?status=success").text.contains(id)))
+        #expect(try client.request("GET", "/_sandbox/?q=\(id.prefix(8))").text.contains(id))
+        #expect(!(try client.request("GET", "/_sandbox/?q=zzzz").text.contains(id)))
+    }
+
+    @Test func aPaymentsPageActsAndShowsItsStory() throws {
+        let receiver = try Receiver()
+        let test = try TestSandbox(providers: [ProjectCXProvider()])
+        let client = try test.client()
+        let id = try order(client, description: "<script>alert('x')</script>", callback: receiver.url)
+        let view = "/_sandbox/payments/projectcx/\(id)/view"
+        let before = try client.request("GET", view)
+        #expect(before.status == 200)
+        #expect(before.text.contains("pending"))
+        #expect(!before.text.contains("<script>alert('x')</script>"))
+        #expect(before.text.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+        let forced = try client.request("POST", "/_sandbox/ui/outcome", headers: [formType],
+                                        body: Array("provider=projectcx&id=\(id)&outcome=failure&message=Card+blocked".utf8))
+        #expect(forced.status == 303)
+        #expect(forced["Location"] == view)
+        receiver.wait(for: 1)
+        var after = ""
+        for _ in 0 ..< 100 {
+            after = try client.request("GET", view).text
+            if after.contains("delivered") { break }
+            usleep(10_000)
+        }
+        #expect(after.contains("failure"))
+        #expect(after.contains("Card blocked"))
+        #expect(after.contains("delivered"))
+        let delivery = try #require(try client.request("GET", "/_sandbox/deliveries").json["deliveries"]?[0]?["id"]?.intValue)
+        let replayed = try client.request("POST", "/_sandbox/ui/replay", headers: [formType], body: Array("id=\(delivery)&back=\(PercentDecoding.encode(view))".utf8))
+        #expect(replayed.status == 303)
+        #expect(replayed["Location"] == view)
+        #expect(receiver.wait(for: 2).count == 2)
+        #expect(try client.request("POST", "/_sandbox/ui/replay", headers: [formType], body: Array("id=\(delivery)&back=https%3A%2F%2Fevil.example".utf8))["Location"] == "/_sandbox/")
+        #expect(try client.request("POST", "/_sandbox/ui/outcome", headers: [formType], body: Array("provider=projectcx&id=\(id)&outcome=success".utf8)).status == 409)
+        #expect(try client.request("GET", "/_sandbox/payments/projectcx/nope/view").status == 404)
+    }
+
+    @Test func clockAndResetFromTheDashboard() throws {
+        let test = try TestSandbox(providers: [ProjectCXProvider()])
+        let client = try test.client()
+        let id = try order(client)
+        let before = try client.request("GET", "/_sandbox/clock").json["advanced_seconds"]
+        #expect(try client.request("POST", "/_sandbox/ui/advance", headers: [formType], body: Array("seconds=90".utf8)).status == 303)
+        #expect(try client.request("GET", "/_sandbox/clock").json["advanced_seconds"] != before)
+        #expect(try client.request("POST", "/_sandbox/ui/advance", headers: [formType], body: Array("seconds=soon".utf8)).status == 400)
+        let unconfirmed = try client.request("POST", "/_sandbox/ui/reset", headers: [formType], body: [])
+        #expect(unconfirmed.status == 400)
+        #expect(try client.request("GET", "/_sandbox/").text.contains(id))
+        #expect(try client.request("POST", "/_sandbox/ui/reset", headers: [formType], body: Array("confirm=yes".utf8)).status == 303)
+        #expect(!(try client.request("GET", "/_sandbox/").text.contains(id)))
+    }
+}
