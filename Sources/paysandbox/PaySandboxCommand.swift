@@ -43,7 +43,7 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "Largest request body in bytes. (default: 1048576)")
     var maxBody: Int?
 
-    @Option(help: "Open connections at most. (default: 512)")
+    @Option(help: "Open connections at most. (default: 2048)")
     var maxConnections: Int?
 
     @Option(help: "Freeze the sandbox clock at this ISO 8601 time; it then moves only with POST /_sandbox/clock/advance.")
@@ -103,6 +103,7 @@ struct PaySandboxCommand: ParsableCommand {
         serverConfiguration.limits.maxBodyBytes = try maxBody ?? env.int("MAX_BODY") ?? serverConfiguration.limits.maxBodyBytes
         serverConfiguration.maxConnections = try maxConnections ?? env.int("MAX_CONNECTIONS") ?? serverConfiguration.maxConnections
 
+        FileLimit.raise(toServe: serverConfiguration.maxConnections, logger: logger)
         let databasePath = db ?? env["DB"] ?? "./paysandbox.sqlite"
         var sandboxConfiguration = SandboxConfiguration(databasePath: databasePath)
         sandboxConfiguration.logger = logger

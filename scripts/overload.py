@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Overload and slow clients: 1,000 open keep-alive connections and 200 slowloris
+connections (a header byte every 2 s) held against the server while a normal client
+measures latency on a fresh connection; then everything closes and the server must
+recover. Prints latencies, RSS and thread counts.
+
+Usage: scripts/overload.py BINARY [IDLE] [SLOW] [SECONDS]"""
+import http.client, os, socket, statistics, subprocess, sys, tempfile, threading, time
+
+binary = sys.argv[1]
+idle_count = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+slow_count = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 10
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+port = free_port()
+work = tempfile.mkdtemp(prefix="paysandbox-overload-")
+proc = subprocess.Popen([binary, "--port", str(port), "--host", "127.0.0.1", "--db", f"{work}/db.sqlite", "--no-provider-ports", "--log-level", "error"])
+for _ in range(300):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close(); break
+    except OSError: time.sleep(0.02)
+
+def status():
+    fields = {}
+    for line in open(f"/proc/{proc.pid}/status"):
+        k, _, v = line.partition(":")
+        fields[k] = v.strip()
+    return int(fields["VmRSS"].split()[0]) // 1024, int(fields["Threads"])
+
+def probe(n=200):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/_sandbox/health"); r = c.getresponse(); r.read(); c.close()
+        assert r.status == 200, r.status
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return f"p50 {times[len(times) // 2]:.2f} ms, p99 {times[int(len(times) * 0.99)]:.2f} ms, max {times[-1]:.2f} ms"
+
+rss, threads = status()
+print(f"idle: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
+
+idle = []
+for _ in range(idle_count):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n"); s.recv(4096)
+    idle.append(s)
+slow = []
+for _ in range(slow_count):
+    s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"GET /_sandbox/health HTTP/1.1\r\n"); slow.append(s)
+stop = threading.Event()
+def drip():
+    while not stop.is_set():
+        for s in slow:
+            try: s.sendall(b"X")
+            except OSError: pass
+        stop.wait(2)
+threading.Thread(target=drip, daemon=True).start()
+time.sleep(1)
+rss, threads = status()
+print(f"with {idle_count} idle keep-alive + {slow_count} slowloris connections: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
+time.sleep(seconds)
+rss, threads = status()
+print(f"after {seconds:.0f} s more: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
+stop.set()
+for s in idle + slow: s.close()
+time.sleep(1.5)
+rss, threads = status()
+print(f"after closing them: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
+proc.terminate(); proc.wait()
