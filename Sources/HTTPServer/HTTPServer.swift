@@ -123,9 +123,6 @@ public final class HTTPServer: Sendable {
     /// Connections accepted since start (keep-alive reuse shows as fewer connections than requests).
     public var connectionsAccepted: Int { acceptedConnections.load(ordering: .relaxed) }
 
-    /// Connections open now.
-    public var connectionsOpen: Int { openConnections.load(ordering: .relaxed) }
-
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
     /// Stops accepting, closes idle connections, lets in-flight requests finish (up to

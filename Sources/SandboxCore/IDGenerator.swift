@@ -16,10 +16,6 @@ public final class IDGenerator: Sendable {
         source = Mutex(seed.map { .seeded(SplitMix64(seed: $0)) } ?? .system(SystemRandomNumberGenerator()))
     }
 
-    public var isSeeded: Bool {
-        source.withLock { if case .seeded = $0 { return true } else { return false } }
-    }
-
     public func bytes(_ count: Int) -> [UInt8] {
         source.withLock { source in
             var out: [UInt8] = []
