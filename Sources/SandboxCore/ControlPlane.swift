@@ -181,10 +181,14 @@ struct ControlPlane: Sendable {
 
     private func replay(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try deliveryID(request)
-        let found = try sandbox.store.write { db in try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) }
-        guard found else { throw ControlPlaneError.notFound("no delivery \(id)") }
+        // The answer shows the delivery as the replay left it, before the sender picks it up.
+        let replayed = try sandbox.store.write { db -> JSON? in
+            guard try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) else { return nil }
+            return try Outbox.find(db, id: id)
+        }
+        guard let replayed else { throw ControlPlaneError.notFound("no delivery \(id)") }
         context.wake()
-        return .json(try sandbox.store.read { db in try Outbox.find(db, id: id) } ?? [:], status: 202)
+        return .json(replayed, status: 202)
     }
 
     // MARK: request journal
