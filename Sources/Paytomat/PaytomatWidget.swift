@@ -75,7 +75,8 @@ struct PaytomatWidget {
             <dl>
               <dt>Amount</dt><dd class="amount">\(HTML.escape(row["amount_out"].string ?? "")) \(HTML.escape(row["currency_out"].string ?? ""))</dd>
               <dt>Send to</dt><dd><code>\(HTML.escape(row["address"].string ?? ""))</code></dd>
-              <dt>Payment URI (QR code)</dt><dd><code>\(HTML.escape(row["qr_code"].string ?? ""))</code></dd>
+              <dt>Payment URI</dt><dd><code>\(HTML.escape(row["qr_code"].string ?? ""))</code></dd>
+              <dt>Scan to pay</dt><dd class="qr">\(QRCode(row["qr_code"].string ?? "")?.svg() ?? "")</dd>
               <dt>Status</dt><dd class="status">\(HTML.escape(status)): \(HTML.escape(row["comment"].string ?? ""))</dd>
             </dl>
             """

@@ -274,3 +274,19 @@ private struct Fixture {
         #expect(try f.post("broadcast_transaction", ["currency": "BTC", "receiver": "y", "amount": 1]).json == ["error": "txid is required"])
     }
 }
+
+@Suite struct PaytomatPageTests {
+    @Test func theTransactionPageShowsAScannableCode() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let client = try test.client()
+        let auth = ("Authorization", "Basic " + Base64.encode(Array("sandbox:sandbox-secret".utf8)))
+        let created = try client.request("POST", "/paytomat/api/v1/create_transaction", headers: [auth],
+                                          json: ["order_id": "Q1", "currency_in": "USD", "currency_out": "BTC", "amount_in": 100])
+        let code = try #require(test.sandbox.store.read { db in
+            try db.queryOne("SELECT code FROM paytomat_transactions WHERE id = ?", [created.json["id"]?.intValue ?? 0])?[0].string
+        })
+        let page = try client.request("GET", "/paytomat/pay/tx/\(code)").text
+        let qr = try #require(QRCode(created.json["qr_code"]?.stringValue ?? ""))
+        #expect(page.contains(qr.svg()))
+    }
+}
