@@ -45,7 +45,9 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "HTTPServer", "SQLiteStore", "TestSupport"]),
-        .testTarget(name: "paysandboxTests", dependencies: ["paysandbox", "ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "paysandboxTests", dependencies: [
+            "paysandbox", "ProjectCX", "Paytomat", "Census", "PayXToday", "Alphacomm", "SandboxCore", "HTTPServer", "TestSupport",
+        ]),
         .testTarget(name: "CensusTests", dependencies: ["Census", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "PayXTodayTests", dependencies: ["PayXToday", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "PaytomatTests", dependencies: ["Paytomat", "SandboxCore", "HTTPServer", "TestSupport"]),
