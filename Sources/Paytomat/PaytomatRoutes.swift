@@ -28,8 +28,7 @@ struct PaytomatRoutes {
         router.post("/api/v1/create_product") { request in try createProduct(request) }
         router.put("/api/v1/product/:id") { request in try updateProduct(request) }
         router.get("/api/v1/payment_url") { request in
-            let merchant = try authenticate(request)
-            guard let account = try context.accounts.find(provider: PaytomatProvider.key, id: merchant) else { throw PaytomatError.unauthorized("Unknown merchant") }
+            let account = try merchantAccount(request)
             return .json(["url": .string(request.mountURL + "/pay/" + PaytomatWidget.code(for: account))])
         }
         let widget = PaytomatWidget(context: context)
@@ -44,20 +43,24 @@ struct PaytomatRoutes {
         return router
     }
 
-    /// Basic (header, or credentials in the URL as curl sends them) or a JWT Bearer token.
-    func authenticate(_ request: HTTPRequest) throws -> Int {
+    /// The merchant's id (see `merchantAccount`).
+    func authenticate(_ request: HTTPRequest) throws -> Int { try merchantAccount(request).id }
+
+    /// Basic (header, or credentials in the URL as curl sends them) or a JWT Bearer token;
+    /// the merchant's account, settings included, from the one lookup auth needs anyway.
+    func merchantAccount(_ request: HTTPRequest) throws -> Accounts.Account {
         if let (user, password) = request.basicCredentials {
             guard let account = try context.accounts.authenticate(provider: PaytomatProvider.key, login: user, secret: password) else {
                 throw PaytomatError.unauthorized("Invalid username or password")
             }
-            return account.id
+            return account
         }
         if let token = request.bearerToken {
             guard let merchant = try PaytomatJWT.verify(token, context: context),
-                  try context.accounts.find(provider: PaytomatProvider.key, id: merchant) != nil else {
+                  let account = try context.accounts.find(provider: PaytomatProvider.key, id: merchant) else {
                 throw PaytomatError.unauthorized("Invalid or expired token")
             }
-            return merchant
+            return account
         }
         throw PaytomatError.unauthorized("Authorization required: Basic or Bearer")
     }
@@ -73,14 +76,15 @@ struct PaytomatRoutes {
     }
 
     func createTransaction(_ request: HTTPRequest) throws -> HTTPResponse {
-        let merchant = try authenticate(request)
+        let account = try merchantAccount(request)
+        let merchant = account.id
         let p = try PaytomatInput.params(request)
         let ref = try PaytomatInput.text(p, "ref", required: false, max: 255)
         guard let orderID = try PaytomatInput.text(p, "order_id", required: false, max: 255) ?? ref else {
             throw PaytomatError.invalid("order_id is required (or ref)")
         }
         guard orderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { throw PaytomatError.invalid("order_id must be alphanumeric") }
-        let settings = try context.accounts.find(provider: PaytomatProvider.key, id: merchant)?.settings ?? [:]
+        let settings = account.settings
         let table = PaytomatCurrency.table(settings: settings)
         let currencyIn = try PaytomatInput.currency(p, "currency_in", direction: \.incoming, table: table)
         let currencyOut = try PaytomatInput.currency(p, "currency_out", direction: \.outgoing, table: table)
@@ -109,11 +113,11 @@ struct PaytomatRoutes {
         ])
     }
 
-    private func ownTransaction(_ request: HTTPRequest) throws -> (Int, Row) {
-        let merchant = try authenticate(request)
+    private func ownTransaction(_ request: HTTPRequest) throws -> (Accounts.Account, Row) {
+        let account = try merchantAccount(request)
         let id = try PaytomatInput.requiredInt(try PaytomatInput.params(request), "id")
-        guard let row = try store.transaction(merchant: merchant, id: id) else { throw PaytomatError.notFound("Transaction \(id) not found") }
-        return (merchant, row)
+        guard let row = try store.transaction(merchant: account.id, id: id) else { throw PaytomatError.notFound("Transaction \(id) not found") }
+        return (account, row)
     }
 
     private func cancel(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -131,9 +135,9 @@ struct PaytomatRoutes {
     }
 
     private func chargeback(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (merchant, row) = try ownTransaction(request)
+        let (account, row) = try ownTransaction(request)
         let id = row["id"].int ?? 0
-        let timing = PaytomatTiming(settings: try context.accounts.find(provider: PaytomatProvider.key, id: merchant)?.settings ?? [:])
+        let timing = PaytomatTiming(settings: account.settings)
         try context.store.write { db in
             guard try PaytomatStore.transaction(db, id: id)?["status"].string == "success" else {
                 throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? ""): only a successful transaction can be charged back")
@@ -207,8 +211,7 @@ struct PaytomatRoutes {
     }
 
     private func exchangeRates(_ request: HTTPRequest) throws -> HTTPResponse {
-        let merchant = try authenticate(request)
-        let table = PaytomatCurrency.table(settings: try context.accounts.find(provider: PaytomatProvider.key, id: merchant)?.settings ?? [:])
+        let table = PaytomatCurrency.table(settings: try merchantAccount(request).settings)
         guard let code = request.query["currency"], !code.isEmpty else { throw PaytomatError.invalid("currency is required") }
         guard let currency = PaytomatCurrency.find(code, in: table) else { throw PaytomatError.invalid("currency: unknown currency code '\(code)'") }
         let rates = table.map { ($0.code, JSON.string(PaytomatCurrency.formatRate(currency.rate(to: $0)))) }
