@@ -24,6 +24,15 @@ public enum SQLValue: Sendable, Equatable, Hashable {
         }
     }
 
+    /// A blob's bytes, or a text's UTF-8; empty for anything else.
+    public var bytes: [UInt8] {
+        switch self {
+        case .blob(let b): return b
+        case .text(let s): return Array(s.utf8)
+        default: return []
+        }
+    }
+
     public var double: Double? {
         switch self {
         case .real(let d): return d

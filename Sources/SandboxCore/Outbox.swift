@@ -87,11 +87,9 @@ public enum Outbox {
                               AND e.state = 'pending' AND e.id < d.id)
             ORDER BY d.next_attempt_at, d.id LIMIT ?
             """, [now, limit]).map {
-            var body: [UInt8] = []
-            if case .blob(let b) = $0["body"] { body = b } else if let s = $0["body"].string { body = Array(s.utf8) }
-            return DeliveryRow(id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", payment: $0["payment"].string ?? "",
+            DeliveryRow(id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", payment: $0["payment"].string ?? "",
                                url: $0["url"].string ?? "", contentType: $0["content_type"].string ?? "application/json",
-                               body: body, attempts: $0["attempts"].int ?? 0, replays: $0["replays"].int ?? 0)
+                               body: $0["body"].bytes, attempts: $0["attempts"].int ?? 0, replays: $0["replays"].int ?? 0)
         }
     }
 
@@ -166,8 +164,7 @@ public enum Outbox {
                 "response": $0["response"].string.map(JSON.string) ?? .null,
             ]
         }
-        var body: [UInt8] = []
-        if case .blob(let b) = row["body"] { body = b } else if let s = row["body"].string { body = Array(s.utf8) }
+        let body = row["body"].bytes
         let contentType = row["content_type"].string ?? ""
         let payload: JSON = contentType.hasPrefix("application/json") ? ((try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self)))
             : .string(String(decoding: body, as: UTF8.self))
