@@ -44,10 +44,10 @@ struct Dashboard {
         filter.provider = query["provider"].flatMap { $0.isEmpty ? nil : $0 }
         filter.status = query["status"].flatMap { $0.isEmpty ? nil : $0 }
         filter.account = query["account"].flatMap { Int($0) }
+        filter.idContains = query["q"].flatMap { $0.isEmpty ? nil : $0 }
         filter.limit = 200
-        let search = query["q"].flatMap { $0.isEmpty ? nil : $0 }
+        let search = filter.idContains
         let payments = try sandbox.store.read { db in try Payments.list(db, filter) }
-            .filter { payment in search.map { payment["id"]?.stringValue?.contains($0) ?? false } ?? true }
         let providerOptions = ([""] + sandbox.providers.map(\.key)).map {
             "<option value=\"\(e($0))\"\($0 == (filter.provider ?? "") ? " selected" : "")>\($0.isEmpty ? "all providers" : e($0))</option>"
         }.joined()

@@ -27,6 +27,8 @@ public enum Payments {
         var provider: String?
         var status: String?
         var account: Int?
+        /// Part of the payment's id (the dashboard's search).
+        var idContains: String?
         var limit = 100
         var offset = 0
     }
@@ -36,6 +38,7 @@ public enum Payments {
         conditions.add("provider = ?", filter.provider)
         conditions.add("status = ?", filter.status)
         conditions.add("account = ?", filter.account)
+        conditions.add("instr(id, ?) > 0", filter.idContains)
         return try db.query("""
             SELECT provider, id, account, status, amount, currency, created_at, updated_at FROM payments
             \(conditions.sql) ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?

@@ -34,6 +34,15 @@ import TestSupport
         #expect(!(try client.request("GET", "/_sandbox/?status=success").text.contains(id)))
         #expect(try client.request("GET", "/_sandbox/?q=\(id.prefix(8))").text.contains(id))
         #expect(!(try client.request("GET", "/_sandbox/?q=zzzz").text.contains(id)))
+        // The search covers every payment, not only the newest page of them.
+        try test.sandbox.store.write { db in
+            for i in 0 ..< 250 {
+                try Payments.record(db, provider: "projectcx", id: "bulk-\(i)", account: 1, status: "pending", amount: "1.00",
+                                    currency: "AUD", at: Int64(9_000_000_000_000 + i))
+            }
+        }
+        #expect(try client.request("GET", "/_sandbox/?q=\(id)").text.contains(id))
+        #expect(!(try client.request("GET", "/_sandbox/").text.contains(id)))
     }
 
     @Test func aPaymentsPageActsAndShowsItsStory() throws {
