@@ -69,6 +69,9 @@ struct CensusControl {
     private func create(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = request.body.isEmpty ? JSON.object([]) : ((try? request.jsonBody()) ?? .null)
         guard case .object = body else { return .json(["error": "body must be a JSON object"], status: 400) }
+        if let name = body["name"], name.stringValue?.isEmpty ?? true {
+            return .json(["error": "name must be a non-empty string"], status: 400)
+        }
         let name = body["name"]?.stringValue ?? "Sandbox person"
         var external: [(String, String)] = []
         if let ids = body["external_ids"] {

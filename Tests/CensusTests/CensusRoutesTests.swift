@@ -294,5 +294,11 @@ private struct Fixture {
         #expect(try f.client.request("GET", "/census/api/v1/payments/payment_methods?person_id=2001%40participa").json == [])
         #expect(try f.client.request("POST", "/_sandbox/census/persons", json: ["external_ids": ["participa": "2001"]]).status == 409)
         #expect(try f.client.request("GET", "/_sandbox/census/persons/4%40census").json["name"] == "Nueva")
+        for body in [#"[1]"#, #"{"name":42}"#, #"{"name":""}"#, #"{"external_ids":["x"]}"#, #"{"external_ids":{"census":"9"}}"#,
+                     #"{"external_ids":{"participa":7}}"#, "{"] {
+            let refused = try f.client.request("POST", "/_sandbox/census/persons", headers: [("Content-Type", "application/json")], body: Array(body.utf8))
+            #expect(refused.status == 400, "\(body)")
+        }
+        #expect(try f.client.request("GET", "/_sandbox/census/persons/5%40census").status == 404)
     }
 }
