@@ -23,7 +23,7 @@ let package = Package(
             name: "SandboxResources",
             path: "Resources",
             sources: ["SandboxResources.swift"],
-            resources: [.copy("openapi"), .copy("schemas"), .copy("iso"), .copy("payxtoday"), .copy("paytomat")]
+            resources: [.copy("openapi"), .copy("schemas"), .copy("iso"), .copy("payxtoday"), .copy("paytomat"), .copy("templates")]
         ),
         .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore", "SandboxResources"]),
         .target(name: "ProjectCX", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),

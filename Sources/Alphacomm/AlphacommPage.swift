@@ -10,30 +10,18 @@ struct AlphacommPage {
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = request.parameters["paymentId"] ?? ""
         guard let payment = try AlphacommStore(context: context).payment(id: id) else {
-            return SandboxPage.render("Unknown payment", "<p>No payment <code>\(HTML.escape(id))</code>.</p>", status: 404)
+            return SandboxPage.message("Unknown payment", "No payment “\(id)”.", status: 404)
         }
-        let lines = (payment.lines.arrayValue ?? []).map { line in
-            "<tr><td>\(HTML.escape(line["name"]?.stringValue ?? ""))<br><small>\(HTML.escape(line["description"]?.stringValue ?? ""))</small></td>"
-                + "<td>\(HTML.escape(line["quantity"]?.stringValue ?? ""))</td>"
-                + "<td>\(HTML.escape(Self.money(line["amount"]?.intValue ?? 0, payment.currency)))</td></tr>"
-        }.joined()
-        var body = """
-            <p><img src="\(HTML.escape(payment.logo))" alt="\(HTML.escape(payment.company)) logo" width="190" height="100"></p>
-            <p><strong>\(HTML.escape(payment.company))</strong> asks you to pay:</p>
-            <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th></tr></thead><tbody>\(lines)</tbody></table>
-            <p>\(HTML.escape(payment.description))</p>
-            <p class="amount">Total: <strong>\(HTML.escape(Self.money(payment.amount, payment.currency)))</strong></p>
-            <p class="status">Status: \(HTML.escape(payment.state))</p>
-            """
-        if payment.state == "accepted" {
-            body += """
-                <form method="post" action="\(HTML.escape(request.mountPrefix))/paypal/approve/\(HTML.escape(PercentDecoding.encode(payment.id)))">
-                  <button type="submit" name="decision" value="approve">Approve</button>
-                  <button type="submit" name="decision" value="cancel">Cancel</button>
-                </form>
-                """
+        let lines: [JSON] = (payment.lines.arrayValue ?? []).map { line in
+            ["name": line["name"] ?? "", "description": line["description"] ?? "", "quantity": line["quantity"] ?? "",
+             "price": .string(Self.money(line["amount"]?.intValue ?? 0, payment.currency))]
         }
-        return SandboxPage.render("PayPal checkout", body)
+        let view: JSON = [
+            "logo": .string(payment.logo), "company": .string(payment.company), "lines": .array(lines), "description": .string(payment.description),
+            "total": .string(Self.money(payment.amount, payment.currency)), "state": .string(payment.state), "open": .bool(payment.state == "accepted"),
+            "action": .string(request.mountPrefix + "/paypal/approve/" + PercentDecoding.encode(payment.id)),
+        ]
+        return SandboxPage.render("alphacomm-approval", title: "PayPal checkout", view)
     }
 
     func submit(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -42,7 +30,7 @@ struct AlphacommPage {
         switch request.formBody["decision"] {
         case "approve": outcome = .success
         case "cancel": outcome = Outcome(.failure, message: "Cancelled by the payer")
-        default: return SandboxPage.render("Choose", "<p>Approve or cancel the payment.</p>", status: 400)
+        default: return SandboxPage.message("Choose", "Approve or cancel the payment.", status: 400)
         }
         var returnURL = ""
         do {
@@ -53,9 +41,9 @@ struct AlphacommPage {
                 try AlphacommStore.complete(db, id: id, outcome: outcome, context: context)
             }
         } catch CompletionError.notFound {
-            return SandboxPage.render("Unknown payment", "<p>No payment <code>\(HTML.escape(id))</code>.</p>", status: 404)
+            return SandboxPage.message("Unknown payment", "No payment “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {
-            return SandboxPage.render("Already done", "<p>This payment is already <strong>\(HTML.escape(status))</strong>.</p>", status: 409)
+            return SandboxPage.message("Already done", "This payment is already \(status).", status: 409)
         }
         return .redirect(to: returnURL, status: 303)
     }

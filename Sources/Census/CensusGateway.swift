@@ -19,7 +19,7 @@ struct CensusGateway {
         let form = request.formBody
         guard let token = form["token"], let order = try context.store.read({ db in try CensusStore.order(db, token: token) }),
               form["order_id"] == nil || form["order_id"] == String(order.id) else {
-            return SandboxPage.render("Unknown payment", "<p>This payment form is not valid.</p>", status: 404)
+            return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
         return page(order, token: token, action: request.mountPrefix + "/gateway/pay/complete")
     }
@@ -27,11 +27,11 @@ struct CensusGateway {
     func complete(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
         guard let token = form["token"], let order = try context.store.read({ db in try CensusStore.order(db, token: token) }) else {
-            return SandboxPage.render("Unknown payment", "<p>This payment form is not valid.</p>", status: 404)
+            return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
         let action = request.mountPrefix + "/gateway/pay/complete"
         guard order.status == "pending" else {
-            return SandboxPage.render("Already complete", "<p>This payment is already <strong>\(HTML.escape(order.status))</strong>.</p>", status: 409)
+            return SandboxPage.message("Already complete", "This payment is already \(order.status).", status: 409)
         }
         let outcome: Outcome
         var card: (month: Int, year: Int)?
@@ -50,31 +50,18 @@ struct CensusGateway {
         do {
             try context.store.write { db in try CensusStore.complete(db, id: order.id, outcome: outcome, card: card, context: context) }
         } catch CompletionError.alreadyFinal(let status) {
-            return SandboxPage.render("Already complete", "<p>This payment is already <strong>\(HTML.escape(status))</strong>.</p>", status: 409)
+            return SandboxPage.message("Already complete", "This payment is already \(status).", status: 409)
         }
         let result = outcome.kind == .success ? "ok" : "ko"
         return .redirect(to: (order.returnURL ?? "").replacingAll("__RESULT__", with: result), status: 303)
     }
 
     private func page(_ order: CensusStore.Order, token: String, action: String, error: String? = nil) -> HTTPResponse {
-        let body = """
-            \(error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
-            <dl>
-              <dt>Amount</dt><dd class="amount">\(HTML.escape(SandboxPage.amount(minorUnits: order.amount))) €</dd>
-              <dt>Description</dt><dd>\(HTML.escape(order.description))</dd>
-            </dl>
-            <form method="post" action="\(HTML.escape(action))">
-              <input type="hidden" name="token" value="\(HTML.escape(token))">
-              <label>Card number <input name="card_number" inputmode="numeric" autocomplete="cc-number" value="4548812049400004"></label>
-              <label>Expiry month <input name="expiry_month" inputmode="numeric" value="12" size="2"></label>
-              <label>Expiry year <input name="expiry_year" inputmode="numeric" value="2030" size="4"></label>
-              <button type="submit" name="action" value="pay">Pay</button>
-              <button type="submit" name="action" value="fail">Fail</button>
-            </form>
-            <p class="hint">Sandbox: 4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has insufficient funds,
-            4000 0000 0000 0069 is expired; any other valid card number pays.</p>
-            """
-        return SandboxPage.render("Card payment", body, status: error == nil ? 200 : 422)
+        let view: JSON = [
+            "error": .string(error ?? ""), "amount": .string(SandboxPage.amount(minorUnits: order.amount) + " €"),
+            "description": .string(order.description), "token": .string(token), "action": .string(action),
+        ]
+        return SandboxPage.render("census-card", title: "Card payment", view, status: error == nil ? 200 : 422)
     }
 }
 

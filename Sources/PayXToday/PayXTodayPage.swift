@@ -10,7 +10,7 @@ struct PayXTodayPage {
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let uuid = request.parameters["uuid"] ?? ""
         guard let payment = try context.store.read({ db in try PayXTodayStore.payment(db, uuid: uuid) }) else {
-            return SandboxPage.render("Unknown payment", "<p>No payment <code>\(HTML.escape(uuid))</code>.</p>", status: 404)
+            return SandboxPage.message("Unknown payment", "No payment “\(uuid)”.", status: 404)
         }
         return page(payment, action: request.mountPrefix + "/pay/" + uuid)
     }
@@ -18,11 +18,11 @@ struct PayXTodayPage {
     func submit(_ request: HTTPRequest) throws -> HTTPResponse {
         let uuid = request.parameters["uuid"] ?? ""
         guard let payment = try context.store.read({ db in try PayXTodayStore.payment(db, uuid: uuid) }) else {
-            return SandboxPage.render("Unknown payment", "<p>No payment <code>\(HTML.escape(uuid))</code>.</p>", status: 404)
+            return SandboxPage.message("Unknown payment", "No payment “\(uuid)”.", status: 404)
         }
         let action = request.mountPrefix + "/pay/" + uuid
         guard payment.state == "pending" else {
-            return SandboxPage.render("Already done", "<p>This payment is already <strong>\(HTML.escape(payment.state))</strong>.</p>", status: 409)
+            return SandboxPage.message("Already done", "This payment is already \(payment.state).", status: 409)
         }
         let form = request.formBody
         let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
@@ -45,7 +45,7 @@ struct PayXTodayPage {
                 settings = try Accounts.settings(db, provider: PayXTodayProvider.key, id: payment.reseller)
             }
         } catch CompletionError.alreadyFinal(let status) {
-            return SandboxPage.render("Already done", "<p>This payment is already <strong>\(HTML.escape(status))</strong>.</p>", status: 409)
+            return SandboxPage.message("Already done", "This payment is already \(status).", status: 409)
         }
         context.wake()
         let success = outcome.kind == .success
@@ -54,8 +54,8 @@ struct PayXTodayPage {
         if let target, isAbsoluteHTTPURL(target) {
             return .redirect(to: Self.withUUID(target, payment.uuid), status: 303)
         }
-        return SandboxPage.render(success ? "Payment successful" : "Payment failed",
-                                  "<p>\(HTML.escape(success ? "Thank you, the payment went through." : outcome.message ?? "The payment failed."))</p>")
+        return SandboxPage.message(success ? "Payment successful" : "Payment failed",
+                                   success ? "Thank you, the payment went through." : outcome.message ?? "The payment failed.", status: 200)
     }
 
     /// The redirect URL with the payment's uuid: in place of `{UUID}`, as `ppuuid=` when the
@@ -73,22 +73,11 @@ struct PayXTodayPage {
     }
 
     private func page(_ payment: PayXTodayStore.Payment, action: String, error: String? = nil) -> HTTPResponse {
-        let body = """
-            \(error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
-            <dl>
-              <dt>Amount</dt><dd class="amount">€\(HTML.escape(payment.price))</dd>
-              <dt>Period</dt><dd>\(payment.period) month\(payment.period == 1 ? "" : "s")</dd>
-              <dt>Description</dt><dd>\(HTML.escape(payment.description ?? ""))</dd>
-            </dl>
-            <form method="post" action="\(HTML.escape(action))">
-              <label>Card number <input name="card_number" inputmode="numeric" autocomplete="cc-number" value="4111 1111 1111 1111"></label>
-              <label>Expiry (MM/YY) <input name="card_exp" autocomplete="cc-exp" value="12/30" size="5"></label>
-              <label>Security code <input name="card_cvc" inputmode="numeric" autocomplete="cc-csc" value="123" size="4"></label>
-              <button type="submit">Pay</button>
-            </form>
-            <p class="hint">Sandbox: 4000 0000 0009 5051 fails with 5051 (Insufficient funds), 4000 0000 0007 0005 with
-            05 (Do not honour), 4000 0000 0007 0054 with 54 (Expired card); any other valid card number pays.</p>
-            """
-        return SandboxPage.render("Pay", body, status: error == nil ? 200 : 422)
+        let view: JSON = [
+            "error": .string(error ?? ""), "amount": .string("€" + payment.price),
+            "period": .string("\(payment.period) month\(payment.period == 1 ? "" : "s")"),
+            "description": .string(payment.description ?? ""), "action": .string(action),
+        ]
+        return SandboxPage.render("payxtoday-pay", title: "Pay", view, status: error == nil ? 200 : 422)
     }
 }

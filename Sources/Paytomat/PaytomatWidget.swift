@@ -21,32 +21,25 @@ struct PaytomatWidget {
 
     func shop(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let account = try merchant(code: request.parameters["code"] ?? "") else {
-            return SandboxPage.render("Unknown shop", "<p>No such payment widget.</p>", status: 404)
+            return SandboxPage.message("Unknown shop", "No such payment widget.", status: 404)
         }
-        let coins = PaytomatCurrency.all.filter(\.outgoing).map { "<option value=\"\(HTML.escape($0.code))\">\(HTML.escape($0.title))</option>" }.joined()
-        let products = try store.products(merchant: account.id)
-        let items = products.map { row in
-            """
-            <form method="post" action="\(HTML.escape(request.mountPrefix))/pay/\(HTML.escape(request.parameters["code"] ?? ""))">
-              <h2>\(HTML.escape(row["title"].string ?? ""))</h2>
-              <p>\(HTML.escape(row["amount"].string ?? "")) \(HTML.escape(row["currency"].string ?? "")) per \(HTML.escape(row["unit"].string ?? ""))</p>
-              <input type="hidden" name="product_id" value="\(row["id"].int ?? 0)">
-              <label>Quantity <input name="quantity" value="1" inputmode="decimal" size="4"\((row["unit"].string == "single") ? " readonly" : "")></label>
-              <label>Pay with <select name="currency_out">\(coins)</select></label>
-              <button type="submit">Buy</button>
-            </form>
-            """
-        }.joined()
-        return SandboxPage.render("Paytomat", products.isEmpty ? "<p>This merchant has no products yet.</p>" : items)
+        let coins: [JSON] = PaytomatCurrency.all.filter(\.outgoing).map { ["code": .string($0.code), "title": .string($0.title)] }
+        let products: [JSON] = try store.products(merchant: account.id).map { row in
+            ["title": .string(row["title"].string ?? ""), "amount": .string(row["amount"].string ?? ""), "currency": .string(row["currency"].string ?? ""),
+             "unit": .string(row["unit"].string ?? ""), "single": .bool(row["unit"].string == "single"), "id": .number(String(row["id"].int ?? 0))]
+        }
+        let view: JSON = ["products": .array(products), "coins": .array(coins),
+                          "action": .string(request.mountPrefix + "/pay/" + (request.parameters["code"] ?? ""))]
+        return SandboxPage.render("paytomat-shop", title: "Paytomat", view)
     }
 
     func buy(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let account = try merchant(code: request.parameters["code"] ?? "") else {
-            return SandboxPage.render("Unknown shop", "<p>No such payment widget.</p>", status: 404)
+            return SandboxPage.message("Unknown shop", "No such payment widget.", status: 404)
         }
         let form = request.formBody
         guard let id = form["product_id"].flatMap({ Int($0) }), let product = try store.product(merchant: account.id, id: id) else {
-            return SandboxPage.render("Unknown product", "<p>No such product.</p>", status: 404)
+            return SandboxPage.message("Unknown product", "No such product.", status: 404)
         }
         let unit = product["unit"].string ?? "single"
         guard let quantity = Decimal(string: unit == "single" ? "1" : (form["quantity"] ?? "1")), quantity > 0,
@@ -55,7 +48,7 @@ struct PaytomatWidget {
               let currencyIn = PaytomatCurrency.find(product["currency"].string ?? "", in: PaytomatCurrency.table(settings: account.settings)),
               let currencyOut = PaytomatCurrency.find(form["currency_out"] ?? "", in: PaytomatCurrency.table(settings: account.settings)),
               currencyOut.outgoing else {
-            return SandboxPage.render("Check the order", "<p>Choose a valid quantity and coin.</p>", status: 400)
+            return SandboxPage.message("Check the order", "Choose a valid quantity and coin.", status: 400)
         }
         let orderID = "W\(context.clock.nowMilliseconds())"
         let timing = PaytomatTiming(settings: account.settings)
@@ -68,38 +61,27 @@ struct PaytomatWidget {
 
     func transaction(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let row = try store.transaction(code: request.parameters["code"] ?? "") else {
-            return SandboxPage.render("Unknown transaction", "<p>No such transaction.</p>", status: 404)
+            return SandboxPage.message("Unknown transaction", "No such transaction.", status: 404)
         }
         let status = row["status"].string ?? ""
-        var body = """
-            <dl>
-              <dt>Amount</dt><dd class="amount">\(HTML.escape(row["amount_out"].string ?? "")) \(HTML.escape(row["currency_out"].string ?? ""))</dd>
-              <dt>Send to</dt><dd><code>\(HTML.escape(row["address"].string ?? ""))</code></dd>
-              <dt>Payment URI</dt><dd><code>\(HTML.escape(row["qr_code"].string ?? ""))</code></dd>
-              <dt>Scan to pay</dt><dd class="qr">\(QRCode(row["qr_code"].string ?? "")?.svg() ?? "")</dd>
-              <dt>Status</dt><dd class="status">\(HTML.escape(status)): \(HTML.escape(row["comment"].string ?? ""))</dd>
-            </dl>
-            """
-        if status == "new" {
-            body += """
-                <form method="post" action="\(HTML.escape(request.mountPrefix))/pay/tx/\(HTML.escape(row["code"].string ?? ""))">
-                  <button type="submit" name="action" value="received">Simulate payment received</button>
-                  <button type="submit" name="action" value="underpaid">Simulate underpaid</button>
-                  <button type="submit" name="action" value="expired">Simulate expired</button>
-                </form>
-                """
-        }
-        return SandboxPage.render("Paytomat payment", body)
+        let view: JSON = [
+            "amount": .string(row["amount_out"].string ?? ""), "coin": .string(row["currency_out"].string ?? ""),
+            "address": .string(row["address"].string ?? ""), "uri": .string(row["qr_code"].string ?? ""),
+            "qr": .string(QRCode(row["qr_code"].string ?? "")?.svg() ?? ""), "status": .string(status),
+            "comment": .string(row["comment"].string ?? ""), "open": .bool(status == "new"),
+            "action": .string(request.mountPrefix + "/pay/tx/" + (row["code"].string ?? "")),
+        ]
+        return SandboxPage.render("paytomat-transaction", title: "Paytomat payment", view)
     }
 
     func simulate(_ request: HTTPRequest) throws -> HTTPResponse {
         let code = request.parameters["code"] ?? ""
         guard let row = try store.transaction(code: code), let id = row["id"].int else {
-            return SandboxPage.render("Unknown transaction", "<p>No such transaction.</p>", status: 404)
+            return SandboxPage.message("Unknown transaction", "No such transaction.", status: 404)
         }
         let action = request.formBody["action"]
         guard ["received", "underpaid", "expired"].contains(action ?? "") else {
-            return SandboxPage.render("Choose", "<p>Choose what happens.</p>", status: 400)
+            return SandboxPage.message("Choose", "Choose what happens.", status: 400)
         }
         let done = try context.store.write { db -> Bool in
             guard try PaytomatStore.transaction(db, id: id)?["status"].string == "new" else { return false }
@@ -115,7 +97,7 @@ struct PaytomatWidget {
             }
             return true
         }
-        guard done else { return SandboxPage.render("Already done", "<p>This transaction has moved on already.</p>", status: 409) }
+        guard done else { return SandboxPage.message("Already done", "This transaction has moved on already.", status: 409) }
         context.wake()
         return .redirect(to: request.mountPrefix + "/pay/tx/" + code, status: 303)
     }

@@ -17,23 +17,18 @@ struct Dashboard {
         router.post("/ui/reset") { request in try reset(request) }
     }
 
-    private func e(_ text: String) -> String { HTML.escape(text) }
+    private func page(_ title: String, _ template: String, _ view: JSON, status: Int = 200) -> HTTPResponse {
+        SandboxPage.render(template, title: title, view, status: status,
+                           layout: ["dashboard": true, "refresh": 5, "now": .string(context.clock.nowISO8601())])
+    }
 
-    private func page(_ title: String, _ body: String, refresh: Bool = false, status: Int = 200) -> HTTPResponse {
-        .html("""
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            \(refresh ? "<meta http-equiv=\"refresh\" content=\"5\">" : "")
-            <title>\(e(title)) · PaySandbox</title>
-            <style>body{font-family:system-ui,sans-serif;margin:1rem auto;max-width:72rem;padding:0 1rem}
-            table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-            form.inline{display:inline}input,select,button{font-size:.95rem;padding:.2rem .4rem}pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:.4rem}
-            .banner{background:#fde68a;padding:.4rem .8rem;border-radius:.4rem}.muted{color:#666}</style></head>
-            <body><p class="banner" role="note">PaySandbox dashboard · sandbox time <strong>\(e(context.clock.nowISO8601()))</strong></p>
-            <h1>\(e(title))</h1>
-            \(body)
-            </body></html>
-            """, status: status)
+    private func message(_ title: String, _ text: String, status: Int) -> HTTPResponse {
+        SandboxPage.render("message", title: title, ["message": .string(text)], status: status,
+                           layout: ["dashboard": true, "now": .string(context.clock.nowISO8601())])
+    }
+
+    private static func link(_ provider: String, _ id: String) -> String {
+        "/_sandbox/payments/\(PercentDecoding.encode(provider))/\(PercentDecoding.encode(id))/view"
     }
 
     // MARK: list
@@ -46,36 +41,20 @@ struct Dashboard {
         filter.account = query["account"].flatMap { Int($0) }
         filter.idContains = query["q"].flatMap { $0.isEmpty ? nil : $0 }
         filter.limit = 200
-        let search = filter.idContains
         let payments = try sandbox.store.read { db in try Payments.list(db, filter) }
-        let providerOptions = ([""] + sandbox.providers.map(\.key)).map {
-            "<option value=\"\(e($0))\"\($0 == (filter.provider ?? "") ? " selected" : "")>\($0.isEmpty ? "all providers" : e($0))</option>"
-        }.joined()
-        let rows = payments.map { p -> String in
-            let provider = p["provider"]?.stringValue ?? "", id = p["id"]?.stringValue ?? ""
-            return "<tr><td>\(e(provider))</td><td><a href=\"/_sandbox/payments/\(e(PercentDecoding.encode(provider)))/\(e(PercentDecoding.encode(id)))/view\">\(e(id))</a></td>"
-                + "<td>\(p["account"]?.intValue ?? 0)</td><td class=\"status\">\(e(p["status"]?.stringValue ?? ""))</td>"
-                + "<td>\(e(p["amount"]?.stringValue ?? "")) \(e(p["currency"]?.stringValue ?? ""))</td>"
-                + "<td>\(e(p["created_at"]?.stringValue ?? ""))</td><td>\(e(p["updated_at"]?.stringValue ?? ""))</td></tr>"
-        }.joined()
-        let body = """
-            <form method="get" action="/_sandbox/">
-              <label>Provider <select name="provider">\(providerOptions)</select></label>
-              <label>Status <input name="status" value="\(e(filter.status ?? ""))" size="10"></label>
-              <label>Account <input name="account" value="\(filter.account.map(String.init) ?? "")" size="4" inputmode="numeric"></label>
-              <label>Id <input name="q" value="\(e(search ?? ""))" size="24"></label>
-              <button type="submit">Filter</button>
-            </form>
-            <p>
-              <form class="inline" method="post" action="/_sandbox/ui/advance"><label>Advance the clock by
-                <input name="seconds" value="60" size="6" inputmode="numeric"> seconds</label> <button type="submit">Advance</button></form>
-              <form class="inline" method="post" action="/_sandbox/ui/reset"><label><input type="checkbox" name="confirm" value="yes"> I am sure</label>
-                <button type="submit">Reset the sandbox</button></form>
-            </p>
-            <table><thead><tr><th>Provider</th><th>Id</th><th>Account</th><th>Status</th><th>Amount</th><th>Created</th><th>Updated</th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"7\" class=\"muted\">No payments yet.</td></tr>" : rows)</tbody></table>
-            """
-        return page("Payments", body, refresh: true)
+        let providers: [JSON] = ([""] + sandbox.providers.map(\.key)).map {
+            ["key": .string($0), "label": .string($0.isEmpty ? "all providers" : $0), "selected": .bool($0 == (filter.provider ?? ""))]
+        }
+        let rows: [JSON] = payments.map { p in
+            var row = p.objectValue ?? []
+            row.append(("link", .string(Self.link(p["provider"]?.stringValue ?? "", p["id"]?.stringValue ?? ""))))
+            return .object(row)
+        }
+        let view: JSON = [
+            "providers": .array(providers), "status": .string(filter.status ?? ""),
+            "account": .string(filter.account.map(String.init) ?? ""), "q": .string(filter.idContains ?? ""), "payments": .array(rows),
+        ]
+        return page("Payments", "dashboard-list", view)
     }
 
     // MARK: one payment
@@ -91,55 +70,34 @@ struct Dashboard {
             return (payment, try Payments.timeline(db, provider: provider, id: id), try Outbox.list(db, filter))
         }
         guard let (payment, timeline, deliveries) = data else {
-            return page("Unknown payment", "<p>No \(e(provider)) payment <code>\(e(id))</code>. <a href=\"/_sandbox/\">All payments</a></p>", status: 404)
+            return message("Unknown payment", "No \(provider) payment “\(id)”.", status: 404)
         }
-        let back = "/_sandbox/payments/\(PercentDecoding.encode(provider))/\(PercentDecoding.encode(id))/view"
-        let steps = timeline.map { "<tr><td>\(e($0["at"]?.stringValue ?? ""))</td><td>\(e($0["status"]?.stringValue ?? ""))</td><td>\(e($0["note"]?.stringValue ?? ""))</td></tr>" }.joined()
-        let sent = deliveries.map { d -> String in
-            let attempts = (d["attempts"]?.arrayValue ?? []).map { a in
-                "<li>\(e(a["at"]?.stringValue ?? "")): \(e(a["status_code"]?.intValue.map(String.init) ?? a["error"]?.stringValue ?? "")) in \(a["duration_ms"]?.intValue ?? 0) ms"
-                    + (a["response"]?.stringValue.map { " <code>\(e(String($0.prefix(200))))</code>" } ?? "") + "</li>"
-            }.joined()
-            return """
-                <tr><td>\(d["id"]?.intValue ?? 0)</td><td>\(e(d["kind"]?.stringValue ?? ""))</td><td>\(e(d["url"]?.stringValue ?? ""))</td>
-                <td class="state">\(e(d["state"]?.stringValue ?? ""))</td><td><pre>\(e(d["payload"]?.serialized() ?? ""))</pre><ul>\(attempts)</ul></td>
-                <td><form method="post" action="/_sandbox/ui/replay"><input type="hidden" name="id" value="\(d["id"]?.intValue ?? 0)">
-                <input type="hidden" name="back" value="\(e(back))"><button type="submit">Replay</button></form></td></tr>
-                """
-        }.joined()
+        let back = Self.link(provider, id)
+        let sent: [JSON] = deliveries.map { d in
+            let attempts: [JSON] = (d["attempts"]?.arrayValue ?? []).map { a in
+                ["at": a["at"] ?? "", "result": .string(a["status_code"]?.intValue.map(String.init) ?? a["error"]?.stringValue ?? ""),
+                 "duration_ms": a["duration_ms"] ?? 0, "response": .string(String((a["response"]?.stringValue ?? "").prefix(200)))]
+            }
+            return ["id": d["id"] ?? 0, "kind": d["kind"] ?? "", "url": d["url"] ?? "", "state": d["state"] ?? "",
+                    "payload": .string(d["payload"]?.serialized() ?? ""), "attempts": .array(attempts)]
+        }
         var journal = RequestJournal.Filter()
         journal.provider = provider
         journal.limit = sandbox.journal.capacity
-        let requests = sandbox.journal.list(journal).filter { entry in
+        let requests: [JSON] = sandbox.journal.list(journal).filter { entry in
             (entry["target"]?.stringValue ?? "").contains(id) || (entry["body"]?.serialized() ?? "").contains(id)
                 || (entry["response"]?["body"]?.serialized() ?? "").contains(id)
         }.prefix(50).map { r in
-            "<tr><td>\(e(r["at"]?.stringValue ?? ""))</td><td>\(e(r["method"]?.stringValue ?? "")) \(e(r["target"]?.stringValue ?? ""))</td>"
-                + "<td>\(r["status"]?.intValue ?? 0)</td><td><pre>\(e(r["body"]?.serialized() ?? ""))</pre></td></tr>"
-        }.joined()
-        let body = """
-            <p><a href="/_sandbox/">All payments</a></p>
-            <table><tbody>
-              <tr><th>Provider</th><td>\(e(provider))</td></tr><tr><th>Id</th><td>\(e(id))</td></tr>
-              <tr><th>Account</th><td>\(payment["account"]?.intValue ?? 0)</td></tr>
-              <tr><th>Status</th><td class="status">\(e(payment["status"]?.stringValue ?? ""))</td></tr>
-              <tr><th>Amount</th><td>\(e(payment["amount"]?.stringValue ?? "")) \(e(payment["currency"]?.stringValue ?? ""))</td></tr>
-            </tbody></table>
-            <form method="post" action="/_sandbox/ui/outcome">
-              <input type="hidden" name="provider" value="\(e(provider))"><input type="hidden" name="id" value="\(e(id))">
-              <button type="submit" name="outcome" value="success">Force success</button>
-              <label>Failure message <input name="message" value="Declined in the dashboard"></label>
-              <button type="submit" name="outcome" value="failure">Force failure</button>
-            </form>
-            <h2>Timeline</h2><table><thead><tr><th>Sandbox time</th><th>Status</th><th>Note</th></tr></thead><tbody>\(steps)</tbody></table>
-            <h2>Callbacks and webhooks</h2>
-            <table><thead><tr><th>#</th><th>Kind</th><th>URL</th><th>State</th><th>Payload and attempts</th><th></th></tr></thead>
-            <tbody>\(sent.isEmpty ? "<tr><td colspan=\"6\" class=\"muted\">None.</td></tr>" : sent)</tbody></table>
-            <h2>Requests</h2>
-            <table><thead><tr><th>Sandbox time</th><th>Request</th><th>Status</th><th>Body</th></tr></thead>
-            <tbody>\(requests.isEmpty ? "<tr><td colspan=\"4\" class=\"muted\">None in the journal.</td></tr>" : requests)</tbody></table>
-            """
-        return page("\(provider) payment", body, refresh: true)
+            ["at": r["at"] ?? "", "method": r["method"] ?? "", "target": r["target"] ?? "", "status": r["status"] ?? 0,
+             "body": .string(r["body"]?.serialized() ?? "")]
+        }
+        let view: JSON = [
+            "provider": .string(provider), "id": .string(id), "account": payment["account"] ?? 0, "status": payment["status"] ?? "",
+            "amount": payment["amount"] ?? "", "currency": payment["currency"] ?? "", "back": .string(back),
+            "timeline": .array(timeline.map { ["at": $0["at"] ?? "", "status": $0["status"] ?? "", "note": $0["note"] ?? ""] }),
+            "deliveries": .array(sent), "requests": .array(requests),
+        ]
+        return page("\(provider) payment", "dashboard-payment", view)
     }
 
     // MARK: actions (the control plane's code paths, answered with a redirect)
@@ -147,29 +105,29 @@ struct Dashboard {
     private func outcome(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
         let key = form["provider"] ?? "", id = form["id"] ?? ""
-        guard let provider = sandbox.provider(key) else { return page("Unknown provider", "<p>No provider \(e(key)).</p>", status: 404) }
+        guard let provider = sandbox.provider(key) else { return message("Unknown provider", "No provider “\(key)”.", status: 404) }
         let outcome: Outcome
         switch form["outcome"] {
         case "success": outcome = .success
         case "failure": outcome = Outcome(.failure, message: form["message"].flatMap { $0.isEmpty ? nil : $0 })
-        default: return page("Choose", "<p>Choose success or failure.</p>", status: 400)
+        default: return message("Choose", "Choose success or failure.", status: 400)
         }
         do {
             try sandbox.store.write { db in try provider.complete(payment: id, with: outcome, db, context) }
         } catch CompletionError.notFound {
-            return page("Unknown payment", "<p>No \(e(key)) payment <code>\(e(id))</code>.</p>", status: 404)
+            return message("Unknown payment", "No \(key) payment “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {
-            return page("Already complete", "<p>This payment is already <strong>\(e(status))</strong>.</p>", status: 409)
+            return message("Already complete", "This payment is already \(status).", status: 409)
         }
         context.wake()
-        return .redirect(to: "/_sandbox/payments/\(PercentDecoding.encode(key))/\(PercentDecoding.encode(id))/view", status: 303)
+        return .redirect(to: Self.link(key, id), status: 303)
     }
 
     private func replay(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
         guard let id = form["id"].flatMap({ Int64($0) }),
               try sandbox.store.write({ db in try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) }) else {
-            return page("Unknown delivery", "<p>No such delivery.</p>", status: 404)
+            return message("Unknown delivery", "No such delivery.", status: 404)
         }
         context.wake()
         return .redirect(to: Self.localPath(form["back"]), status: 303)
@@ -177,7 +135,7 @@ struct Dashboard {
 
     private func advance(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let seconds = request.formBody["seconds"].flatMap({ Int($0) }), (0 ... 10 * 366 * 86400).contains(seconds) else {
-            return page("Advance", "<p>Give a whole number of seconds.</p>", status: 400)
+            return message("Advance", "Give a whole number of seconds.", status: 400)
         }
         _ = try sandbox.scheduler.advance(by: Int64(seconds) * 1000)
         return .redirect(to: "/_sandbox/", status: 303)
@@ -185,7 +143,7 @@ struct Dashboard {
 
     private func reset(_ request: HTTPRequest) throws -> HTTPResponse {
         guard request.formBody["confirm"] == "yes" else {
-            return page("Reset", "<p>Tick “I am sure” to reset the sandbox. <a href=\"/_sandbox/\">Back</a></p>", status: 400)
+            return message("Reset", "Tick “I am sure” to reset the sandbox.", status: 400)
         }
         try sandbox.reset()
         return .redirect(to: "/_sandbox/", status: 303)

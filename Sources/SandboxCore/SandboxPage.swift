@@ -1,23 +1,38 @@
 import HTTPServer
+import SandboxResources
+import Synchronization
 
-/// The one layout every payer page shares: a clear sandbox banner, readable on a phone,
-/// no scripts, nothing fetched from elsewhere. `body` must already be escaped HTML.
+/// Every page the sandbox serves (payer pages and the dashboard) is a template from
+/// `Resources/templates/` rendered inside `layout.html`: a clear sandbox banner, readable on
+/// a phone, no scripts, nothing fetched from elsewhere. Text only gets in escaped.
 public enum SandboxPage {
-    public static func render(_ title: String, _ body: String, status: Int = 200) -> HTTPResponse {
-        .html("""
-            <!doctype html>
-            <html lang="en">
-            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(HTML.escape(title)) · PaySandbox</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}
-            .banner{background:#fde68a;padding:.5rem 1rem;border-radius:.5rem}dt{font-weight:600}dd{margin:0 0 .5rem}
-            label{display:block;margin:.5rem 0}input{font-size:1rem;padding:.3rem}
-            button{font-size:1rem;padding:.6rem 1.2rem;margin:.3rem}.hint{color:#555;font-size:.9rem}.error{color:#b91c1c}</style></head>
-            <body><p class="banner" role="note">PaySandbox: a test payment, no money moves.</p>
-            <h1>\(HTML.escape(title))</h1>
-            \(body)
-            </body></html>
-            """, status: status)
+    /// `templates/<name>.html` rendered with `context`, inside the layout. `layout` adds the
+    /// layout's own switches (`dashboard`, `refresh`, `now`).
+    public static func render(_ name: String, title: String, _ context: JSON = [:], status: Int = 200, layout: JSON = [:]) -> HTTPResponse {
+        do {
+            let body = try template(name).render(context)
+            var frame: [(String, JSON)] = [("title", .string(title)), ("body", .string(body))]
+            frame += layout.objectValue ?? []
+            return .html(try template("layout").render(.object(frame)), status: status)
+        } catch {
+            return .text("The page template \(name) could not be rendered: \(error)\n", status: 500)
+        }
+    }
+
+    /// A page that only says something: an unknown payment, a form to fill again, …
+    public static func message(_ title: String, _ text: String, status: Int) -> HTTPResponse {
+        render("message", title: title, ["message": .string(text)], status: status)
+    }
+
+    private static let cache = Mutex<[String: Template]>([:])
+
+    /// The parsed template, read from the resources once.
+    public static func template(_ name: String) throws -> Template {
+        if let cached = cache.withLock({ $0[name] }) { return cached }
+        guard let bytes = SandboxResources.data("templates/\(name).html") else { throw TemplateError("no template \(name).html") }
+        let parsed = try Template(String(decoding: bytes, as: UTF8.self))
+        cache.withLock { $0[name] = parsed }
+        return parsed
     }
 
     /// Groups thousands and keeps two decimals: 123456 minor units → "1,234.56".
