@@ -1,0 +1,458 @@
+#!/usr/bin/env python3
+"""The payer pages and the dashboard, driven in a real browser (headless Chromium).
+
+For each provider: create a payment through the API, open the payer page, pay or decline,
+land on the merchant's redirect (a real HTTP listener here), see the callback in the
+dashboard. The flows run with JavaScript off (the pages need none); a second pass with
+JavaScript on opens every page with hostile text in every free-text field and fails if any
+script runs, and checks that every page fits a phone's width. Screenshots of every page go
+to --out.
+
+    python3 Tests/Browser/browser_test.py --binary .build/debug/paysandbox --out .build/browser
+    python3 Tests/Browser/browser_test.py --base http://localhost:8080 --out /tmp/shots
+
+Needs chromium, chromium-driver (Debian) and selenium (PyPI); .ci/run installs them.
+"""
+import argparse
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
+
+HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
+
+
+class Merchant:
+    """The merchant's side on 127.0.0.1: receives callbacks (POST), serves return pages and
+    the page holding Census's card form (GET)."""
+
+    def __init__(self):
+        self.received = []
+        self.pages = {}
+        self.lock = threading.Condition()
+        merchant = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with merchant.lock:
+                    merchant.received.append((self.path, body.decode("utf-8", "replace")))
+                    merchant.lock.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def do_GET(self):
+                page = merchant.pages.get(self.path)
+                if page is None:
+                    page = "<!doctype html><title>Merchant</title><h1 id=landed>Back at the merchant</h1><p id=path>%s</p>" % (
+                        self.path.replace("&", "&amp;").replace("<", "&lt;"))
+                data = page.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, path, timeout=10):
+        deadline = time.time() + timeout
+        with self.lock:
+            while True:
+                found = [body for p, body in self.received if p == path]
+                if found:
+                    return found[-1]
+                if time.time() > deadline:
+                    raise AssertionError("no callback at %s within %ds (got %s)" % (path, timeout, [p for p, _ in self.received]))
+                self.lock.wait(0.1)
+
+
+class Sandbox:
+    def __init__(self, base):
+        self.base = base.rstrip("/")
+
+    def call(self, method, path, body=None, headers=None, form=False):
+        data = None
+        headers = dict(headers or {})
+        if body is not None:
+            if form:
+                data = urllib.parse.urlencode(body).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            else:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+
+class Browser:
+    def __init__(self, out, javascript):
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1200,1000", "--no-proxy-server", "--disable-extensions", "--hide-scrollbars"]:
+            options.add_argument(argument)
+        if not javascript:
+            options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+        service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.driver.set_page_load_timeout(20)
+        self.out = out
+
+    def open(self, url):
+        self.driver.get(url)
+
+    def shot(self, name):
+        self.driver.save_screenshot(os.path.join(self.out, name + ".png"))
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def click(self, text):
+        for button in self.driver.find_elements(By.TAG_NAME, "button"):
+            if button.text.strip() == text:
+                page = self.driver.find_element(By.TAG_NAME, "html")
+                button.click()
+                WebDriverWait(self.driver, 10).until(staleness_of(page))
+                return
+        raise AssertionError("no button %r on %s" % (text, self.driver.current_url))
+
+    def fill(self, label, value):
+        field = self.driver.find_element(By.XPATH, "//label[normalize-space(text())=%s]" % xpath_literal(label))
+        target = field.get_attribute("for")
+        element = self.driver.find_element(By.ID, target) if target else field.find_element(By.TAG_NAME, "input")
+        element.clear()
+        element.send_keys(value)
+
+    def quit(self):
+        self.driver.quit()
+
+
+def xpath_literal(text):
+    return "'%s'" % text if "'" not in text else 'concat("%s")' % text
+
+
+def expect(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+class Flows:
+    """One payment per provider, created through the API and paid or declined in the browser."""
+
+    def __init__(self, sandbox, merchant, browser, text="", logo=None):
+        self.sandbox, self.merchant, self.browser, self.text = sandbox, merchant, browser, text
+        self.base = sandbox.base
+        self.logo = logo or merchant.url + "/logo.png"
+
+    def describe(self, plain):
+        return self.text or plain
+
+    # Project CX: approve on the order page, back at the return URL, callback Success.
+    def projectcx_create(self, amount=10000):
+        status, login = self.sandbox.call("POST", "/projectcx/rest2/login", {"username": "sandbox", "password": "sandbox-secret"})
+        expect(status == 200, "login %s %s" % (status, login))
+        status, order = self.sandbox.call("POST", "/projectcx/rest2/payment/create", {
+            "amount": amount, "description": self.describe("Order 1042: two tickets"), "info": self.describe("Seats 14 and 15"),
+            "callback": self.merchant.url + "/cb/projectcx"}, headers={"Authorization": "Bearer " + login["auth_token"]})
+        expect(status == 200, "create %s %s" % (status, order))
+        return order["orderId"]
+
+    def projectcx_page(self, order):
+        return "%s/projectcx/payment?orderId=%s&return=%s" % (self.base, order, urllib.parse.quote(self.merchant.url + "/return/projectcx?order=" + order, safe=""))
+
+    def projectcx(self):
+        b = self.browser
+        order = self.projectcx_create()
+        b.open(self.projectcx_page(order))
+        expect("A$100.00" in b.text(), "the amount in Australian dollars")
+        b.shot("projectcx-payment")
+        b.click("Approve payment")
+        expect(b.driver.current_url == self.merchant.url + "/return/projectcx?order=" + order, "landed on %s" % b.driver.current_url)
+        callback = json.loads(self.merchant.wait_for("/cb/projectcx"))
+        expect(callback["status"] == "Success", "callback %s" % callback)
+        self.dashboard("projectcx", order, "success", "projectcx")
+
+    # Paytomat: the widget from payment_url, buy a product for BTC, simulate the coins
+    # arriving, advance the clock past the confirmations in the dashboard, postback success.
+    def paytomat_product(self):
+        auth = {"Authorization": "Basic " + base64.b64encode(b"sandbox:sandbox-secret").decode()}
+        status, product = self.sandbox.call("POST", "/paytomat/api/v1/create_product", {
+            "title": self.describe("Pierogi"), "amount": 15, "currency": "USD", "unit": "piece",
+            "callback_url": self.merchant.url + "/cb/paytomat"}, headers=auth)
+        expect(status == 200, "create_product %s %s" % (status, product))
+        status, widget = self.sandbox.call("GET", "/paytomat/api/v1/payment_url", headers=auth)
+        expect(status == 200, "payment_url %s %s" % (status, widget))
+        return widget["url"]
+
+    def paytomat(self):
+        b = self.browser
+        b.open(self.paytomat_product())
+        b.shot("paytomat-widget")
+        b.fill("Quantity", "2")
+        b.click("Buy")
+        expect("/pay/tx/" in b.driver.current_url, "the transaction page, not %s" % b.driver.current_url)
+        expect("BTC" in b.text() and "new" in b.text(), "a new BTC transaction")
+        expect(b.driver.find_elements(By.CSS_SELECTOR, ".qr svg"), "the QR code is on the page")
+        b.shot("paytomat-transaction")
+        b.click("Simulate payment received")
+        expect("pending" in b.driver.find_element(By.CSS_SELECTOR, ".status").text, "pending after the coins arrive")
+        # The dashboard: find the payment, advance the clock past two confirmations.
+        b.open(self.base + "/_sandbox/?provider=paytomat")
+        b.driver.find_element(By.CSS_SELECTOR, "tbody a").click()
+        payment = b.driver.current_url.rstrip("/").split("/")[-2]
+        b.open(self.base + "/_sandbox/")
+        b.fill("Advance the clock by", "180")
+        b.click("Advance")
+        postback = json.loads(self.merchant.wait_for("/cb/paytomat"))
+        expect(postback["tx_status"] == "success", "postback %s" % postback)
+        self.dashboard("paytomat", payment, "success", "paytomat")
+
+    # Census: the merchant's page holds the form from the API; the payer submits it, enters a
+    # declined card on the gateway, and lands on return_url with __RESULT__ = ko.
+    def census_form(self):
+        status, created = self.sandbox.call("POST", "/census/api/v1/payments/orders", {
+            "person_id": "3@census", "description": self.describe("Cuota noviembre"), "amount": 1500, "campaign_code": "cuotas",
+            "payment_method_type": "credit_card_external", "return_url": self.merchant.url + "/return/census/__RESULT__"}, form=True)
+        expect(status == 202, "order %s %s" % (status, created))
+        form = created["form"]
+        fields = "".join('<input type="hidden" name="%s" value="%s">' % (k, v) for k, v in form["fields"].items())
+        path = "/shop/census/%s" % form["fields"]["order_id"]
+        self.merchant.pages[path] = '<!doctype html><title>Shop</title><form method="post" action="%s">%s<button type="submit">Pay by card</button></form>' % (form["action"], fields)
+        return self.merchant.url + path, form["fields"]["order_id"]
+
+    def census(self):
+        b = self.browser
+        page, order = self.census_form()
+        b.open(page)
+        b.click("Pay by card")
+        expect("15.00 €" in b.text(), "the amount in euros")
+        b.shot("census-card")
+        b.fill("Card number", "4000 0000 0000 0002")
+        b.click("Pay")
+        expect(b.driver.current_url == self.merchant.url + "/return/census/ko", "landed on %s" % b.driver.current_url)
+        self.dashboard("census", order, "error", None)
+
+    # PayXToday: the reseller's URLs set through the control plane; pay with a test card,
+    # land on the success URL with the uuid, the success webhook arrives.
+    def payxtoday_payment(self):
+        status, _ = self.sandbox.call("PATCH", "/_sandbox/accounts/payxtoday/1", {
+            "callback": {"payments": {"success": self.merchant.url + "/return/payxtoday/success/{UUID}", "error": self.merchant.url + "/return/payxtoday/error?ppuuid="}},
+            "webhook": {"payments": {"success": self.merchant.url + "/cb/payxtoday/success", "error": self.merchant.url + "/cb/payxtoday/error"}}})
+        expect(status == 200, "settings %s" % status)
+        api = "/payxtoday/api/v1/1/sandbox-secret/"
+        status, client = self.sandbox.call("POST", api + "clients/create", {
+            "name": self.describe("Kari Nordmann"), "id_country": 102, "e_mail": "kari%d@example.com" % time.time_ns()}, form=True)
+        expect(status == 200, "client %s %s" % (status, client))
+        status, payment = self.sandbox.call("POST", api + "payments/create", {
+            "id_client": client["data"]["id_client"], "price": "290", "period": 12, "description": self.describe("Yearly plan")}, form=True)
+        expect(status == 200, "payment %s %s" % (status, payment))
+        return payment["data"]
+
+    def payxtoday(self):
+        b = self.browser
+        payment = self.payxtoday_payment()
+        uuid = payment["uuid_payment"]
+        b.open(self.base + "/payxtoday/pay/" + uuid)
+        expect("€290.00" in b.text(), "the amount in euros")
+        b.shot("payxtoday-pay")
+        b.fill("Card number", "5555 5555 5555 4444")
+        b.click("Pay")
+        expect(b.driver.current_url == self.merchant.url + "/return/payxtoday/success/" + uuid, "landed on %s" % b.driver.current_url)
+        webhook = json.loads(self.merchant.wait_for("/cb/payxtoday/success"))
+        expect(str(webhook.get("uuid_payment", webhook)) and uuid in json.dumps(webhook), "webhook %s" % webhook)
+        self.dashboard("payxtoday", str(payment["id_payment"] if "id_payment" in payment else payment["id"]), "paid", "payxtoday")
+
+    # Alphacomm: approve on the PayPal-style page, back at returnUrl; no callbacks exist in
+    # its API, so the dashboard shows the state change (and the status call says authorized).
+    def alphacomm_create(self):
+        status, token = self.sandbox.call("GET", "/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials")
+        expect(status == 200, "token %s" % status)
+        with open(os.path.join(os.path.dirname(__file__), "..", "Fixtures", "Alphacomm", "create-request.json")) as f:
+            request = json.load(f)
+        payment_id = str(__import__("uuid").uuid4())
+        request.update({"paymentId": payment_id, "returnUrl": self.merchant.url + "/return/alphacomm", "logo": self.logo,
+                        "companyName": self.describe("Alphacomm Demo Shop")})
+        request["transaction"]["description"] = self.describe(request["transaction"]["description"])
+        for line in request["transaction"]["lines"]:
+            line["name"] = self.describe(line["name"])
+            line["description"] = self.describe(line.get("description", ""))
+        status, created = self.sandbox.call("POST", "/alphacomm/api/paypal/create", request, headers={"Authorization": "Bearer " + token["access_token"]})
+        expect(status == 200, "create %s %s" % (status, created))
+        return created, token["access_token"]
+
+    def alphacomm(self):
+        b = self.browser
+        created, token = self.alphacomm_create()
+        b.open(created["redirectUrl"])
+        b.shot("alphacomm-approval")
+        b.click("Approve")
+        expect(b.driver.current_url == self.merchant.url + "/return/alphacomm", "landed on %s" % b.driver.current_url)
+        status, state = self.sandbox.call("GET", "/alphacomm/api/paypal/status/" + created["paymentId"], headers={"Authorization": "Bearer " + token})
+        expect(state["state"] == "authorized", "state %s" % state)
+        self.dashboard("alphacomm", created["paymentId"], "authorized", None)
+
+    def dashboard(self, provider, payment, status, shot):
+        """The payment's dashboard page: its status, and each callback delivered with a 200."""
+        b = self.browser
+        url = "%s/_sandbox/payments/%s/%s/view" % (self.base, provider, urllib.parse.quote(payment, safe=""))
+        deadline = time.time() + 10
+        while True:
+            b.open(url)
+            status_text = b.driver.find_element(By.CSS_SELECTOR, "td.status").text
+            states = [e.text for e in b.driver.find_elements(By.CSS_SELECTOR, "tr.delivery td.state")]
+            attempts = [e.text for e in b.driver.find_elements(By.CSS_SELECTOR, "li.attempt")]
+            wants_callback = provider not in ("census", "alphacomm")
+            done = status_text == status and (not wants_callback or (states and all(s == "delivered" for s in states)))
+            if done or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        expect(status_text == status, "%s dashboard status %r, expected %r" % (provider, status_text, status))
+        if wants_callback:
+            expect(states and all(s == "delivered" for s in states), "%s deliveries %s" % (provider, states))
+            expect(any(": 200 in " in a for a in attempts), "%s attempts %s" % (provider, attempts))
+        expect(status in b.text(), "the timeline shows %s" % status)
+        if shot:
+            b.shot("dashboard-" + shot)
+
+
+def hostile_pass(sandbox, merchant, browser):
+    """Hostile text in every free-text field: no script runs on any page, the text shows."""
+    flows = Flows(sandbox, merchant, browser, text=HOSTILE, logo='https://a.example/x.png"><script>alert(3)</script>')
+    b = browser
+    pages = []
+    order = flows.projectcx_create()
+    pages.append(("projectcx", flows.projectcx_page(order)))
+    pages.append(("paytomat widget", flows.paytomat_product()))
+    page, census_order = flows.census_form()
+    pages.append(("census", page))
+    uuid = flows.payxtoday_payment()["uuid_payment"]
+    pages.append(("payxtoday", sandbox.base + "/payxtoday/pay/" + uuid))
+    created, _ = flows.alphacomm_create()
+    pages.append(("alphacomm", created["redirectUrl"]))
+    pages.append(("dashboard list", sandbox.base + "/_sandbox/?q=" + urllib.parse.quote(HOSTILE)))
+    pages.append(("dashboard payment", "%s/_sandbox/payments/projectcx/%s/view" % (sandbox.base, order)))
+    for label, url in pages:
+        b.open(url)
+        if label == "census":
+            b.click("Pay by card")
+        time.sleep(0.2)
+        try:
+            alert = b.driver.switch_to.alert
+            raise AssertionError("%s: a script ran (alert %r)" % (label, alert.text))
+        except NoAlertPresentException:
+            pass
+        ran = b.driver.execute_script("return document.querySelectorAll('script').length")
+        expect(ran == 0, "%s: %d script elements in the page" % (label, ran))
+        if label not in ("dashboard list",):
+            expect("<script>alert(1)</script>" in b.text(), "%s: the hostile text is not shown as text" % label)
+    # A phone: every page fits 390 px without sideways scrolling (the dashboard's tables
+    # scroll inside their box).
+    b.driver.set_window_size(390, 844)
+    for label, url in pages:
+        b.open(url)
+        if label == "census":
+            b.click("Pay by card")
+        width = b.driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        expect(width[0] <= width[1], "%s: %d px wide on a %d px phone" % (label, width[0], width[1]))
+    b.open(Flows(sandbox, merchant, browser).projectcx_page(Flows(sandbox, merchant, browser).projectcx_create()))
+    b.shot("projectcx-payment-phone")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", help="start this paysandbox binary (in-memory store) for the run")
+    parser.add_argument("--base", help="or use a running sandbox at this URL")
+    parser.add_argument("--out", default=".build/browser", help="folder for the screenshots")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    process = None
+    if args.binary:
+        port = free_port()
+        process = subprocess.Popen([args.binary, "--port", str(port), "--host", "127.0.0.1", "--db", ":memory:",
+                                    "--no-provider-ports", "--log-level", "warning"])
+        base = "http://127.0.0.1:%d" % port
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/_sandbox/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+    else:
+        base = args.base or "http://localhost:8080"
+    sandbox, merchant = Sandbox(base), Merchant()
+    failures = []
+    try:
+        browser = Browser(args.out, javascript=False)
+        try:
+            flows = Flows(sandbox, merchant, browser)
+            for name in ["projectcx", "paytomat", "census", "payxtoday", "alphacomm"]:
+                started = time.time()
+                try:
+                    getattr(flows, name)()
+                    print("ok   %s (%.1f s)" % (name, time.time() - started))
+                except Exception:
+                    browser.shot("failed-" + name)
+                    failures.append(name)
+                    print("FAIL %s\n%s" % (name, traceback.format_exc()))
+            browser.open(base + "/_sandbox/")
+            browser.shot("dashboard")
+        finally:
+            browser.quit()
+        browser = Browser(args.out, javascript=True)
+        try:
+            started = time.time()
+            hostile_pass(sandbox, merchant, browser)
+            print("ok   hostile text inert on every page, pages fit a phone (%.1f s)" % (time.time() - started))
+        except Exception:
+            browser.shot("failed-hostile")
+            failures.append("hostile")
+            print("FAIL hostile\n%s" % traceback.format_exc())
+        finally:
+            browser.quit()
+    finally:
+        if process:
+            process.terminate()
+            process.wait(10)
+    print("screenshots in %s" % os.path.abspath(args.out))
+    if failures:
+        print("%d failed: %s" % (len(failures), ", ".join(failures)))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
