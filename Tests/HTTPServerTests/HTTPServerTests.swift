@@ -133,6 +133,28 @@ final class RunningServer {
         ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413),
         ("GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
         ("\u{0}\u{1}\u{2}garbage\u{ff}\r\n\r\n", 400),
+        // Smuggling attempts: lengths that disagree, codings that hide "chunked".
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 30\r\n\r\nabc", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nX: y\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        // Negative, signed and overlong lengths.
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\nabc", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\nabc\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n", 400),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFF\r\nabc\r\n", 413),
+        // NUL bytes and bad UTF-8 in the head.
+        ("GET /a\u{0}b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\u{0}b\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\n\r\n", 400),
+        ("GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-H: v\r\n", count: 3000) + "\r\n", 431),
     ])
     func malformedInputGetsAnErrorAndACloseAndTheServerGoesOn(raw: String, status: Int) throws {
         let running = try RunningServer()
@@ -144,6 +166,16 @@ final class RunningServer {
         #expect(response.json["error"]?.stringValue?.isEmpty == false)
         #expect(client.isClosedByServer())
         #expect(try running.client().request("GET", "/hello").status == 200)
+    }
+
+    @Test func requestsWrittenOneByteAtATimeAreAnswered() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        let raw = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
+            + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nworld"
+        for byte in raw.utf8 { try client.send([byte]) }
+        #expect(try client.readResponse().text == "hello")
+        #expect(try client.readResponse().text == "world")
     }
 
     @Test func stalledRequestGets408() throws {
