@@ -12,8 +12,7 @@ import TestSupport
         let document = try client.request("GET", "/_sandbox/openapi/alphacomm.json")
         #expect(document.status == 200)
         #expect(OpenAPICheck.operations(document.json) == Set(AlphacommProvider().routes(test.sandbox.context).table))
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/Alphacomm/create-request.json")
-        let example = try JSON.parse([UInt8](try Data(contentsOf: fixture)))
+        let example = try Fixtures.json("Alphacomm/create-request.json")
 
         var checks: [(String, JSON)] = [("#/components/schemas/CreateRequest", example)]
         func check(_ schema: String, _ response: TestResponse) { checks.append(("#/components/schemas/\(schema)", response.json)) }

@@ -6,10 +6,7 @@ import TestSupport
 @testable import Alphacomm
 
 /// The documented example request (Tests/Fixtures/Alphacomm/create-request.json).
-private let example: JSON = {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/Alphacomm/create-request.json")
-    return (try? JSON.parse([UInt8]((try? Data(contentsOf: url)) ?? Data()))) ?? .null
-}()
+private let example = Fixtures.alphacommCreateRequest
 
 /// `json` with the value at `path` replaced (nil removes it).
 private func setting(_ json: JSON, _ path: [String], _ value: JSON?) -> JSON {
