@@ -34,7 +34,8 @@ enum PaytomatInput {
     }
 
     /// A decimal above 0 (a JSON number or a numeric string).
-    static func positiveDecimal(_ p: RequestParams, _ name: String, kind: String = "decimal") throws -> Decimal {
+    /// A number above 0 with at most `places` decimals (more would be rounded away when stored).
+    static func positiveDecimal(_ p: RequestParams, _ name: String, kind: String = "decimal", places: Int) throws -> Decimal {
         guard let text = p.string(name) else { throw PaytomatError.invalid("\(name) is required") }
         guard case .bool = p.raw(name) ?? .null else {
             guard let value = Decimal(string: text), text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "e" || $0 == "E" || $0 == "+" }) else {
@@ -42,6 +43,9 @@ enum PaytomatInput {
             }
             guard value > 0 else { throw PaytomatError.invalid("\(name) must be greater than 0") }
             guard value <= 1_000_000_000_000 else { throw PaytomatError.invalid("\(name) is too large") }
+            var exact = value, rounded = Decimal()
+            NSDecimalRound(&rounded, &exact, places, .plain)
+            guard rounded == value else { throw PaytomatError.invalid("\(name) must have at most \(places) decimal places") }
             return value
         }
         throw PaytomatError.invalid("\(name) must be a \(kind)")
@@ -68,7 +72,7 @@ enum PaytomatInput {
     static func productValues(_ p: RequestParams, required: Bool) throws -> [(String, SQLValue)] {
         var values: [(String, SQLValue)] = []
         if required || p.has("amount") {
-            values.append(("amount", .text(PaytomatCurrency.format(try positiveDecimal(p, "amount"), places: 2).paddedCents())))
+            values.append(("amount", .text(PaytomatCurrency.format(try positiveDecimal(p, "amount", places: 2), places: 2).paddedCents())))
         }
         if required || p.has("currency") { values.append(("currency", .text(try currency(p, "currency").code))) }
         if required || p.has("title") { values.append(("title", .text(try text(p, "title", required: true, max: 255) ?? ""))) }

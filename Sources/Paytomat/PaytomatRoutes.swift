@@ -88,7 +88,7 @@ struct PaytomatRoutes {
         let table = PaytomatCurrency.table(settings: settings)
         let currencyIn = try PaytomatInput.currency(p, "currency_in", direction: \.incoming, table: table)
         let currencyOut = try PaytomatInput.currency(p, "currency_out", direction: \.outgoing, table: table)
-        let amountIn = try PaytomatInput.positiveDecimal(p, "amount_in", kind: "float")
+        let amountIn = try PaytomatInput.positiveDecimal(p, "amount_in", kind: "float", places: 8)
         let callback = try PaytomatInput.url(p, "callback_url")
         let now = context.clock.nowMilliseconds()
         let plan: SettlePlan
@@ -183,7 +183,7 @@ struct PaytomatRoutes {
         let currency = try PaytomatInput.currency(p, "currency")
         let txid = try PaytomatInput.text(p, "txid", required: true, max: 128) ?? ""
         let receiver = try PaytomatInput.text(p, "receiver", required: true, max: 128) ?? ""
-        let amount = try PaytomatInput.positiveDecimal(p, "amount")
+        let amount = try PaytomatInput.positiveDecimal(p, "amount", places: 8)
         try store.recordBroadcast(merchant: merchant, currency: currency.code, txid: txid, receiver: receiver,
                                   amount: PaytomatCurrency.format(amount, places: 8))
         return .json(["success": 1])

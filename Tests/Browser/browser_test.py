@@ -29,10 +29,9 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
@@ -140,7 +139,8 @@ class Browser:
             if button.text.strip() == text:
                 page = self.driver.find_element(By.TAG_NAME, "html")
                 button.click()
-                WebDriverWait(self.driver, 10).until(staleness_of(page))
+                WebDriverWait(self.driver, 10).until(lambda driver: replaced(page))
+                WebDriverWait(self.driver, 10).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
                 return
         raise AssertionError("no button %r on %s" % (text, self.driver.current_url))
 
@@ -153,6 +153,17 @@ class Browser:
 
     def quit(self):
         self.driver.quit()
+
+
+def replaced(element):
+    """True once the page holding `element` has been navigated away from."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:  # mid-navigation: "Node ... does not belong to the document"
+        return "document" in str(error) or "stale" in str(error)
 
 
 def xpath_literal(text):

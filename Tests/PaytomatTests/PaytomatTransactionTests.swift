@@ -77,6 +77,7 @@ private struct Fixture {
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":"ten"}"#, "amount_in must be a float"),
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":0}"#, "amount_in must be greater than 0"),
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":true}"#, "amount_in must be a float"),
+        (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":1.123456789}"#, "amount_in must have at most 8 decimal places"),
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":1,"callback_url":"nope"}"#, "callback_url must be an absolute http or https URL"),
         (#"[1]"#, "The body must be a JSON object"),
     ])
@@ -222,6 +223,7 @@ private struct Fixture {
         #expect(try f.get("product?id=\(id)").json["product"]?["title"] == "Pierogi")
         let cases: [(JSON, String)] = [(["amount": 15, "currency": "UAH", "unit": "piece"], "title is required"),
                                 (["title": "x", "amount": -1, "currency": "UAH", "unit": "piece"], "amount must be greater than 0"),
+                                (["title": "x", "amount": .number("1.005"), "currency": "UAH", "unit": "piece"], "amount must have at most 2 decimal places"),
                                 (["title": "x", "amount": 1, "currency": "ZZZ", "unit": "piece"], "currency: unknown currency code 'ZZZ'"),
                                 (["title": "x", "amount": 1, "currency": "UAH", "unit": "kilo"], "unit must be single, piece or decimal"),
                                 (["title": "x", "amount": 1, "currency": "UAH", "unit": "piece", "fields": "none"], "fields must be an array of objects"),
