@@ -2,15 +2,21 @@
 """Overload and slow clients: 1,000 open keep-alive connections and 200 slowloris
 connections (a header byte every 2 s) held against the server while a normal client
 measures latency on a fresh connection; then everything closes and the server must
-recover. Prints latencies, RSS and thread counts.
+recover. Prints latencies, RSS and thread counts, then RESULT: ok when the normal client's
+p99 stayed under 50 ms throughout, RSS under 512 MiB, and after the close the threads are
+back to the idle count (±4) and RSS within 32 MiB of idle; otherwise RESULT: FAILED, exit 1.
 
 Usage: scripts/overload.py BINARY [IDLE] [SLOW] [SECONDS]"""
-import http.client, os, socket, statistics, subprocess, sys, tempfile, threading, time
+import http.client, os, resource, socket, statistics, subprocess, sys, tempfile, threading, time
 
 binary = sys.argv[1]
 idle_count = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 slow_count = int(sys.argv[3]) if len(sys.argv) > 3 else 200
 seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 10
+
+# This client holds every connection open itself: lift its descriptor limit to the hard one.
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
@@ -39,9 +45,13 @@ def probe(n=200):
         assert r.status == 200, r.status
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
+    p99s.append(times[int(len(times) * 0.99)])
     return f"p50 {times[len(times) // 2]:.2f} ms, p99 {times[int(len(times) * 0.99)]:.2f} ms, max {times[-1]:.2f} ms"
 
+p99s, peaks = [], []
+
 rss, threads = status()
+idle_rss, idle_threads = rss, threads
 print(f"idle: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
 
 idle = []
@@ -62,9 +72,11 @@ def drip():
 threading.Thread(target=drip, daemon=True).start()
 time.sleep(1)
 rss, threads = status()
+peaks.append(rss)
 print(f"with {idle_count} idle keep-alive + {slow_count} slowloris connections: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
 time.sleep(seconds)
 rss, threads = status()
+peaks.append(rss)
 print(f"after {seconds:.0f} s more: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
 stop.set()
 for s in idle + slow: s.close()
@@ -72,3 +84,10 @@ time.sleep(1.5)
 rss, threads = status()
 print(f"after closing them: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
 proc.terminate(); proc.wait()
+problems = []
+if max(p99s) > 50: problems.append(f"a p99 of {max(p99s):.1f} ms")
+if max(peaks) > 512: problems.append(f"RSS {max(peaks)} MiB under load")
+if abs(threads - idle_threads) > 4: problems.append(f"{threads} threads after the close (idle: {idle_threads})")
+if rss > idle_rss + 32: problems.append(f"RSS {rss} MiB after the close (idle: {idle_rss})")
+print("RESULT: " + ("ok" if not problems else "FAILED: " + "; ".join(problems)))
+sys.exit(1 if problems else 0)
