@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks the release build on this machine with wrk, next to nginx serving a static
-# JSON file, and prints requests/s, p99 latency, the ratio to nginx, start-up time to the
-# first 200 and idle RSS. Needs wrk and nginx (apt-get install wrk nginx-light).
+# Benchmarks the release build on this machine with wrk (-t1, on the same cores), next to
+# nginx serving a static JSON file in the same run, and prints one table: per provider its
+# cheapest GET and its creating POST (a durable commit each) at 1 and 32 connections, with
+# requests/s, p50 and p99, the GETs as a ratio to nginx; then the health GET, start-up time to
+# the first 200, idle and loaded RSS. Needs wrk and nginx (apt-get install wrk nginx-light).
 # Usage: scripts/bench.sh [seconds per run, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,15 +47,6 @@ for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/_sandbox/health" >/dev
 sleep 1
 idle_rss_kib=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 
-token=$(curl -fsS "http://127.0.0.1:$port/projectcx/rest2/login" -H 'Content-Type: application/json' \
-  -d '{"username":"sandbox","password":"sandbox-secret"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["auth_token"])')
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"amount":10000,"description":"Bench","info":"Payment","callback":"http://127.0.0.1:9/cb"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-LUA
-
 # nginx serving a static JSON of the same size, as the reference
 nport=$(free_port)
 mkdir -p "$work/www"
@@ -72,29 +65,88 @@ NGX
 nginx -c "$work/nginx.conf"
 sleep 0.3
 
-run() { # url, connections, extra wrk args... -> "req/s p99"
-  local url=$1 c=$2; shift 2
-  wrk -t1 -c"$c" -d"${secs}s" --latency "$@" "$url" 2>/dev/null | awk '
+B="http://127.0.0.1:$port"
+json() { python3 -c "import json,sys;print(json.load(sys.stdin)$1)"; }
+# What each provider's calls need: tokens, a client, one object to read.
+pcx_token=$(curl -fsS "$B/projectcx/rest2/login" -d '{"username":"sandbox","password":"sandbox-secret"}' | json '["auth_token"]')
+pcx_order=$(curl -fsS "$B/projectcx/rest2/payment/create" -H "Authorization: Bearer $pcx_token" \
+  -d '{"amount":10000,"callback":"http://127.0.0.1:9/cb"}' | json '["orderId"]')
+basic="Basic $(printf sandbox:sandbox-secret | base64)"
+pxt_client=$(curl -fsS "$B/payxtoday/api/v1/1/sandbox-secret/clients/create" -d 'name=Bench&id_country=102&e_mail=bench@example.com' | json '["data"]["id_client"]')
+ac_token=$(curl -fsS "$B/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials" | json '["access_token"]')
+curl -fsS "$B/alphacomm/api/paypal/create" -H "Authorization: Bearer $ac_token" --data-binary @Tests/Fixtures/Alphacomm/create-request.json >/dev/null
+
+post_script() { # file, path, content type, body, extra header line
+  cat > "$1" <<LUA
+wrk.method = "POST"
+wrk.path = "$2"
+wrk.body = [[$4]]
+wrk.headers["Content-Type"] = "$3"
+$5
+LUA
+}
+post_script "$work/pcx.lua" /projectcx/rest2/payment/create application/json \
+  '{"amount":10000,"description":"Bench","info":"Payment","callback":"http://127.0.0.1:9/cb"}' "wrk.headers[\"Authorization\"] = \"Bearer $pcx_token\""
+post_script "$work/ptm.lua" /paytomat/api/v1/create_transaction application/json \
+  '{"ref":"125","currency_in":"USD","currency_out":"BTC","amount_in":100}' "wrk.headers[\"Authorization\"] = \"$basic\""
+post_script "$work/cen.lua" /census/api/v1/payments/orders application/x-www-form-urlencoded \
+  'person_id=1%40census&description=Bench&amount=1000&campaign_code=bench&payment_method_type=existing_payment_method&payment_method_id=2' ""
+post_script "$work/pxt.lua" /payxtoday/api/v1/1/sandbox-secret/payments/create application/x-www-form-urlencoded \
+  "id_client=$pxt_client&price=290&period=12&description=Bench" ""
+# Alphacomm: every request a new paymentId (a repeated one is answered from the store).
+python3 - "$work/alc.lua" "$ac_token" <<'PY'
+import json, sys
+body = json.load(open("Tests/Fixtures/Alphacomm/create-request.json"))
+body["paymentId"] = "PAYMENTID"
+open(sys.argv[1], "w").write("""
+local body = [==[%s]==]
+local n = 0
+local run = string.format("%%08x", math.random(0, 0x7fffffff))
+request = function()
+  n = n + 1
+  local id = run .. string.format("-d9cb-469f-a165-%%012x", n)
+  return wrk.format("POST", "/alphacomm/api/paypal/create",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s"}, body:gsub("PAYMENTID", id))
+end
+""" % (json.dumps(body), sys.argv[2]))
+PY
+printf 'wrk.headers["Authorization"] = "%s"\n' "$basic" > "$work/ptm-get.lua"
+printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$ac_token" > "$work/alc-get.lua"
+: > "$work/none.lua"
+
+run() { # url, connections, lua script -> "req/s p50 p99"
+  wrk -t1 -c"$2" -d"${secs}s" --latency -s "$3" "$1" 2>/dev/null | awk '
     /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=$2}
     /^ +99%/ {p99=$2}
-    END {printf "%s %s", rps, p99}'
+    END {printf "%d %s %s", rps, p50, p99}'
 }
 
-printf '%-44s %12s %10s %12s %8s\n' "case" "req/s" "p99" "nginx req/s" "ratio"
-row() { # label, sandbox result, nginx result
-  local label=$1 s=$2 n=$3
-  local srps=${s% *} sp99=${s#* } nrps=${n% *}
-  printf '%-44s %12s %10s %12s %8s\n' "$label" "$srps" "$sp99" "$nrps" "$(python3 -c "print(f'{$srps/$nrps:.2f}')")"
-}
-get="http://127.0.0.1:$port/_sandbox/health"
 ref="http://127.0.0.1:$nport/health.json"
-post="http://127.0.0.1:$port/projectcx/rest2/payment/create"
-row "GET  /_sandbox/health (store read), c1" "$(run "$get" 1)" "$(run "$ref" 1)"
-row "GET  /_sandbox/health (store read), c32" "$(run "$get" 32)" "$(run "$ref" 32)"
-row "GET  Connection: close, c32" "$(run "$get" 32 -H 'Connection: close')" "$(run "$ref" 32 -H 'Connection: close')"
-row "POST payment/create (auth+insert), c1" "$(run "$post" 1 -s "$work/post.lua")" "$(run "$ref" 1)"
-row "POST payment/create (auth+insert), c32" "$(run "$post" 32 -s "$work/post.lua")" "$(run "$ref" 32)"
+n1=$(run "$ref" 1 "$work/none.lua"); n32=$(run "$ref" 32 "$work/none.lua")
+printf '%-10s %-58s %4s %9s %9s %9s %7s\n' provider call conns "req/s" p50 p99 "×nginx"
+row() { # provider, label, url, lua, is_get
+  for c in 1 32; do
+    local r; r=$(run "$3" "$c" "$4")
+    local rps=${r%% *} rest=${r#* }
+    local ratio="-"
+    if [ "$5" = get ]; then local n=$n1; [ "$c" = 32 ] && n=$n32; ratio=$(python3 -c "print(f'{$rps/${n%% *}:.2f}')"); fi
+    printf '%-10s %-58s %4s %9s %9s %9s %7s\n' "$1" "$2" "$c" "$rps" "${rest% *}" "${rest#* }" "$ratio"
+  done
+}
+row nginx "static JSON file (the reference)" "$ref" "$work/none.lua" get
+row sandbox "GET /_sandbox/health (store read)" "$B/_sandbox/health" "$work/none.lua" get
+row projectcx "GET /payment?orderId= (payer page; the API has no GET)" "$B/projectcx/payment?orderId=$pcx_order" "$work/none.lua" get
+row projectcx "POST /rest2/payment/create (Bearer)" "$B/projectcx/rest2/payment/create" "$work/pcx.lua" post
+row paytomat "GET /api/v1/currencies (Basic)" "$B/paytomat/api/v1/currencies" "$work/ptm-get.lua" get
+row paytomat "POST /api/v1/create_transaction (Basic)" "$B/paytomat/api/v1/create_transaction" "$work/ptm.lua" post
+row census "GET /api/v1/payments/payment_methods/1" "$B/census/api/v1/payments/payment_methods/1" "$work/none.lua" get
+row census "POST /api/v1/payments/orders (existing method)" "$B/census/api/v1/payments/orders" "$work/cen.lua" post
+row payxtoday "GET /api/v1/{id}/{key}/options" "$B/payxtoday/api/v1/1/sandbox-secret/options" "$work/none.lua" get
+row payxtoday "POST /api/v1/{id}/{key}/payments/create" "$B/payxtoday/api/v1/1/sandbox-secret/payments/create" "$work/pxt.lua" post
+row alphacomm "GET /api/paypal/status/{id} (Bearer)" "$B/alphacomm/api/paypal/status/31e5fa51-2475-455d-b0ad-5febd25434c5" "$work/alc-get.lua" get
+row alphacomm "POST /api/paypal/create (Bearer, schema-validated)" "$B/alphacomm/api/paypal/create" "$work/alc.lua" post
 echo
 echo "start-up to first 200: ${startup_ms} ms"
 echo "idle RSS: $((idle_rss_kib / 1024)) MiB ($idle_rss_kib KiB)"
-echo "busy RSS after the runs: $(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) MiB"
+echo "loaded RSS after the runs: $(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) MiB"

@@ -34,8 +34,8 @@ for provider in projectcx paytomat census payxtoday alphacomm; do
     alphacomm) auth=(-H "Authorization: Bearer $(curl -fsS "$base/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials" | json access_token)") ;;
   esac
   started=$(date +%s%N)
-  if python3 -m schemathesis.cli --config-file "$work/schemathesis.toml" run "$base/_sandbox/openapi/$provider.json" --url "$base/$provider" \
-       -c "$checks" --max-examples "$examples" --seed 1 --request-timeout 10 "${auth[@]}" >"$work/$provider.log" 2>&1; then
+  if (cd "$work" && python3 -m schemathesis.cli --config-file "$work/schemathesis.toml" run "$base/_sandbox/openapi/$provider.json" --url "$base/$provider" \
+       -c "$checks" --max-examples "$examples" --seed 1 --request-timeout 10 "${auth[@]}") >"$work/$provider.log" 2>&1; then
     result=passed
   else
     result=FAILED; failed+=("$provider")

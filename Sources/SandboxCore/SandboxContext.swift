@@ -47,10 +47,16 @@ public struct SandboxContext: Sendable {
 }
 
 /// The scheduler's wake-up, reachable from handlers without owning the scheduler.
+///
+/// The closure sits in a struct: a closure stored directly as a `Mutex`'s generic value is
+/// reabstracted on the way into `withLock`'s inout and again on the write-back, so every
+/// `fire()` wrapped it in two more thunks: each call slower than the last, and after about
+/// 16,000 wake-ups a call chain deep enough to overflow a connection thread's stack.
 final class Wakeup: Sendable {
-    private let action = Mutex<(@Sendable () -> Void)?>(nil)
+    private struct Action: Sendable { let run: @Sendable () -> Void }
+    private let action = Mutex<Action?>(nil)
 
-    func set(_ f: @escaping @Sendable () -> Void) { action.withLock { $0 = f } }
+    func set(_ f: @escaping @Sendable () -> Void) { action.withLock { $0 = Action(run: f) } }
 
-    func fire() { action.withLock { $0 }?() }
+    func fire() { action.withLock { $0 }?.run() }
 }

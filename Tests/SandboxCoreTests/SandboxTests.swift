@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import HTTPServer
 import SQLiteStore
@@ -144,3 +145,15 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
 import Glibc
 func unlinkFile(_ path: String) -> Int32 { unlink(path) }
 #endif
+
+@Suite struct WakeupTests {
+    /// Regression: the stored closure used to grow by two reabstraction thunks per call,
+    /// until a Census order (each one wakes the scheduler) overflowed a thread's stack.
+    @Test func firingManyTimesCallsTheSameClosureWithoutGrowingIt() {
+        let wakeup = Wakeup()
+        let count = Mutex(0)
+        wakeup.set { count.withLock { $0 += 1 } }
+        for _ in 0 ..< 200_000 { wakeup.fire() }
+        #expect(count.withLock { $0 } == 200_000)
+    }
+}
