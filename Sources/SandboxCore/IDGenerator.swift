@@ -1,5 +1,5 @@
 import HTTPServer
-import Synchronization
+import SQLiteStore
 
 /// Random ids and tokens for everything the sandbox hands out: from the system's
 /// cryptographic generator, or, with `--seed`, from a seeded generator so the same calls
@@ -10,10 +10,10 @@ public final class IDGenerator: Sendable {
         case seeded(SplitMix64)
     }
 
-    private let source: Mutex<Source>
+    private let source: Locked<Source>
 
     public init(seed: UInt64? = nil) {
-        source = Mutex(seed.map { .seeded(SplitMix64(seed: $0)) } ?? .system(SystemRandomNumberGenerator()))
+        source = Locked(seed.map { .seeded(SplitMix64(seed: $0)) } ?? .system(SystemRandomNumberGenerator()))
     }
 
     public func bytes(_ count: Int) -> [UInt8] {

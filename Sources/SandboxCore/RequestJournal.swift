@@ -1,11 +1,11 @@
 import HTTPServer
-import Synchronization
+import SQLiteStore
 
 /// The last N provider requests with their responses, newest first, so a test can see
 /// exactly what its client sent. Kept in memory: it is a debugging aid, not state.
 public final class RequestJournal: Sendable {
     struct Entry: Sendable {
-        let seq: Int
+        var seq = 0
         let at: Int64
         let provider: String
         let method: String
@@ -26,7 +26,7 @@ public final class RequestJournal: Sendable {
     }
 
     public let capacity: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
     static let bodyLimit = 16 * 1024
 
     public init(capacity: Int) { self.capacity = max(0, capacity) }
@@ -34,19 +34,24 @@ public final class RequestJournal: Sendable {
     func record(provider: String, request: HTTPRequest, response: HTTPResponse, duration: Duration, at: Int64) {
         guard capacity > 0 else { return }
         let micros = Int(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
-        state.withLock { state in
+        // Built outside the lock; the entry it replaces is released outside it too (freeing a
+        // request's buffers under the lock had halved the throughput of 32 connections).
+        var entry = Entry(at: at, provider: provider, method: request.method, target: request.target, path: request.path,
+                          headers: request.headers, body: Self.bounded(request.body), status: response.status,
+                          responseHeaders: response.headers, responseBody: Self.bounded(response.body), durationMicros: micros)
+        let replaced: Entry? = state.withLock { state in
             state.seq += 1
-            let entry = Entry(seq: state.seq, at: at, provider: provider, method: request.method, target: request.target,
-                              path: request.path,
-                              headers: request.headers, body: Self.bounded(request.body), status: response.status,
-                              responseHeaders: response.headers, responseBody: Self.bounded(response.body), durationMicros: micros)
-            if state.entries.count < capacity {
+            entry.seq = state.seq
+            defer { state.next = (state.next + 1) % capacity }
+            guard state.entries.count == capacity else {
                 state.entries.append(entry)
-            } else {
-                state.entries[state.next] = entry
+                return nil
             }
-            state.next = (state.next + 1) % capacity
+            let old = state.entries[state.next]
+            state.entries[state.next] = entry
+            return old
         }
+        _ = replaced
     }
 
     /// The body itself when small enough (shared, not copied), else its first 16 KiB.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import SQLiteStore
 
 /// The sandbox's notion of now, in milliseconds since 1970. Every timestamp a provider
 /// shows and every scheduled job or delivery uses it.
@@ -16,12 +16,12 @@ public final class SandboxClock: Sendable {
         var offset: Int64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let start: Int64?
 
     public init(startMilliseconds: Int64? = nil) {
         start = startMilliseconds
-        state = Mutex(State(frozen: startMilliseconds))
+        state = Locked(State(frozen: startMilliseconds))
     }
 
     public var isFrozen: Bool { start != nil }

@@ -1,6 +1,5 @@
 import HTTPServer
 import SQLiteStore
-import Synchronization
 
 /// What a provider's handlers use: the store, the clock, ids, accounts, and a way to
 /// have the scheduler look at once for work a change made due.
@@ -48,13 +47,13 @@ public struct SandboxContext: Sendable {
 
 /// The scheduler's wake-up, reachable from handlers without owning the scheduler.
 ///
-/// The closure sits in a struct: a closure stored directly as a `Mutex`'s generic value is
+/// The closure sits in a struct: a closure stored directly as a lock's generic value is
 /// reabstracted on the way into `withLock`'s inout and again on the write-back, so every
 /// `fire()` wrapped it in two more thunks: each call slower than the last, and after about
 /// 16,000 wake-ups a call chain deep enough to overflow a connection thread's stack.
 final class Wakeup: Sendable {
     private struct Action: Sendable { let run: @Sendable () -> Void }
-    private let action = Mutex<Action?>(nil)
+    private let action = Locked<Action?>(nil)
 
     func set(_ f: @escaping @Sendable () -> Void) { action.withLock { $0 = Action(run: f) } }
 
