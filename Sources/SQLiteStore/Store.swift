@@ -24,7 +24,7 @@ public final class Store: @unchecked Sendable {
             checkpointer = nil
         } else {
             try writer.execute("PRAGMA wal_autocheckpoint=0")
-            let checkpointConnection = Checkpointer(try Database(path: path))
+            let checkpointConnection = Checkpointer(try Database(path: path), writeLock: writeLock)
             let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "paysandbox.checkpoint"))
             timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500), leeway: .milliseconds(100))
             timer.setEventHandler { @Sendable in checkpointConnection.run() }
@@ -99,13 +99,26 @@ public final class Store: @unchecked Sendable {
 
 /// The connection the checkpoint timer uses, on its serial queue only.
 ///
+/// A passive checkpoint alone never lets the WAL start over under a steady write load: by
+/// the time it has copied the frames it saw, writers have appended more, and SQLite only
+/// rewinds the WAL when every frame is in the database file. The WAL then grew without
+/// bound (1 GiB in a minute of POSTs), each new block zeroed and allocated by the file
+/// system. So: copy (and fsync) the bulk without the write lock, then copy the few frames
+/// written meanwhile under it; the next write transaction rewinds the WAL and overwrites
+/// its blocks from the start.
+///
 /// `@unchecked Sendable`: used from one serial Dispatch queue.
 private final class Checkpointer: @unchecked Sendable {
     let database: Database
+    let writeLock: Lock
 
-    init(_ database: Database) { self.database = database }
+    init(_ database: Database, writeLock: Lock) {
+        self.database = database
+        self.writeLock = writeLock
+    }
 
     func run() {
-        _ = try? database.query("PRAGMA wal_checkpoint(PASSIVE)")
+        guard let first = try? database.queryOne("PRAGMA wal_checkpoint(PASSIVE)"), (first[1].int ?? 0) > 0 else { return }
+        writeLock.withLock { _ = try? database.query("PRAGMA wal_checkpoint(PASSIVE)") }
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 import Testing
 import SQLiteStore
@@ -13,6 +14,38 @@ import SQLiteStore
             }
         }
         #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t")?[0].int } == 800)
+    }
+
+    /// Regression: under a steady write load the WAL used to grow without end (the
+    /// background checkpoint never caught up with the last frame, so SQLite never rewound
+    /// it). Now it is rewound about every checkpoint period: the file stops growing once it
+    /// holds one period's frames, where it used to grow in step with the writes. (The old
+    /// code failed this in a release build; in a debug build its writers are slow enough for a
+    /// passive checkpoint to catch up now and then, so this guards the property rather than
+    /// reproducing that run.)
+    @Test func theWALStartsOverUnderASteadyWriteLoad() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try Store(path: path)
+        try store.write { db in try db.execute("CREATE TABLE t (v BLOB)") }
+        func walSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0 }
+        let stop = Atomic<Bool>(false)
+        let writers = DispatchGroup()
+        for _ in 0 ..< 4 {
+            DispatchQueue.global().async(group: writers) {
+                while !stop.load(ordering: .relaxed) {
+                    _ = try? store.write { db in try db.run("INSERT INTO t VALUES (zeroblob(3000))") }
+                }
+            }
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let early = walSize()
+        Thread.sleep(forTimeInterval: 2)
+        let late = walSize()
+        stop.store(true, ordering: .relaxed)
+        writers.wait()
+        #expect(early > 0)
+        #expect(late < early * 2, "WAL \(early) bytes after 1 s of writes, \(late) after 3 s")
     }
 }
 
