@@ -7,21 +7,37 @@ import Glibc
 /// own, and one COMMIT answers them all. A piece that throws is undone alone; a COMMIT that
 /// fails fails every piece of the batch. Nobody is answered before their commit.
 ///
+/// Each waiting writer sleeps on a condition of its own and is woken once: when its batch
+/// has committed, or when it is to lead the next batch (a broadcast to every waiter after
+/// each batch had woken them all to find, mostly, that they were still waiting).
+///
 /// `@unchecked Sendable`: `queue` and `leading` are only touched under `mutex`; a request is
-/// run by the leader while its owner waits for `done`, so no two threads use it at once.
+/// run by the leader while its owner waits, so no two threads use it at once.
 final class GroupCommit: @unchecked Sendable {
     final class Request {
         /// Dropped by the batch as soon as it has run: it may hold a closure that must not
         /// outlive its writer's call (`withoutActuallyEscaping`).
         var work: ((Database) -> Void)?
         var done = false
+        /// Set when this writer is to run the next batch.
+        var leads = false
         var commitError: Error?
+        let wake: UnsafeMutablePointer<pthread_cond_t>
 
-        init(_ work: @escaping (Database) -> Void) { self.work = work }
+        init(_ work: @escaping (Database) -> Void) {
+            self.work = work
+            wake = .allocate(capacity: 1)
+            wake.initialize(to: pthread_cond_t())
+            pthread_cond_init(wake, nil)
+        }
+
+        deinit {
+            pthread_cond_destroy(wake)
+            wake.deallocate()
+        }
     }
 
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var queue: [Request] = []
     private var leading = false
 
@@ -29,15 +45,10 @@ final class GroupCommit: @unchecked Sendable {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
-        condition = .allocate(capacity: 1)
-        condition.initialize(to: pthread_cond_t())
-        pthread_cond_init(condition, nil)
     }
 
     deinit {
-        pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
-        condition.deallocate()
         mutex.deallocate()
     }
 
@@ -46,20 +57,30 @@ final class GroupCommit: @unchecked Sendable {
     func submit(_ request: Request, runBatch: ([Request]) -> Void) {
         pthread_mutex_lock(mutex)
         queue.append(request)
-        while !request.done {
-            if leading {
-                pthread_cond_wait(condition, mutex)
-                continue
+        if leading {
+            while !request.done && !request.leads { pthread_cond_wait(request.wake, mutex) }
+            if request.done {
+                pthread_mutex_unlock(mutex)
+                return
             }
+        } else {
             leading = true
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
-            pthread_mutex_unlock(mutex)
-            runBatch(batch)
-            pthread_mutex_lock(mutex)
-            for finished in batch { finished.done = true }
+        }
+        // This writer leads: its own request is in the queue it takes.
+        let batch = queue
+        queue.removeAll(keepingCapacity: true)
+        pthread_mutex_unlock(mutex)
+        runBatch(batch)
+        pthread_mutex_lock(mutex)
+        for finished in batch {
+            finished.done = true
+            if finished !== request { pthread_cond_signal(finished.wake) }
+        }
+        if let next = queue.first {
+            next.leads = true
+            pthread_cond_signal(next.wake)
+        } else {
             leading = false
-            pthread_cond_broadcast(condition)
         }
         pthread_mutex_unlock(mutex)
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPServer
 import SQLiteStore
 
@@ -5,31 +8,49 @@ import SQLiteStore
 /// cryptographic generator, or, with `--seed`, from a seeded generator so the same calls
 /// give the same ids.
 public final class IDGenerator: Sendable {
-    private enum Source {
-        case system(SystemRandomNumberGenerator)
-        case seeded(SplitMix64)
-    }
-
-    private let source: Locked<Source>
+    /// With `--seed`; otherwise nil and every id comes from getrandom(2), one call per id.
+    private let seeded: Locked<SplitMix64>?
 
     public init(seed: UInt64? = nil) {
-        source = Locked(seed.map { .seeded(SplitMix64(seed: $0)) } ?? .system(SystemRandomNumberGenerator()))
+        seeded = seed.map { Locked(SplitMix64(seed: $0)) }
     }
 
     public func bytes(_ count: Int) -> [UInt8] {
-        source.withLock { source in
+        guard count > 0 else { return [] }
+        guard let seeded else { return Self.systemRandom(count) }
+        return seeded.withLock { g in
             var out: [UInt8] = []
             out.reserveCapacity(count + 8)
             while out.count < count {
-                let word: UInt64
-                switch source {
-                case .system(var g): word = g.next(); source = .system(g)
-                case .seeded(var g): word = g.next(); source = .seeded(g)
-                }
-                withUnsafeBytes(of: word.littleEndian) { out.append(contentsOf: $0) }
+                withUnsafeBytes(of: g.next().littleEndian) { out.append(contentsOf: $0) }
             }
             return Array(out.prefix(count))
         }
+    }
+
+    /// The kernel's cryptographic generator, opened once.
+    private static let urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+
+    /// `count` bytes from the kernel's cryptographic generator in one read (Swift's
+    /// SystemRandomNumberGenerator reads the same source, but 8 bytes per system call); its
+    /// generator when /dev/urandom cannot be read.
+    private static func systemRandom(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let filled = out.withUnsafeMutableBytes { buffer -> Bool in
+            guard urandom >= 0, let base = buffer.baseAddress else { return false }
+            var done = 0
+            while done < count {
+                let got = read(urandom, base + done, count - done)
+                guard got > 0 else { return false }
+                done += got
+            }
+            return true
+        }
+        if !filled {
+            var g = SystemRandomNumberGenerator()
+            for i in out.indices { out[i] = UInt8.random(in: 0 ... 255, using: &g) }
+        }
+        return out
     }
 
     /// A number in `range`, from the same source.
