@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Group commit: writers that arrive while a transaction is running wait, and the first of
 /// them then runs all of their work in one transaction, each piece in a savepoint of its
 /// own, and one COMMIT answers them all. A piece that throws is undone alone; a COMMIT that
@@ -22,45 +18,24 @@ final class GroupCommit: @unchecked Sendable {
         /// Set when this writer is to run the next batch.
         var leads = false
         var commitError: Error?
-        let wake: UnsafeMutablePointer<pthread_cond_t>
+        let wake = Condition()
 
-        init(_ work: @escaping (Database) -> Void) {
-            self.work = work
-            wake = .allocate(capacity: 1)
-            wake.initialize(to: pthread_cond_t())
-            pthread_cond_init(wake, nil)
-        }
-
-        deinit {
-            pthread_cond_destroy(wake)
-            wake.deallocate()
-        }
+        init(_ work: @escaping (Database) -> Void) { self.work = work }
     }
 
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let mutex = Lock()
     private var queue: [Request] = []
     private var leading = false
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
 
     /// Queues `request` and returns once its batch has committed (or failed to).
     /// `runBatch` runs a whole batch in one transaction; only one runs at a time.
     func submit(_ request: Request, runBatch: ([Request]) -> Void) {
-        pthread_mutex_lock(mutex)
+        mutex.lock()
         queue.append(request)
         if leading {
-            while !request.done && !request.leads { pthread_cond_wait(request.wake, mutex) }
+            while !request.done && !request.leads { request.wake.wait(mutex) }
             if request.done {
-                pthread_mutex_unlock(mutex)
+                mutex.unlock()
                 return
             }
         } else {
@@ -69,19 +44,19 @@ final class GroupCommit: @unchecked Sendable {
         // This writer leads: its own request is in the queue it takes.
         let batch = queue
         queue.removeAll(keepingCapacity: true)
-        pthread_mutex_unlock(mutex)
+        mutex.unlock()
         runBatch(batch)
-        pthread_mutex_lock(mutex)
+        mutex.lock()
         for finished in batch {
             finished.done = true
-            if finished !== request { pthread_cond_signal(finished.wake) }
+            if finished !== request { finished.wake.signal() }
         }
         if let next = queue.first {
             next.leads = true
-            pthread_cond_signal(next.wake)
+            next.wake.signal()
         } else {
             leading = false
         }
-        pthread_mutex_unlock(mutex)
+        mutex.unlock()
     }
 }

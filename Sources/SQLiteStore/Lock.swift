@@ -11,7 +11,7 @@ import Glibc
 ///
 /// `@unchecked Sendable`: a mutex is the synchronization itself.
 public final class Lock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    fileprivate let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     public init() {
         mutex = .allocate(capacity: 1)
@@ -29,6 +29,32 @@ public final class Lock: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+}
+
+/// A pthread condition variable, waited on with a `Lock` held.
+///
+/// `@unchecked Sendable`: a condition variable is the synchronization itself.
+final class Condition: @unchecked Sendable {
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+
+    init() {
+        condition = .allocate(capacity: 1)
+        condition.initialize(to: pthread_cond_t())
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        condition.deallocate()
+    }
+
+    /// Releases `lock` while asleep; holds it again on return.
+    func wait(_ lock: Lock) { pthread_cond_wait(condition, lock.mutex) }
+
+    func signal() { pthread_cond_signal(condition) }
 }
 
 /// A value only reached under a `Lock`.
