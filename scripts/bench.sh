@@ -3,7 +3,8 @@
 # nginx serving a static JSON file in the same run, and prints one table: per provider its
 # cheapest GET and its creating POST (a durable commit each) at 1 and 32 connections, with
 # requests/s, p50 and p99, the GETs as a ratio to nginx; then the health GET, start-up time to
-# the first 200, idle and loaded RSS. Needs wrk and nginx (apt-get install wrk nginx-light).
+# the first 200, idle and loaded RSS, and the callback delay from completion to arrival.
+# Needs wrk and nginx (apt-get install wrk nginx-light).
 # Usage: scripts/bench.sh [seconds per run, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -150,3 +151,7 @@ echo
 echo "start-up to first 200: ${startup_ms} ms"
 echo "idle RSS: $((idle_rss_kib / 1024)) MiB ($idle_rss_kib KiB)"
 echo "loaded RSS after the runs: $(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) MiB"
+echo
+echo "callbacks, completion to arrival at a local receiver (scripts/bench-deliveries.py, 3000 payments paced at 500/s):"
+python3 scripts/bench-deliveries.py "$bin" 3000 8 500 2>/dev/null | grep -E "received|deliveries/s"
+echo "a page of 100 Paytomat transactions over 1,000,000 stored: scripts/bench-paytomat.py $bin (builds the rows, a few minutes)"
