@@ -24,7 +24,7 @@ cat > "$work/schemathesis.toml" <<TOML
 "path.secret_key" = "sandbox-secret"
 TOML
 json() { python3 -c "import json,sys;print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
-checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection
 failed=()
 for provider in projectcx paytomat census payxtoday alphacomm; do
   auth=()

@@ -135,9 +135,11 @@ struct CensusRoutes {
         let person = try params.string("person_id").flatMap { try store.person(qualifiedID: $0) }
         let campaign = params.string("campaign_code")
         guard person != nil || campaign != nil else { throw CensusError.unprocessable }
+        // Sent at all, even empty, the date must be readable: Census parses any given value
+        // (`Time.parse(params[:from_date])`), and an empty one does not parse.
         func date(_ name: String) throws -> Int64? {
-            guard let text = params.string(name) else { return nil }
-            guard let ms = Timestamp.parseISO8601(text) else { throw CensusError.unprocessable }
+            guard params.has(name) else { return nil }
+            guard let ms = params.string(name).flatMap(Timestamp.parseISO8601) else { throw CensusError.unprocessable }
             return ms
         }
         let amount = try store.total(campaign: campaign, person: person, from: try date("from_date"), until: try date("until_date"))
