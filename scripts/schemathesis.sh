@@ -4,7 +4,7 @@
 # Checks: no 5xx, status codes, content types and response bodies as documented.
 # Prints each provider's generated and passed cases; exits non-zero on any failure.
 # Needs `pip install schemathesis`. .ci/run runs it with 3 examples per operation.
-# Usage: scripts/schemathesis.sh BINARY [max examples per operation, default 25]
+# Usage: [SEED=n] scripts/schemathesis.sh BINARY [max examples per operation, default 25]
 set -euo pipefail
 bin=${1:?usage: scripts/schemathesis.sh BINARY [MAX_EXAMPLES]}
 examples=${2:-25}
@@ -35,7 +35,7 @@ for provider in projectcx paytomat census payxtoday alphacomm; do
   esac
   started=$(date +%s%N)
   if (cd "$work" && python3 -m schemathesis.cli --config-file "$work/schemathesis.toml" run "$base/_sandbox/openapi/$provider.json" --url "$base/$provider" \
-       -c "$checks" --max-examples "$examples" --seed 1 --request-timeout 10 "${auth[@]}") >"$work/$provider.log" 2>&1; then
+       -c "$checks" --max-examples "$examples" --seed "${SEED:-1}" --request-timeout 10 "${auth[@]}") >"$work/$provider.log" 2>&1; then
     result=passed
   else
     result=FAILED; failed+=("$provider")

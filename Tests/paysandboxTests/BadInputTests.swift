@@ -152,7 +152,7 @@ import ProjectCX
                 }
             }
         }
-        #expect(checked > 150)
+        #expect(checked > 300)
     }
 
     @Test func malformedAndOversizedBodiesAreRefusedEverywhere() throws {
