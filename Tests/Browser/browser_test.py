@@ -330,6 +330,35 @@ class Flows:
         expect(state["state"] == "authorized", "state %s" % state)
         self.dashboard("alphacomm", created["paymentId"], "authorized", None)
 
+    # The dashboard's own buttons: force a failure, replay the callback, reset (confirmed).
+    def dashboard_actions(self):
+        b = self.browser
+        order = self.projectcx_create(amount=2500)
+        b.open("%s/_sandbox/payments/projectcx/%s/view" % (self.base, order))
+        expect(b.driver.find_element(By.CSS_SELECTOR, "td.status").text == "pending", "a pending order")
+        b.click("Force failure")
+        callback = json.loads(self.merchant.wait_for("/cb/projectcx"))
+        expect(callback["status"] == "Failure" and callback["message"] == "Declined in the dashboard", "callback %s" % callback)
+        before = sum(1 for p, _ in self.merchant.received if p == "/cb/projectcx")
+        self.dashboard("projectcx", order, "failure", None)
+        b.click("Replay")
+        deadline = time.time() + 10
+        while sum(1 for p, _ in self.merchant.received if p == "/cb/projectcx") <= before and time.time() < deadline:
+            time.sleep(0.05)
+        expect(sum(1 for p, _ in self.merchant.received if p == "/cb/projectcx") == before + 1, "the replay arrived")
+        deadline = time.time() + 10
+        while len(b.driver.find_elements(By.CSS_SELECTOR, "li.attempt")) < 2 and time.time() < deadline:
+            b.open("%s/_sandbox/payments/projectcx/%s/view" % (self.base, order))
+        expect(len(b.driver.find_elements(By.CSS_SELECTOR, "li.attempt")) == 2, "two attempts listed after the replay")
+        b.shot("dashboard-replayed")
+        b.open(self.base + "/_sandbox/")
+        b.click("Reset the sandbox")
+        expect("I am sure" in b.text() and "/_sandbox/ui/reset" in b.driver.current_url, "a reset without the tick is refused")
+        b.open(self.base + "/_sandbox/")
+        b.driver.find_element(By.NAME, "confirm").click()
+        b.click("Reset the sandbox")
+        expect("No payments yet." in b.text(), "the reset emptied the list")
+
     def dashboard(self, provider, payment, status, shot):
         """The payment's dashboard page: its status, and each callback delivered with a 200."""
         b = self.browser
@@ -431,7 +460,10 @@ def main():
         browser = Browser(args.out, javascript=False)
         try:
             flows = Flows(sandbox, merchant, browser)
-            for name in ["projectcx", "paytomat", "census", "payxtoday", "alphacomm"]:
+            for name in ["projectcx", "paytomat", "census", "payxtoday", "alphacomm", "dashboard_actions"]:
+                if name == "dashboard_actions":
+                    browser.open(base + "/_sandbox/")
+                    browser.shot("dashboard")
                 started = time.time()
                 try:
                     getattr(flows, name)()
@@ -440,8 +472,6 @@ def main():
                     browser.shot("failed-" + name)
                     failures.append(name)
                     print("FAIL %s\n%s" % (name, traceback.format_exc()))
-            browser.open(base + "/_sandbox/")
-            browser.shot("dashboard")
         finally:
             browser.quit()
         browser = Browser(args.out, javascript=True)
