@@ -15,9 +15,12 @@ enum PaytomatInput {
         return value
     }
 
+    /// Absent (or JSON null): nil. Sent, it must be an integer: `offset=` is refused, not
+    /// read as no offset.
     static func optionalInt(_ p: RequestParams, _ name: String) throws -> Int? {
-        guard p.string(name) != nil else { return nil }
-        return try requiredInt(p, name)
+        guard let raw = p.raw(name), !raw.isNull else { return nil }
+        guard let value = p.string(name).flatMap({ Int($0) }) else { throw PaytomatError.invalid("\(name) must be an integer") }
+        return value
     }
 
     static func text(_ p: RequestParams, _ name: String, required: Bool, max: Int = 1000) throws -> String? {

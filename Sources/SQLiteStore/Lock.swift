@@ -30,6 +30,8 @@ public final class Lock: @unchecked Sendable {
         return try body()
     }
 
+    /// Takes the lock if it is free; false (and not held) if someone else has it.
+    func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
     func lock() { pthread_mutex_lock(mutex) }
     func unlock() { pthread_mutex_unlock(mutex) }
 }

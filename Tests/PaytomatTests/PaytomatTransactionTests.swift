@@ -187,7 +187,8 @@ private struct Fixture {
         #expect(try list("?status=success") == [ids[0]])
         #expect(try list("?status=new&order_by=-id") == [ids[2], ids[1]])
         for (query, message) in [("?limit=101", "limit must be an integer from 1 to 100"), ("?limit=x", "limit must be an integer"),
-                                 ("?offset=1", "offset depends on limit: give limit too"), ("?order_by=amount", "order_by must be one of id, status, updated, created, order_id, ref, optionally with -"),
+                                 ("?offset=1", "offset depends on limit: give limit too"),
+                                 ("?offset=", "offset must be an integer"), ("?limit=", "limit must be an integer"), ("?order_by=amount", "order_by must be one of id, status, updated, created, order_id, ref, optionally with -"),
                                  ("?status=lost", "status must be one of new, pending, confirmation, cancellation, success, cancelled, failure, chargeback, timeout")] {
             let r = try f.get("transactions" + query)
             #expect(r.status == 400)
