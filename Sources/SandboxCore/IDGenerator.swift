@@ -30,14 +30,31 @@ public final class IDGenerator: Sendable {
 
     /// The kernel's cryptographic generator, opened once.
     private static let urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+    /// Bytes read from it 4 KiB at a time, each handed out once.
+    private static let pool = Locked((bytes: [UInt8](), next: 0))
 
-    /// `count` bytes from the kernel's cryptographic generator in one read (Swift's
+    /// `count` bytes from the kernel's cryptographic generator (Swift's
     /// SystemRandomNumberGenerator reads the same source, but 8 bytes per system call); its
     /// generator when /dev/urandom cannot be read.
     private static func systemRandom(_ count: Int) -> [UInt8] {
+        let taken: [UInt8]? = pool.withLock { pool in
+            if pool.bytes.count - pool.next < count {
+                guard let fresh = readURandom(max(4096, count)) else { return nil }
+                pool = (fresh, 0)
+            }
+            defer { pool.next += count }
+            return Array(pool.bytes[pool.next ..< pool.next + count])
+        }
+        if let taken { return taken }
+        var g = SystemRandomNumberGenerator()
+        return (0 ..< count).map { _ in UInt8.random(in: 0 ... 255, using: &g) }
+    }
+
+    private static func readURandom(_ count: Int) -> [UInt8]? {
+        guard urandom >= 0 else { return nil }
         var out = [UInt8](repeating: 0, count: count)
         let filled = out.withUnsafeMutableBytes { buffer -> Bool in
-            guard urandom >= 0, let base = buffer.baseAddress else { return false }
+            guard let base = buffer.baseAddress else { return false }
             var done = 0
             while done < count {
                 let got = read(urandom, base + done, count - done)
@@ -46,11 +63,7 @@ public final class IDGenerator: Sendable {
             }
             return true
         }
-        if !filled {
-            var g = SystemRandomNumberGenerator()
-            for i in out.indices { out[i] = UInt8.random(in: 0 ... 255, using: &g) }
-        }
-        return out
+        return filled ? out : nil
     }
 
     /// A number in `range`, from the same source.
