@@ -21,30 +21,45 @@ public final class Store: @unchecked Sendable {
     private let reader: Database?
     private let readLock = Lock()
     private let group = GroupCommit()
-    private let checkpointer: DispatchSourceTimer?
+    private let checkpointer: Checkpointer?
+    private let timer: DispatchSourceTimer?
 
-    public init(path: String) throws {
+    /// `checkpointEvery`: the background checkpoint's period (nil: none, for tests that run
+    /// it themselves with `checkpointInBackground()`).
+    public init(path: String, checkpointEvery interval: DispatchTimeInterval? = .milliseconds(500)) throws {
         self.path = path
         writer = try Database(path: path)
         if writer.isInMemory {
-            checkpointer = nil
             reader = nil
+            checkpointer = nil
+            timer = nil
         } else {
             let reader = try Database(path: path)
             try reader.execute("PRAGMA query_only=ON")
             self.reader = reader
             try writer.execute("PRAGMA wal_autocheckpoint=0")
-            let checkpointConnection = Checkpointer(try Database(path: path), writeLock: writeLock)
-            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "paysandbox.checkpoint"))
-            timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500), leeway: .milliseconds(100))
-            timer.setEventHandler { @Sendable in checkpointConnection.run() }
-            timer.resume()
-            checkpointer = timer
+            let checkpointer = Checkpointer(try Database(path: path), writeLock: writeLock)
+            self.checkpointer = checkpointer
+            if let interval {
+                let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "paysandbox.checkpoint"))
+                timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
+                timer.setEventHandler { @Sendable in checkpointer.run() }
+                timer.resume()
+                self.timer = timer
+            } else {
+                timer = nil
+            }
         }
     }
 
+    /// What the background timer runs: copies the WAL into the database file so that the
+    /// next write transaction can start the WAL over (see `Checkpointer`).
+    func checkpointInBackground() {
+        checkpointer?.run()
+    }
+
     deinit {
-        checkpointer?.cancel()
+        timer?.cancel()
     }
 
     /// Folds the WAL back into the database file (called at shutdown, after the last

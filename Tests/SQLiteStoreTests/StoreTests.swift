@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import Testing
-import SQLiteStore
+@testable import SQLiteStore
 
 @Suite struct StoreTests {
     @Test func concurrentWritersAllLand() throws {
@@ -42,39 +42,45 @@ import SQLiteStore
         #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t")?[0].int } == 2)
     }
 
-    /// Regression: under a steady write load the WAL used to grow without end (the
-    /// background checkpoint never caught up with the last frame, so SQLite never rewound
-    /// it). Now it is rewound about every checkpoint period: the file stops growing once it
-    /// holds one period's frames, where it used to grow in step with the writes. (The old
-    /// code failed this in a release build; in a debug build its writers are slow enough for a
-    /// passive checkpoint to catch up now and then, so this guards the property rather than
-    /// reproducing that run.)
+    /// Regression: under a steady write load the WAL used to grow without end: the
+    /// background checkpoint copied the frames it saw while writers appended more, so it never
+    /// reached the last frame and SQLite never started the WAL over. Now, with writers running
+    /// throughout, one checkpoint lets the next write start it over: the WAL's last frame
+    /// number (in the wal-index header) is lower after it than before.
     @Test func theWALStartsOverUnderASteadyWriteLoad() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let store = try Store(path: path)
-        try store.write { db in try db.execute("CREATE TABLE t (v BLOB)") }
-        func walSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0 }
-        let stop = Atomic<Bool>(false)
-        // Threads of their own, as connections have: busy blocks on Dispatch's global queue
-        // would starve the checkpoint timer's queue, which the server's writers never do.
+        let store = try Store(path: path, checkpointEvery: nil)
+        try store.write { db in try db.execute("CREATE TABLE t (v INTEGER)") }
+        let stop = Atomic<Bool>(false), written = Atomic<Int>(0), afterCheckpoint = Atomic<Int>(0)
+        let checkpointed = Atomic<Bool>(false)
+        // Threads of their own, as connections have.
         let finished = DispatchSemaphore(value: 0)
         for _ in 0 ..< 4 {
             Thread {
                 while !stop.load(ordering: .relaxed) {
-                    _ = try? store.write { db in try db.run("INSERT INTO t VALUES (zeroblob(3000))") }
+                    _ = try? store.write { db in try db.run("INSERT INTO t VALUES (1)") }
+                    written.add(1, ordering: .relaxed)
+                    if checkpointed.load(ordering: .relaxed) { afterCheckpoint.add(1, ordering: .relaxed) }
                 }
                 finished.signal()
             }.start()
         }
-        Thread.sleep(forTimeInterval: 1)
-        let early = walSize()
-        Thread.sleep(forTimeInterval: 2)
-        let late = walSize()
+        // mxFrame: a native-endian UInt32 at byte 16 of the wal-index header, in the -shm file.
+        func lastFrame() -> Int {
+            guard let header = FileManager.default.contents(atPath: path + "-shm"), header.count >= 20 else { return -1 }
+            return Int(header[16 ..< 20].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+        }
+        while written.load(ordering: .relaxed) < 3000 { Thread.sleep(forTimeInterval: 0.01) }
+        let before = lastFrame()
+        store.checkpointInBackground()
+        checkpointed.store(true, ordering: .relaxed)
+        while afterCheckpoint.load(ordering: .relaxed) < 100 { Thread.sleep(forTimeInterval: 0.01) }
         stop.store(true, ordering: .relaxed)
         for _ in 0 ..< 4 { finished.wait() }
-        #expect(early > 0)
-        #expect(late < early * 2, "WAL \(early) bytes after 1 s of writes, \(late) after 3 s")
+        let after = lastFrame()
+        #expect(before > 100)
+        #expect(after >= 0 && after < before, "last frame \(before) before the checkpoint, \(after) after")
     }
 }
 
