@@ -17,10 +17,20 @@ struct Dashboard {
         router.post("/ui/reset") { request in try reset(request) }
     }
 
-    private func page(_ title: String, _ template: String, _ view: JSON, status: Int = 200) -> HTTPResponse {
-        SandboxPage.render(template, title: title, view, status: status,
-                           layout: ["dashboard": true, "refresh": 5, "now": .string(context.clock.nowISO8601())])
+    /// A dashboard page, reloading itself every 5 s unless `?refresh=off` (a link in the
+    /// banner switches, so a form being filled in is not reloaded away).
+    private func page(_ title: String, _ template: String, _ view: JSON, request: HTTPRequest, status: Int = 200) -> HTTPResponse {
+        let paused = Self.paused(request)
+        var query = request.queryString.split(separator: "&").filter { !$0.hasPrefix("refresh=") }.map(String.init)
+        if !paused { query.append("refresh=off") }
+        let toggle: JSON = ["href": .string(request.path + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))),
+                            "label": .string(paused ? "Refresh every 5 s" : "Stop refreshing")]
+        return SandboxPage.render(template, title: title, view, status: status,
+                                  layout: ["dashboard": true, "refresh": paused ? .null : 5, "toggle": toggle,
+                                           "now": .string(context.clock.nowISO8601())])
     }
+
+    private static func paused(_ request: HTTPRequest) -> Bool { request.query["refresh"] == "off" }
 
     private func message(_ title: String, _ text: String, status: Int) -> HTTPResponse {
         SandboxPage.render("message", title: title, ["message": .string(text)], status: status,
@@ -51,10 +61,10 @@ struct Dashboard {
             return .object(row)
         }
         let view: JSON = [
-            "providers": .array(providers), "status": .string(filter.status ?? ""),
+            "paused": .bool(Self.paused(request)), "providers": .array(providers), "status": .string(filter.status ?? ""),
             "account": .string(filter.account.map(String.init) ?? ""), "q": .string(filter.idContains ?? ""), "payments": .array(rows),
         ]
-        return page("Payments", "dashboard-list", view)
+        return page("Payments", "dashboard-list", view, request: request)
     }
 
     // MARK: one payment
@@ -97,7 +107,7 @@ struct Dashboard {
             "timeline": .array(timeline.map { ["at": $0["at"] ?? "", "status": $0["status"] ?? "", "note": $0["note"] ?? ""] }),
             "deliveries": .array(sent), "requests": .array(requests),
         ]
-        return page("\(provider) payment", "dashboard-payment", view)
+        return page("\(provider) payment", "dashboard-payment", view, request: request)
     }
 
     // MARK: actions (the control plane's code paths, answered with a redirect)

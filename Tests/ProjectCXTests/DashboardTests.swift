@@ -27,6 +27,11 @@ import TestSupport
         #expect(empty["Content-Type"] == "text/html; charset=utf-8")
         #expect(empty.text.contains("No payments yet."))
         #expect(empty.text.contains("http-equiv=\"refresh\""))
+        #expect(empty.text.contains("<a href=\"/_sandbox/?refresh=off\">Stop refreshing</a>"))
+        let paused = try client.request("GET", "/_sandbox/?status=x&refresh=off").text
+        #expect(!paused.contains("http-equiv=\"refresh\""))
+        #expect(paused.contains("<a href=\"/_sandbox/?status=x\">Refresh every 5 s</a>"))
+        #expect(paused.contains("<input type=\"hidden\" name=\"refresh\" value=\"off\">"))
         let id = try order(client)
         let list = try client.request("GET", "/_sandbox/").text
         #expect(list.contains(id))
