@@ -17,6 +17,10 @@ seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 10
 # This client holds every connection open itself: lift its descriptor limit to the hard one.
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+if hard != resource.RLIM_INFINITY and idle_count + slow_count > hard - 64:
+    scale = (hard - 64) / (idle_count + slow_count)
+    idle_count, slow_count = int(idle_count * scale), int(slow_count * scale)
+    print(f"descriptor limit {hard}: holding {idle_count} idle and {slow_count} slowloris connections instead")
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
