@@ -93,11 +93,9 @@ struct Dashboard {
         }
         var journal = RequestJournal.Filter()
         journal.provider = provider
-        journal.limit = sandbox.journal.capacity
-        let requests: [JSON] = sandbox.journal.list(journal).filter { entry in
-            (entry["target"]?.stringValue ?? "").contains(id) || (entry["body"]?.serialized() ?? "").contains(id)
-                || (entry["response"]?["body"]?.serialized() ?? "").contains(id)
-        }.prefix(50).map { r in
+        journal.mentioning = id
+        journal.limit = 50
+        let requests: [JSON] = sandbox.journal.list(journal).map { r in
             ["at": r["at"] ?? "", "method": r["method"] ?? "", "target": r["target"] ?? "", "status": r["status"] ?? 0,
              "body": .string(r["body"]?.serialized() ?? "")]
         }

@@ -65,15 +65,21 @@ public final class RequestJournal: Sendable {
         var provider: String?
         var method: String?
         var path: String?
+        /// Text the target, the request body or the response body contains (a payment id),
+        /// matched on the stored bytes before anything is decoded.
+        var mentioning: String?
         var limit = 100
     }
 
     func list(_ filter: Filter) -> [JSON] {
         let entries = state.withLock { $0.entries }.sorted { $0.seq > $1.seq }
+        let needle = filter.mentioning.map { Array($0.utf8) }
         return entries.lazy.filter { e in
             (filter.provider == nil || e.provider == filter.provider)
                 && (filter.method == nil || e.method.equalsIgnoringASCIICase(filter.method ?? ""))
                 && (filter.path == nil || e.path.contains(filter.path ?? "") || e.target.contains(filter.path ?? ""))
+                && (needle.map { n in e.target.utf8.firstRange(of: n) != nil || e.body.firstRange(of: n) != nil
+                        || e.responseBody.firstRange(of: n) != nil } ?? true)
         }.prefix(filter.limit).map(Self.json)
     }
 
