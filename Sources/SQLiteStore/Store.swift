@@ -108,7 +108,7 @@ public final class Store: @unchecked Sendable {
     private func runBatch(_ batch: [GroupCommit.Request]) {
         writeLock.withLock {
             do {
-                try writer.execute("BEGIN IMMEDIATE")
+                try writer.run("BEGIN IMMEDIATE")
             } catch {
                 for request in batch {
                     request.commitError = error
@@ -121,9 +121,9 @@ public final class Store: @unchecked Sendable {
                 request.work = nil
             }
             do {
-                try writer.execute("COMMIT")
+                try writer.run("COMMIT")
             } catch {
-                try? writer.execute("ROLLBACK")
+                _ = try? writer.run("ROLLBACK")
                 for request in batch { request.commitError = error }
             }
         }
