@@ -1,6 +1,6 @@
 import HTTPServer
 import SandboxResources
-import Synchronization
+import SQLiteStore
 
 /// Every page the sandbox serves (payer pages and the dashboard) is a template from
 /// `Resources/templates/` rendered inside `layout.html`: a clear sandbox banner, readable on
@@ -24,7 +24,7 @@ public enum SandboxPage {
         render("message", title: title, ["message": .string(text)], status: status)
     }
 
-    private static let cache = Mutex<[String: Template]>([:])
+    private static let cache = Locked<[String: Template]>([:])
 
     /// The parsed template, read from the resources once.
     public static func template(_ name: String) throws -> Template {
