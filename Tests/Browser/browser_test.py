@@ -178,8 +178,9 @@ def expect(condition, message):
 class Flows:
     """One payment per provider, created through the API and paid or declined in the browser."""
 
-    def __init__(self, sandbox, merchant, browser, text="", logo=None):
+    def __init__(self, sandbox, merchant, browser, text="", logo=None, may_reset=False):
         self.sandbox, self.merchant, self.browser, self.text = sandbox, merchant, browser, text
+        self.may_reset = may_reset
         self.base = sandbox.base
         self.logo = logo or merchant.url + "/logo.png"
 
@@ -274,11 +275,14 @@ class Flows:
     # PayXToday: the reseller's URLs set through the control plane; pay with a test card,
     # land on the success URL with the uuid, the success webhook arrives.
     def payxtoday_payment(self):
-        status, _ = self.sandbox.call("PATCH", "/_sandbox/accounts/payxtoday/1", {
+        # A reseller of its own (so a sandbox given with --base keeps reseller 1's URLs).
+        status, reseller = self.sandbox.call("POST", "/_sandbox/accounts", {"provider": "payxtoday"})
+        expect(status == 201, "new reseller %s %s" % (status, reseller))
+        status, _ = self.sandbox.call("PATCH", "/_sandbox/accounts/payxtoday/%d" % reseller["account"], {
             "callback": {"payments": {"success": self.merchant.url + "/return/payxtoday/success/{UUID}", "error": self.merchant.url + "/return/payxtoday/error?ppuuid="}},
             "webhook": {"payments": {"success": self.merchant.url + "/cb/payxtoday/success", "error": self.merchant.url + "/cb/payxtoday/error"}}})
         expect(status == 200, "settings %s" % status)
-        api = "/payxtoday/api/v1/1/sandbox-secret/"
+        api = "/payxtoday/api/v1/%d/%s/" % (reseller["account"], reseller["secret"])
         status, client = self.sandbox.call("POST", api + "clients/create", {
             "name": self.describe("Kari Nordmann"), "id_country": 102, "e_mail": "kari%d@example.com" % time.time_ns()}, form=True)
         expect(status == 200, "client %s %s" % (status, client))
@@ -351,6 +355,8 @@ class Flows:
             b.open("%s/_sandbox/payments/projectcx/%s/view" % (self.base, order))
         expect(len(b.driver.find_elements(By.CSS_SELECTOR, "li.attempt")) == 2, "two attempts listed after the replay")
         b.shot("dashboard-replayed")
+        if not self.may_reset:
+            return  # a sandbox given with --base is somebody's: its data stays
         b.open(self.base + "/_sandbox/")
         b.click("Reset the sandbox")
         expect("I am sure" in b.text() and "/_sandbox/ui/reset" in b.driver.current_url, "a reset without the tick is refused")
@@ -459,7 +465,7 @@ def main():
     try:
         browser = Browser(args.out, javascript=False)
         try:
-            flows = Flows(sandbox, merchant, browser)
+            flows = Flows(sandbox, merchant, browser, may_reset=process is not None)
             for name in ["projectcx", "paytomat", "census", "payxtoday", "alphacomm", "dashboard_actions"]:
                 if name == "dashboard_actions":
                     browser.open(base + "/_sandbox/")
