@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SQLiteStore
+import Synchronization
 
 /// The sandbox's notion of now, in milliseconds since 1970. Every timestamp a provider
 /// shows and every scheduled job or delivery uses it.
@@ -10,18 +10,14 @@ import SQLiteStore
 /// (`--start-time`) it is frozen there and moves only when advanced, so the same calls
 /// give the same timestamps.
 public final class SandboxClock: Sendable {
-    private struct State {
-        /// Frozen time, or nil for real time plus `offset`.
-        var frozen: Int64?
-        var offset: Int64 = 0
-    }
-
-    private let state: Locked<State>
+    /// Frozen: the time itself. Real time: the offset added to the system's time. One
+    /// atomic word, read by every request without a lock.
+    private let value: Atomic<Int64>
     private let start: Int64?
 
     public init(startMilliseconds: Int64? = nil) {
         start = startMilliseconds
-        state = Locked(State(frozen: startMilliseconds))
+        value = Atomic(startMilliseconds ?? 0)
     }
 
     public var isFrozen: Bool { start != nil }
@@ -33,7 +29,8 @@ public final class SandboxClock: Sendable {
     }
 
     public func nowMilliseconds() -> Int64 {
-        state.withLock { $0.frozen ?? SandboxClock.systemMilliseconds() + $0.offset }
+        let v = value.load(ordering: .acquiring)
+        return isFrozen ? v : SandboxClock.systemMilliseconds() + v
     }
 
     /// Now as ISO 8601 UTC with milliseconds: `2020-07-28T00:15:02.868Z`.
@@ -41,32 +38,19 @@ public final class SandboxClock: Sendable {
 
     /// How far the clock has been advanced in all (persisted, so a restart keeps it).
     public var advancedMilliseconds: Int64 {
-        state.withLock { state in
-            if let frozen = state.frozen, let start { return frozen - start }
-            return state.offset
-        }
+        let v = value.load(ordering: .acquiring)
+        return start.map { v - $0 } ?? v
     }
 
     /// Moves the clock forward to `milliseconds` (never back).
     public func set(to milliseconds: Int64) {
-        state.withLock { state in
-            if let frozen = state.frozen {
-                state.frozen = max(frozen, milliseconds)
-            } else {
-                state.offset = max(state.offset, milliseconds - SandboxClock.systemMilliseconds())
-            }
-        }
+        let target = isFrozen ? milliseconds : milliseconds - SandboxClock.systemMilliseconds()
+        _ = value.max(target, ordering: .acquiringAndReleasing)
     }
 
     /// Restores a persisted advance (start-up) or clears it (reset).
     public func restore(advancedMilliseconds: Int64) {
-        state.withLock { state in
-            if let start {
-                state.frozen = start + advancedMilliseconds
-            } else {
-                state.offset = advancedMilliseconds
-            }
-        }
+        value.store((start ?? 0) + advancedMilliseconds, ordering: .releasing)
     }
 }
 
