@@ -8,19 +8,31 @@ import FoundationNetworking
 /// (and libcurl behind it) is made on the first delivery, so a sandbox that sends none
 /// starts faster and idles smaller.
 final class DeliverySender: Sendable {
-    private let sessionHolder = Mutex<URLSession?>(nil)
+    private enum State {
+        case idle
+        case open(URLSession)
+        /// Invalidated: a task asked of the session now would trap ("Session invalidated").
+        case closed
+    }
+
+    private let state = Mutex<State>(.idle)
     private let policy: DeliveryPolicy
 
     init(policy: DeliveryPolicy) {
         self.policy = policy
     }
 
-    private var session: URLSession {
-        sessionHolder.withLock { holder in
-            if let session = holder { return session }
-            let session = Self.makeSession(policy)
-            holder = session
-            return session
+    /// The session, made on first use; nil once the sender is invalidated.
+    private var session: URLSession? {
+        state.withLock { state in
+            switch state {
+            case .open(let session): return session
+            case .closed: return nil
+            case .idle:
+                let session = Self.makeSession(policy)
+                state = .open(session)
+                return session
+            }
         }
     }
 
@@ -37,13 +49,20 @@ final class DeliverySender: Sendable {
 
     /// Cancels what is in flight and releases the session. Not from deinit: the last
     /// reference may go away inside one of the session's own callbacks.
-    func invalidate() { sessionHolder.withLock { $0?.invalidateAndCancel() } }
+    func invalidate() {
+        state.withLock { state in
+            if case .open(let session) = state { session.invalidateAndCancel() }
+            state = .closed
+        }
+    }
 
-    func send(_ row: DeliveryRow, completion: @escaping @Sendable (AttemptResult) -> Void) {
+    /// Sends `row` and reports the attempt to `completion`; false, with nothing sent and no
+    /// report, once the sender is invalidated (a scheduler tick racing its stop).
+    func send(_ row: DeliveryRow, completion: @escaping @Sendable (AttemptResult) -> Void) -> Bool {
         guard let url = URL(string: row.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host else {
             completion(AttemptResult(statusCode: nil, error: "invalid URL \(row.url)", durationMs: 0, response: nil, permanent: true))
-            return
+            return true
         }
         if !policy.allowedHosts.isEmpty {
             let port = url.port ?? (scheme == "https" ? 443 : 80)
@@ -53,7 +72,7 @@ final class DeliverySender: Sendable {
             if !allowed {
                 completion(AttemptResult(statusCode: nil, error: "\(host):\(port) is not in --callback-allow",
                                          durationMs: 0, response: nil, permanent: true))
-                return
+                return true
             }
         }
         var request = URLRequest(url: url)
@@ -62,6 +81,7 @@ final class DeliverySender: Sendable {
         request.setValue(row.contentType, forHTTPHeaderField: "Content-Type")
         request.setValue(String(row.id), forHTTPHeaderField: "X-PaySandbox-Delivery")
         request.setValue("PaySandbox", forHTTPHeaderField: "User-Agent")
+        guard let session else { return false }
         let started = ContinuousClock.now
         let task = session.dataTask(with: request) { data, response, error in
             let elapsed = started.duration(to: .now)
@@ -75,5 +95,6 @@ final class DeliverySender: Sendable {
             }
         }
         task.resume()
+        return true
     }
 }

@@ -20,6 +20,7 @@ public final class Scheduler: Sendable {
     /// the type is just not marked Sendable on Linux.
     nonisolated(unsafe) private let timer: DispatchSourceTimer
     private let started = Atomic<Bool>(false)
+    private let stopped = Atomic<Bool>(false)
 
     init(context: SandboxContext, providers: [any Provider], policy: DeliveryPolicy) {
         self.context = context
@@ -45,6 +46,7 @@ public final class Scheduler: Sendable {
 
     /// Stops the timer and waits (bounded) for deliveries in flight to be recorded.
     public func stop() {
+        stopped.store(true, ordering: .releasing)
         timer.cancel()
         _ = sending.wait(timeout: .now() + policy.timeoutSeconds)
         sender.invalidate()
@@ -57,6 +59,7 @@ public final class Scheduler: Sendable {
 
     /// Runs due jobs, then starts due deliveries. Safe to call from anywhere, any time.
     func tick() {
+        guard !stopped.load(ordering: .acquiring) else { return }
         let now = context.clock.nowMilliseconds()
         runDueJobs(now: now)
         startDueDeliveries(now: now)
@@ -93,8 +96,12 @@ public final class Scheduler: Sendable {
             let started = inFlight.withLock { $0.insert(row.id).inserted }
             guard started else { continue }
             sending.enter()
-            sender.send(row) { [self] result in
+            let sent = sender.send(row) { [self] result in
                 finish(row, result)
+            }
+            if !sent {  // stopping: it stays pending in the store, sent after the next start
+                inFlight.withLock { _ = $0.remove(row.id) }
+                sending.leave()
             }
         }
     }

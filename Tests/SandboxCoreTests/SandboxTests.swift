@@ -157,3 +157,23 @@ func unlinkFile(_ path: String) -> Int32 { unlink(path) }
         #expect(count.withLock { $0 } == 200_000)
     }
 }
+
+@Suite struct DeliverySenderTests {
+    /// Regression: a scheduler tick that raced `stop()` asked the invalidated URLSession for a
+    /// task, and URLSession traps on that ("Session invalidated"): the test process crashed in
+    /// a fresh-clone CI run. Now nothing is sent and the delivery stays pending.
+    @Test func afterInvalidationNothingIsSentAndNothingTraps() {
+        let sender = DeliverySender(policy: DeliveryPolicy())
+        let row = DeliveryRow(id: 1, provider: "p", payment: "1", url: "http://127.0.0.1:9/cb", contentType: "application/json",
+                              body: Array("{}".utf8), attempts: 0, replays: 0)
+        sender.invalidate()
+        let reported = Mutex(false)
+        #expect(sender.send(row) { _ in reported.withLock { $0 = true } } == false)
+        #expect(reported.withLock { $0 } == false)
+        // Also after a session was made and used.
+        let used = DeliverySender(policy: DeliveryPolicy())
+        _ = used.send(row) { _ in }
+        used.invalidate()
+        #expect(used.send(row) { _ in } == false)
+    }
+}
