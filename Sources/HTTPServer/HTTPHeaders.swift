@@ -24,6 +24,17 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
+    /// The first element of a comma-separated field (`X-Forwarded-For: client, proxy`),
+    /// trimmed; nil when the field is absent or holds no element (`,` or empty).
+    public func firstElement(_ name: String) -> String? {
+        guard let value = self[name] else { return nil }
+        for element in value.split(separator: ",") {
+            let trimmed = String(element).trimmingASCIISpaces()
+            if !trimmed.isEmpty { return trimmed }
+        }
+        return nil
+    }
+
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name: name, value: value))
     }

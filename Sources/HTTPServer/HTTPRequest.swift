@@ -57,11 +57,12 @@ public struct HTTPRequest: Sendable {
     public var bodyString: String { String(decoding: body, as: UTF8.self) }
 
     /// The scheme, host and port the client used to reach us, honouring
-    /// `X-Forwarded-Proto` and `X-Forwarded-Host` from a proxy in front.
+    /// `X-Forwarded-Proto` (http or https; anything else is ignored) and `X-Forwarded-Host`
+    /// from a proxy in front. An empty or comma-only header counts as absent.
     public var baseURL: String {
-        let scheme = headers["X-Forwarded-Proto"].map { String($0.split(separator: ",")[0]).trimmingASCIISpaces() } ?? "http"
-        let host = headers["X-Forwarded-Host"].map { String($0.split(separator: ",")[0]).trimmingASCIISpaces() }
-            ?? headers["Host"] ?? "localhost:\(localPort)"
+        let forwarded = headers.firstElement("X-Forwarded-Proto")?.lowercased()
+        let scheme = forwarded == "https" || forwarded == "http" ? forwarded ?? "http" : "http"
+        let host = headers.firstElement("X-Forwarded-Host") ?? headers["Host"] ?? "localhost:\(localPort)"
         return "\(scheme)://\(host)"
     }
 

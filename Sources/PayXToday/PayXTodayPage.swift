@@ -36,7 +36,7 @@ struct PayXTodayPage {
             return page(payment, action: action, error: "Give the 3 or 4 digit security code.")
         }
         let outcome = PayXTodayData.declined[number].map { Outcome(.failure, message: $0) } ?? .success
-        let ip = request.headers["X-Forwarded-For"].map { String($0.split(separator: ",")[0]).trimmingASCIISpaces() } ?? Self.host(request.remoteAddress)
+        let ip = request.headers.firstElement("X-Forwarded-For") ?? Self.host(request.remoteAddress)
         let card = PayXTodayStore.CardUse(number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])", ip: ip, country: nil)
         var settings: JSON = [:]
         do {

@@ -38,6 +38,18 @@ private func request(_ method: String, _ target: String) -> HTTPRequest {
         #expect(String(decoding: router.respond(to: r).body, as: UTF8.self).hasSuffix("https://pay.example.com/payxtoday"))
     }
 
+    /// Regression: `X-Forwarded-Host: ,` (or an empty one) indexed an empty split and
+    /// crashed the server on every call that hands out a URL.
+    @Test(arguments: [(",", ",", "http://internal:8080"), ("", "", "http://internal:8080"), (" , https", " ,a.example, b", "https://a.example"),
+                      ("javascript", "x.example", "http://x.example"), ("HTTPS", "", "https://internal:8080")])
+    func emptyOrOddForwardedHeadersFallBack(proto: String, host: String, base: String) {
+        var r = request("GET", "/payxtoday/api/v1/1/k/options")
+        r.headers.add("Host", "internal:8080")
+        r.headers.add("X-Forwarded-Proto", proto)
+        r.headers.add("X-Forwarded-Host", host)
+        #expect(String(decoding: router.respond(to: r).body, as: UTF8.self).hasSuffix(base + "/payxtoday"))
+    }
+
     @Test func notFoundUsesTheMountsShape() {
         let response = router.respond(to: request("GET", "/payxtoday/nope"))
         #expect(response.status == 404)

@@ -198,6 +198,10 @@ private struct Fixture {
         #expect(after["CardProduct"] == "F")
         #expect(after["Issuer"] == "Bank Norwegian As")
         #expect(try f.api("GET", "payments/id", [("id_payment", String(after["id_payment"]?.intValue ?? 0))]).json["data"] == after)
+        // Regression: `X-Forwarded-For: ,` crashed the server; the peer's address is used instead.
+        let other = try #require(try f.newPayment(client: f.newClient(email: "comma@example.com"))["uuid_payment"]?.stringValue)
+        #expect(try f.pay(other, headers: [("X-Forwarded-For", ",")]).status == 200)
+        #expect(try f.api("GET", "payments/uuid", [("uuid_payment", other)]).json["data"]?["IpAddress"] == "127.0.0.1")
         #expect(try f.api("GET", "payments", [("id_client", String(client))]).json["data"] == [after])
         #expect(try f.api("POST", "payments/delete", [("id_payment", String(after["id_payment"]?.intValue ?? 0))]).status == 422)
         #expect(try f.pay(uuid).status == 409)
