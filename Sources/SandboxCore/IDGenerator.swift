@@ -97,13 +97,13 @@ public final class IDGenerator: Sendable {
 }
 
 /// A small, fast, seedable generator (Steele, Lea, Flood 2014). Not for secrets: used
-/// only when a run is asked to be repeatable.
-struct SplitMix64: RandomNumberGenerator, Sendable {
+/// only when a run is asked to be repeatable (and by the seeded fuzz tests).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
