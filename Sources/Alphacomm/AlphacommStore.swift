@@ -114,7 +114,7 @@ struct AlphacommStore {
             try context.schedule(plan, provider: AlphacommProvider.key, payment: id, db)
             return .new
         }
-        if case .new = result, plan.at != nil { context.wake() }
+        if case .new = result { context.wake(for: plan) }
         return result
     }
 

@@ -209,7 +209,7 @@ struct CensusStore {
             if token == nil { try context.schedule(plan, provider: CensusProvider.key, payment: String(id), db) }
             return (id, methodID, token)
         }
-        context.wake()
+        if result.2 == nil { context.wake(for: plan) }
         return result
     }
 

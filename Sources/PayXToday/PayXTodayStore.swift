@@ -221,7 +221,7 @@ struct PayXTodayStore {
             try context.schedule(plan, provider: PayXTodayProvider.key, payment: String(id), db)
             return try Self.paymentRow(db, where: "id = ?", [id]).map { try Self.paymentJSON(db, $0) } ?? .null
         }
-        if plan.at != nil { context.wake() }
+        context.wake(for: plan)
         return json
     }
 

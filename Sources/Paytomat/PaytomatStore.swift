@@ -91,6 +91,7 @@ struct PaytomatStore {
         let address = PaytomatAddress.make(coin: t.currencyOut.code, ids: context.ids)
         let qr = PaytomatAddress.qrCode(coin: t.currencyOut.code, address: address, amount: amountOut)
         let code = context.ids.hex(10)
+        let timeoutAt = now + Int64(timing.timeoutSeconds) * 1000
         let row = try context.store.write { db -> Row? in
             try db.run("""
                 INSERT INTO paytomat_transactions (merchant, code, order_id, ref, status, comment, created, updated, address, currency_in,
@@ -101,11 +102,11 @@ struct PaytomatStore {
             let id = Int(db.lastInsertRowID)
             try Payments.record(db, provider: PaytomatProvider.key, id: String(id), account: merchant, status: "new",
                                 amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment")
-            try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "timeout", payment: String(id), at: now + Int64(timing.timeoutSeconds) * 1000, now: now)
+            try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "timeout", payment: String(id), at: timeoutAt, now: now)
             if let plan { try context.schedule(plan, provider: PaytomatProvider.key, payment: String(id), db) }
             return try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ?", [id])
         }
-        context.wake()
+        context.wake(dueAt: [plan?.at, timeoutAt].compactMap { $0 }.min())
         guard let row else { throw PaytomatError.notFound("transaction vanished") }
         return row
     }

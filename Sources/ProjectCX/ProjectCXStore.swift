@@ -93,7 +93,7 @@ struct ProjectCXStore {
                                 amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now)
             try context.schedule(plan, provider: ProjectCXProvider.key, payment: id, db)
         }
-        if plan.at != nil { context.wake() }
+        context.wake(for: plan)
         return id
     }
 

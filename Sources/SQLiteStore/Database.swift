@@ -9,8 +9,12 @@ public final class Database {
     public let path: String
     private var statements: [String: OpaquePointer] = [:]
 
+    /// `paysandbox_sqlite3_configure()` once, before the first open.
+    private static let configured: Int32 = paysandbox_sqlite3_configure()
+
     /// Opens (creating if needed) the database at `path`.
     public init(path: String) throws {
+        _ = Database.configured
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         let rc = sqlite3_open_v2(path, &db, flags, nil)

@@ -36,27 +36,30 @@ public final class Lock: @unchecked Sendable {
     func unlock() { pthread_mutex_unlock(mutex) }
 }
 
-/// A pthread condition variable, waited on with a `Lock` held.
+/// A POSIX semaphore: a thread sleeps in `wait()` until another `signal()`s it, with no lock
+/// to take back on waking (a condition variable's waiter had to, and fought the signalling
+/// thread for it). A signal given before the wait is kept, so the wait returns at once.
 ///
-/// `@unchecked Sendable`: a condition variable is the synchronization itself.
-final class Condition: @unchecked Sendable {
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
+/// `@unchecked Sendable`: a semaphore is the synchronization itself.
+final class Semaphore: @unchecked Sendable {
+    private let semaphore: UnsafeMutablePointer<sem_t>
 
     init() {
-        condition = .allocate(capacity: 1)
-        condition.initialize(to: pthread_cond_t())
-        pthread_cond_init(condition, nil)
+        semaphore = .allocate(capacity: 1)
+        semaphore.initialize(to: sem_t())
+        sem_init(semaphore, 0, 0)
     }
 
     deinit {
-        pthread_cond_destroy(condition)
-        condition.deallocate()
+        sem_destroy(semaphore)
+        semaphore.deallocate()
     }
 
-    /// Releases `lock` while asleep; holds it again on return.
-    func wait(_ lock: Lock) { pthread_cond_wait(condition, lock.mutex) }
+    func wait() {
+        while sem_wait(semaphore) != 0 && errno == EINTR {}
+    }
 
-    func signal() { pthread_cond_signal(condition) }
+    func signal() { sem_post(semaphore) }
 }
 
 /// A value only reached under a `Lock`.

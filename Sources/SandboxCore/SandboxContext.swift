@@ -15,6 +15,17 @@ public struct SandboxContext: Sendable {
     /// Call after a transaction that queued deliveries or scheduled immediate jobs.
     public func wake() { wakeup.fire() }
 
+    /// Call after a transaction that scheduled `plan`: wakes the scheduler if the plan falls
+    /// due within `Scheduler.horizonMilliseconds`. A later one needs no wake-up: the ticks
+    /// (at most that far apart) each set a one-shot wake-up for what falls due before the next.
+    public func wake(for plan: SettlePlan?) { wake(dueAt: plan?.at) }
+
+    /// The same for a job due at `at` (nil: none scheduled).
+    public func wake(dueAt at: Int64?) {
+        guard let at, at - clock.nowMilliseconds() <= Scheduler.horizonMilliseconds else { return }
+        wake()
+    }
+
     /// When and how a new payment of `provider` completes on its own: the request's
     /// `X-PaySandbox-Outcome` header first, then `forced` (a magic value), then the
     /// account's settle settings (or the provider's default).

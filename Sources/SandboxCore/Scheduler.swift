@@ -38,7 +38,12 @@ public final class Scheduler: Sendable {
         if !started.load(ordering: .relaxed) { timer.resume() }
     }
 
-    /// Starts the timer (a backstop every `interval`; wake-ups make it prompt).
+    /// How far ahead a newly scheduled job must fall due to need a wake-up (see
+    /// `SandboxContext.wake(for:)`): no less than the timer's interval.
+    static let horizonMilliseconds: Int64 = 1_000
+
+    /// Starts the timer (a backstop every `interval`, at most `horizonMilliseconds`;
+    /// wake-ups make it prompt).
     public func start(interval: DispatchTimeInterval = .milliseconds(250)) {
         guard !started.exchange(true, ordering: .relaxed) else { return }
         timer.schedule(deadline: .now(), repeating: interval, leeway: .milliseconds(20))
