@@ -7,6 +7,7 @@ public struct Accounts: Sendable {
     let store: Store
     let clock: SandboxClock
     let ids: IDGenerator
+    let cache: AccountCache
 
     public struct Account: Sendable, Equatable {
         public let provider: String
@@ -27,9 +28,11 @@ public struct Accounts: Sendable {
     }
 
     public func find(provider: String, login: String) throws -> Account? {
-        try store.read { db in
-            try db.queryOne("SELECT id, login, secret, settings FROM accounts WHERE provider = ? AND login = ?", [provider, login])
-                .map { Accounts.account(provider, $0) }
+        try cache.account(.login(provider, login)) {
+            try store.read { db in
+                try db.queryOne("SELECT id, login, secret, settings FROM accounts WHERE provider = ? AND login = ?", [provider, login])
+                    .map { Accounts.account(provider, $0) }
+            }
         }
     }
 
@@ -41,7 +44,9 @@ public struct Accounts: Sendable {
     }
 
     public func find(provider: String, id: Int) throws -> Account? {
-        try store.read { db in try Accounts.find(db, provider: provider, id: id) }
+        try cache.account(.id(provider, id)) {
+            try store.read { db in try Accounts.find(db, provider: provider, id: id) }
+        }
     }
 
     static func find(_ db: Database, provider: String, id: Int) throws -> Account? {
@@ -85,6 +90,49 @@ public struct Accounts: Sendable {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// Accounts as last read from the store, by provider and login or id: every authenticated
+/// request looked its account up (a quarter of a Basic-auth GET's time went into that read),
+/// and the table changes only through the control plane's account calls and a reset, which
+/// call `invalidate()` once their write has committed.
+///
+/// A lookup notes the generation before it reads the store and keeps what it read only if no
+/// invalidation came in between: what it read may predate the write being invalidated.
+/// Only accounts found are kept (a guessed login costs a read, not memory), at most `limit`.
+final class AccountCache: Sendable {
+    enum Key: Hashable {
+        case login(String, String)
+        case id(String, Int)
+    }
+
+    private struct State {
+        var generation = 0
+        var entries: [Key: Accounts.Account] = [:]
+    }
+
+    private let state = Locked(State())
+    private let limit = 4096
+
+    func account(_ key: Key, load: () throws -> Accounts.Account?) throws -> Accounts.Account? {
+        let (cached, generation) = state.withLock { ($0.entries[key], $0.generation) }
+        if let cached { return cached }
+        guard let loaded = try load() else { return nil }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= limit { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = loaded
+        }
+        return loaded
+    }
+
+    /// Call after a write to the accounts table has committed.
+    func invalidate() {
+        state.withLock { state in
+            state.generation += 1
+            state.entries.removeAll(keepingCapacity: true)
+        }
     }
 }
 

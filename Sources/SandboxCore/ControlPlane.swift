@@ -214,6 +214,7 @@ struct ControlPlane: Sendable {
             _ = try Accounts.insert(db, provider: provider.key, seed: seed, now: context.clock.nowISO8601())
             return try Accounts.find(db, provider: provider.key, id: id)
         }
+        context.accountCache.invalidate()
         guard let account else { throw ControlPlaneError.conflict("account could not be created") }
         return .json(describe(account, provider), status: 201)
     }
@@ -235,11 +236,15 @@ struct ControlPlane: Sendable {
     private func updateAccount(_ request: HTTPRequest) throws -> HTTPResponse {
         let (provider, account) = try findAccount(request)
         let patch = try request.controlPlaneJSON()
-        let merged = account.settings.merging(patch)
-        if let settle = merged["settle"] {
-            do { _ = try SettleSettings.parse(settle) } catch { throw ControlPlaneError.badRequest(error.description) }
+        // Merged in the transaction, so that two PATCHes at once both land.
+        try sandbox.store.write { db in
+            let merged = try Accounts.settings(db, provider: provider.key, id: account.id).merging(patch)
+            if let settle = merged["settle"] {
+                do throws(OutcomeError) { _ = try SettleSettings.parse(settle) } catch { throw ControlPlaneError.badRequest(error.description) }
+            }
+            try Accounts.saveSettings(db, provider: provider.key, id: account.id, merged)
         }
-        try sandbox.store.write { db in try Accounts.saveSettings(db, provider: provider.key, id: account.id, merged) }
+        context.accountCache.invalidate()
         guard let updated = try context.accounts.find(provider: provider.key, id: account.id) else {
             throw ControlPlaneError.notFound("account disappeared")
         }

@@ -9,8 +9,9 @@ public struct SandboxContext: Sendable {
     public let ids: IDGenerator
     public let logger: Logger
     let wakeup = Wakeup()
+    let accountCache = AccountCache()
 
-    public var accounts: Accounts { Accounts(store: store, clock: clock, ids: ids) }
+    public var accounts: Accounts { Accounts(store: store, clock: clock, ids: ids, cache: accountCache) }
 
     /// Call after a transaction that queued deliveries or scheduled immediate jobs.
     public func wake() { wakeup.fire() }

@@ -79,6 +79,30 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
         #expect(try client.request("GET", "/_sandbox/health").json["accounts"] == 2)
     }
 
+    /// Accounts are cached in memory (every authenticated request looks one up): a created
+    /// account is usable at once, a settings change is seen by the next request, and after a
+    /// reset an account made before it is gone, however often it was used.
+    @Test func theAccountCacheFollowsCreationSettingsAndReset() throws {
+        let test = try TestSandbox(providers: [DemoProvider()])
+        let client = try test.client()
+        let created = try client.request("POST", "/_sandbox/accounts", json: ["provider": "demo"])
+        #expect(created.status == 201)
+        let login = try #require(created.json["login"]?.stringValue), secret = try #require(created.json["secret"]?.stringValue)
+        for _ in 0 ..< 3 {
+            #expect(try client.request("POST", "/demo/items", headers: [basic(login, secret)]).json["account"] == 3)
+        }
+        #expect(try client.request("GET", "/_sandbox/accounts/demo/3").json["settle"]?["mode"] == "manual")
+        let patched = try client.request("PATCH", "/_sandbox/accounts/demo/3", json: ["settle": ["mode": "delay", "seconds": 30]])
+        #expect(patched.status == 200)
+        #expect(patched.json["settle"] == ["mode": "delay", "seconds": 30])
+        #expect(try client.request("GET", "/_sandbox/accounts/demo/3").json["settle"] == ["mode": "delay", "seconds": 30])
+        #expect(try test.sandbox.context.accounts.settle(provider: "demo", account: 3)?.seconds == 30)
+        #expect(try client.request("POST", "/_sandbox/reset").status == 200)
+        #expect(try client.request("POST", "/demo/items", headers: [basic(login, secret)]).status == 401)
+        #expect(try client.request("GET", "/_sandbox/accounts/demo/3").status == 404)
+        #expect(try client.request("POST", "/demo/items", headers: [basic("a", "a-secret")]).json["account"] == 1)
+    }
+
     @Test func unknownPathsAndMethodsAnswerJSON() throws {
         let test = try TestSandbox(providers: [DemoProvider()])
         let client = try test.client()
