@@ -74,9 +74,14 @@ struct ProjectCXStore {
     /// The account a live token belongs to, or nil when unknown or expired.
     func account(forToken token: String) throws -> Int? {
         let now = context.clock.nowMilliseconds()
-        return try context.store.read { db in
-            try db.queryOne("SELECT account FROM projectcx_tokens WHERE token = ? AND expires_at > ?", [token, now])?[0].int
+        let live = try context.tokens.value(ProjectCXProvider.key + " " + token) {
+            try context.store.read { db in
+                try db.queryOne("SELECT account, expires_at FROM projectcx_tokens WHERE token = ? AND expires_at > ?", [token, now])
+                    .map { BearerToken(account: $0[0].int ?? 0, expiresAt: $0[1].int64 ?? 0) }
+            }
         }
+        guard let live, live.expiresAt > now else { return nil }
+        return live.account
     }
 
     /// Stores a pending order, its uniform record and its settle job, in one transaction.

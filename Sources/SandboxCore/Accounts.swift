@@ -7,7 +7,7 @@ public struct Accounts: Sendable {
     let store: Store
     let clock: SandboxClock
     let ids: IDGenerator
-    let cache: AccountCache
+    let cache: StoreCache<AccountKey, Account>
 
     public struct Account: Sendable, Equatable {
         public let provider: String
@@ -28,7 +28,7 @@ public struct Accounts: Sendable {
     }
 
     public func find(provider: String, login: String) throws -> Account? {
-        try cache.account(.login(provider, login)) {
+        try cache.value(.login(provider, login)) {
             try store.read { db in
                 try db.queryOne("SELECT id, login, secret, settings FROM accounts WHERE provider = ? AND login = ?", [provider, login])
                     .map { Accounts.account(provider, $0) }
@@ -44,7 +44,7 @@ public struct Accounts: Sendable {
     }
 
     public func find(provider: String, id: Int) throws -> Account? {
-        try cache.account(.id(provider, id)) {
+        try cache.value(.id(provider, id)) {
             try store.read { db in try Accounts.find(db, provider: provider, id: id) }
         }
     }
@@ -93,47 +93,10 @@ public struct Accounts: Sendable {
     }
 }
 
-/// Accounts as last read from the store, by provider and login or id: every authenticated
-/// request looked its account up (a quarter of a Basic-auth GET's time went into that read),
-/// and the table changes only through the control plane's account calls and a reset, which
-/// call `invalidate()` once their write has committed.
-///
-/// A lookup notes the generation before it reads the store and keeps what it read only if no
-/// invalidation came in between: what it read may predate the write being invalidated.
-/// Only accounts found are kept (a guessed login costs a read, not memory), at most `limit`.
-final class AccountCache: Sendable {
-    enum Key: Hashable {
-        case login(String, String)
-        case id(String, Int)
-    }
-
-    private struct State {
-        var generation = 0
-        var entries: [Key: Accounts.Account] = [:]
-    }
-
-    private let state = Locked(State())
-    private let limit = 4096
-
-    func account(_ key: Key, load: () throws -> Accounts.Account?) throws -> Accounts.Account? {
-        let (cached, generation) = state.withLock { ($0.entries[key], $0.generation) }
-        if let cached { return cached }
-        guard let loaded = try load() else { return nil }
-        state.withLock { state in
-            guard state.generation == generation else { return }
-            if state.entries.count >= limit { state.entries.removeAll(keepingCapacity: true) }
-            state.entries[key] = loaded
-        }
-        return loaded
-    }
-
-    /// Call after a write to the accounts table has committed.
-    func invalidate() {
-        state.withLock { state in
-            state.generation += 1
-            state.entries.removeAll(keepingCapacity: true)
-        }
-    }
+/// How the account cache finds an account: by its credentials' login or by its id.
+enum AccountKey: Hashable, Sendable {
+    case login(String, String)
+    case id(String, Int)
 }
 
 extension JSON {

@@ -68,7 +68,7 @@ public final class Sandbox: Sendable {
             context.clock.restore(advancedMilliseconds: 0)
             try seed(db)
         }
-        context.accountCache.invalidate()
+        context.invalidateCaches()
         journal.clear()
     }
 

@@ -9,12 +9,21 @@ public struct SandboxContext: Sendable {
     public let ids: IDGenerator
     public let logger: Logger
     let wakeup = Wakeup()
-    let accountCache = AccountCache()
+    let accountCache = StoreCache<AccountKey, Accounts.Account>()
+    /// Bearer tokens by provider key and token: tokens are only ever added (expired ones are
+    /// refused by their expiry, then deleted), so only a reset invalidates it.
+    public let tokens = StoreCache<String, BearerToken>()
 
     public var accounts: Accounts { Accounts(store: store, clock: clock, ids: ids, cache: accountCache) }
 
     /// Call after a transaction that queued deliveries or scheduled immediate jobs.
     public func wake() { wakeup.fire() }
+
+    /// After a reset: nothing read before it may be served.
+    func invalidateCaches() {
+        accountCache.invalidate()
+        tokens.invalidate()
+    }
 
     /// Call after a transaction that scheduled `plan`: wakes the scheduler if the plan falls
     /// due within `Scheduler.horizonMilliseconds`. A later one needs no wake-up: the ticks
