@@ -32,15 +32,17 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The path part of the target, still percent-encoded.
+    /// (Searched as bytes: `String.firstIndex(of:)` compares Characters, and these two had
+    /// taken a tenth of a cheap GET's time.)
     public var path: String {
-        if let q = target.firstIndex(of: "?") { return String(target[..<q]) }
+        if let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) { return String(target[..<q]) }
         return target
     }
 
     /// The raw query string after `?`, or "".
     public var queryString: String {
-        guard let q = target.firstIndex(of: "?") else { return "" }
-        return String(target[target.index(after: q)...])
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
+        return String(target[target.utf8.index(after: q)...])
     }
 
     /// Query parameters, percent-decoded with `+` as space, in order.
@@ -76,10 +78,10 @@ public struct FormFields: Sendable, Sequence {
 
     public init(urlEncoded: String) {
         pairs = []
-        for part in urlEncoded.split(separator: "&", omittingEmptySubsequences: true) {
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = PercentDecoding.decode(kv[0], plusAsSpace: true)
-            let value = kv.count > 1 ? PercentDecoding.decode(kv[1], plusAsSpace: true) : ""
+        for part in urlEncoded.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let kv = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = PercentDecoding.decode(Substring(kv[0]), plusAsSpace: true)
+            let value = kv.count > 1 ? PercentDecoding.decode(Substring(kv[1]), plusAsSpace: true) : ""
             pairs.append((name: name, value: value))
         }
     }
@@ -101,6 +103,9 @@ public enum PercentDecoding {
     /// Decodes `%XX` escapes (invalid escapes are kept as written) and, for form
     /// encoding, `+` as a space. Invalid UTF-8 is repaired with U+FFFD.
     public static func decode<S: StringProtocol>(_ text: S, plusAsSpace: Bool) -> String {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || ($0 == UInt8(ascii: "+") && plusAsSpace) }) {
+            return String(text)
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = Array(text.utf8)[...]

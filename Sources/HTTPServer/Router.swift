@@ -125,7 +125,7 @@ public struct Router: Sendable {
     }
 
     static func split(_ path: String) -> [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { String(Substring($0)) }
     }
 
     static func compile(_ pattern: String) -> [Segment] {
