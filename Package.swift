@@ -17,7 +17,8 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        .target(name: "HTTPServer"),
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "HTTPServer", dependencies: ["CEpoll"]),
         .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
         .target(
             name: "SandboxResources",

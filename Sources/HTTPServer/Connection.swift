@@ -1,96 +1,225 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
-/// One client connection, served on its own thread: read, parse, route, write, until
-/// the client or the server closes it or a timeout passes.
-struct Connection {
+/// One client connection, served by its `EventLoop` and, for requests that may wait, by a
+/// worker: read what arrived, answer every complete request, write, then wait in epoll for
+/// more, until the client or the server closes it or a deadline passes.
+///
+/// It belongs to one thread at a time, named by `owner`: epoll (waiting, armed for one event),
+/// the loop (after that event, or in a sweep), a worker, or nobody once closed. The owning
+/// thread hands it back by storing `owner` and then arming the socket, and never touches it
+/// after that. `@unchecked Sendable` on those terms.
+final class Connection: @unchecked Sendable {
+    private enum Owner: Int {
+        case epoll, loop, worker, closed
+    }
+
+    /// What the connection waits for between turns.
+    private enum Phase {
+        /// Requests (and the time since the last one ended, or since this one began).
+        case serving
+        /// Room in the socket for `output`; closes after it when `closeAfterOutput`.
+        case writing(since: ContinuousClock.Instant)
+        /// After an error response: reading and dropping what the client still sends, for a
+        /// moment, so that it sees the response rather than a reset.
+        case lingering(until: ContinuousClock.Instant, drained: Int)
+    }
+
     let socket: Socket
     let remote: String
     let localPort: Int
-    let router: Router
-    let server: HTTPServer
-    let flag: HTTPServer.IdleFlag
+    private let router: Router
+    private let loop: EventLoop
+    private let owner = Atomic<Int>(Owner.epoll.rawValue)
     private var parser: HTTPRequestParser
     private var date = HTTPDate()
+    private var output: [UInt8] = []
+    private var written = 0
+    private var closeAfterOutput = false
+    /// The client closed its side: what it sent is answered, then the connection closes.
+    private var inputEnded = false
+    private var phase = Phase.serving
+    private var idleSince = ContinuousClock.now
+    private var requestStart: ContinuousClock.Instant?
 
     static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    init(socket: Socket, remote: String, localPort: Int, router: Router, server: HTTPServer, flag: HTTPServer.IdleFlag) {
-        self.flag = flag
+    init(socket: Socket, remote: String, localPort: Int, router: Router, loop: EventLoop) {
         self.socket = socket
         self.remote = remote
         self.localPort = localPort
         self.router = router
-        self.server = server
-        self.parser = HTTPRequestParser(limits: server.configuration.limits)
+        self.loop = loop
+        self.parser = HTTPRequestParser(limits: loop.server.configuration.limits)
+        socket.setNoDelay()
+        socket.setNonBlocking()
     }
 
-    mutating func run() {
-        socket.setNoDelay()
-        let configuration = server.configuration
-        let requestTimeout = Duration.milliseconds(Int(configuration.requestTimeout * 1000))
-        let keepAliveTimeout = Duration.milliseconds(Int(configuration.keepAliveTimeout * 1000))
-        // Reads block with a receive timeout of a quarter of the shorter limit, so that
-        // deadlines are checked without a poll() per request.
-        socket.setReceiveTimeout(seconds: max(0.01, min(configuration.requestTimeout, configuration.keepAliveTimeout) / 4))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-        defer { buffer.deallocate() }
-        let clock = ContinuousClock()
-        var idleSince = clock.now
-        var requestStart: ContinuousClock.Instant?
-        while true {
-            do {
-                while let event = try parser.next() {
-                    switch event {
-                    case .continueExpected:
-                        try socket.write(Connection.continueBytes)
-                    case .request(let request):
-                        let keepAlive = try answer(request)
-                        if !keepAlive { return }
-                        requestStart = nil
-                        idleSince = clock.now
-                    }
-                }
-            } catch let error as HTTPParseError {
-                fail(status: error.status, message: error.message)
-                return
-            } catch {
-                return // the client went away while we wrote
-            }
+    private var server: HTTPServer { loop.server }
 
-            let midRequest = parser.isMidRequest
-            if midRequest {
-                if requestStart == nil { requestStart = clock.now }
-            } else {
-                flag.idle.store(true, ordering: .sequentiallyConsistent)
-                if server.isStopping { return }
+    // MARK: ownership
+
+    /// The loop takes a connection epoll reported (false: not waiting in epoll).
+    func take() -> Bool {
+        owner.compareExchange(expected: Owner.epoll.rawValue, desired: Owner.loop.rawValue, ordering: .acquiring).exchanged
+    }
+
+    var isClosed: Bool { owner.load(ordering: .acquiring) == Owner.closed.rawValue }
+
+    /// Hands the connection back to epoll, armed for one event.
+    private func park(forOutput: Bool) {
+        owner.store(Owner.epoll.rawValue, ordering: .releasing)
+        loop.arm(socket.fd, forOutput: forOutput)
+    }
+
+    func close() {
+        socket.close()
+        server.connectionClosed()
+        owner.store(Owner.closed.rawValue, ordering: .releasing)
+    }
+
+    // MARK: turns
+
+    /// The loop's turn after epoll reported the socket ready.
+    func ready(buffer: UnsafeMutableRawBufferPointer) {
+        switch phase {
+        case .writing:
+            guard flush() else { return park(forOutput: true) }
+            phase = .serving
+            if closeAfterOutput { return close() }
+            advance(onWorker: false)
+        case .lingering(let until, var drained):
+            while true {
+                let count = socket.read(into: buffer)
+                if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+                drained += max(0, count)
+                if count <= 0 || drained >= 1 << 20 { return close() }
             }
-            let count = socket.read(into: buffer)
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if let start = requestStart, midRequest, start + requestTimeout <= clock.now {
-                    fail(status: 408, message: "Request not received in time")
-                    return
+            phase = .lingering(until: until, drained: drained)
+            park(forOutput: false)
+        case .serving:
+            var received = false
+            while true {
+                let count = socket.read(into: buffer)
+                if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+                if count < 0 { return close() }
+                if count == 0 {
+                    inputEnded = true
+                    break
                 }
-                if !midRequest && idleSince + keepAliveTimeout <= clock.now { return }
-                continue
+                if !parser.isMidRequest { requestStart = .now }
+                parser.append(UnsafeRawBufferPointer(rebasing: buffer[0 ..< count]))
+                received = true
+                if count < buffer.count { break }
             }
-            if count <= 0 { return }
-            if midRequest {
-                if let start = requestStart, start + requestTimeout <= clock.now {
-                    fail(status: 408, message: "Request not received in time")
-                    return
-                }
-            } else {
-                flag.idle.store(false, ordering: .sequentiallyConsistent)
-                requestStart = clock.now
+            if received, let start = requestStart, parser.isMidRequest, start + server.requestTimeout <= .now {
+                return fail(status: 408, message: "Request not received in time")
             }
-            parser.append(UnsafeRawBufferPointer(rebasing: buffer[0 ..< count]))
+            advance(onWorker: false)
         }
     }
 
-    /// Routes one request, writes the response, tells whether to keep the connection.
-    private mutating func answer(_ parsed: HTTPRequest) throws -> Bool {
+    /// A worker's turn: answers the request the loop handed over, then whatever else the
+    /// client sent meanwhile.
+    func serve(_ request: HTTPRequest) {
+        if !answer(request) {
+            closeAfterOutput = true
+            return finishTurn()
+        }
+        advance(onWorker: true)
+    }
+
+    /// Answers every complete request buffered (on the loop, only those that cannot wait),
+    /// then waits for what comes next.
+    private func advance(onWorker: Bool) {
+        do {
+            while !closeAfterOutput, let event = try parser.next() {
+                switch event {
+                case .continueExpected:
+                    output += Connection.continueBytes
+                case .request(let request):
+                    if !onWorker && !Connection.answersAtOnce(request) {
+                        owner.store(Owner.worker.rawValue, ordering: .relaxed)
+                        return loop.workers.submit(self, request)
+                    }
+                    if !answer(request) { closeAfterOutput = true }
+                    // A long pipeline waits for the client to read before more is answered.
+                    if output.count - written > 64 * 1024 && !flush() { break }
+                }
+            }
+        } catch {
+            return fail(status: error.status, message: error.message)
+        }
+        finishTurn()
+    }
+
+    /// Writes what it can, then parks the connection for its next event, or closes it.
+    private func finishTurn() {
+        guard flush() else {
+            phase = .writing(since: .now)
+            return park(forOutput: true)
+        }
+        if closeAfterOutput || inputEnded { return close() }
+        if parser.isMidRequest {
+            if requestStart == nil { requestStart = .now }
+        } else if server.isStopping {
+            return close()
+        }
+        park(forOutput: false)
+    }
+
+    /// What the sweep does with a connection waiting in epoll whose deadline passed: the
+    /// loop takes it first, so a worker never meets it.
+    func checkDeadlines(now: ContinuousClock.Instant, stopping: Bool) {
+        guard owner.load(ordering: .acquiring) == Owner.epoll.rawValue else { return }
+        switch phase {
+        case .writing(let since):
+            if since + server.requestTimeout <= now, take() { close() }
+        case .lingering(let until, _):
+            if until <= now, take() { close() }
+        case .serving:
+            if parser.isMidRequest {
+                if let start = requestStart, start + server.requestTimeout <= now, take() {
+                    fail(status: 408, message: "Request not received in time")
+                }
+            } else if stopping || idleSince + server.keepAliveTimeout <= now, take() {
+                close()
+            }
+        }
+    }
+
+    /// Sends as much of `output` as the socket takes; true when all of it went.
+    private func flush() -> Bool {
+        while written < output.count {
+            let count = output.withUnsafeBytes { raw in
+                send(socket.fd, raw.baseAddress! + written, raw.count - written, Int32(MSG_NOSIGNAL))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return false }
+                // The client went away: nothing more to say to it.
+                closeAfterOutput = true
+                output.removeAll(keepingCapacity: true)
+                written = 0
+                return true
+            }
+            written += count
+        }
+        output.removeAll(keepingCapacity: output.capacity <= 64 * 1024)
+        written = 0
+        return true
+    }
+
+    /// GET, HEAD and OPTIONS only read: answered on the loop. Everything else may wait on a
+    /// group commit or on deliveries, on a worker.
+    static func answersAtOnce(_ request: HTTPRequest) -> Bool {
+        request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS"
+    }
+
+    /// Routes one request and queues its response; tells whether to keep the connection.
+    private func answer(_ parsed: HTTPRequest) -> Bool {
         var request = parsed
         request.remoteAddress = remote
         request.localPort = localPort
@@ -102,12 +231,14 @@ struct Connection {
             if origin != "*" { response.headers.add("Vary", "Origin") }
         }
         let keepAlive = request.keepAlive && !server.isStopping
-        try socket.write(response.serialized(date: date.now(), keepAlive: keepAlive, includeBody: request.method != "HEAD"))
+        output += response.serialized(date: date.now(), keepAlive: keepAlive, includeBody: request.method != "HEAD")
         if configuration.logger.enabled(.info) {
             let elapsed = started.duration(to: .now)
             let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             configuration.logger.info("\(request.method) \(request.target) \(response.status) \(Double(micros) / 1000)ms \(remote)")
         }
+        requestStart = nil
+        idleSince = .now
         return keepAlive
     }
 
@@ -124,13 +255,19 @@ struct Connection {
         return response
     }
 
-    /// Sends an error with `Connection: close`, then reads and drops what the client is
-    /// still sending for a moment, so it sees the response rather than a reset.
-    private mutating func fail(status: Int, message: String) {
+    /// Sends an error with `Connection: close`, then lingers: reads and drops what the
+    /// client still sends (up to 1 MiB, for half a second), so that it sees the response.
+    private func fail(status: Int, message: String) {
         let response = HTTPResponse.json(["error": .string(message)], status: status)
-        try? socket.write(response.serialized(date: date.now(), keepAlive: false, includeBody: true))
+        output += response.serialized(date: date.now(), keepAlive: false, includeBody: true)
         server.configuration.logger.info("- - \(status) \(message) \(remote)")
-        Connection.linger(socket)
+        if !flush() {
+            // Not even the error fits: the client is not reading. Give up on it.
+            return close()
+        }
+        _ = Glibc.shutdown(socket.fd, Int32(SHUT_WR))
+        phase = .lingering(until: .now + .milliseconds(500), drained: 0)
+        park(forOutput: false)
     }
 
     /// Refuses a connection from the accept thread without waiting on the client:
@@ -143,16 +280,5 @@ struct Connection {
         var scratch = [UInt8](repeating: 0, count: 4096)
         while scratch.withUnsafeMutableBytes({ recv(socket.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
         socket.close()
-    }
-
-    static func linger(_ socket: Socket) {
-        _ = Glibc.shutdown(socket.fd, Int32(SHUT_WR))
-        var scratch = [UInt8](repeating: 0, count: 16 * 1024)
-        var drained = 0
-        while drained < 1 << 20, socket.waitReadable(milliseconds: 500) {
-            let n = scratch.withUnsafeMutableBytes { socket.read(into: $0) }
-            if n <= 0 { break }
-            drained += n
-        }
     }
 }

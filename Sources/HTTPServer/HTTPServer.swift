@@ -3,29 +3,31 @@ import Glibc
 #endif
 import Synchronization
 
-/// The HTTP/1.1 server: listening sockets, one accept thread per socket, one thread per
-/// connection with blocking I/O. Handlers run on the connection's thread.
+/// The HTTP/1.1 server: listening sockets with an accept thread each, and event loops (one
+/// per core) that serve the connections, with a pool of worker threads for the requests
+/// that may wait (see `EventLoop`).
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
 
     struct State {
         var listeners: [Socket] = []
-        /// Open connections by descriptor, with their idle flags.
-        var connections: [Int32: IdleFlag] = [:]
-    }
-
-    /// Set by a connection while it waits between requests, so `stop()` can close it.
-    final class IdleFlag: Sendable {
-        let idle = Atomic<Bool>(false)
+        var loops: [EventLoop] = []
+        var nextLoop = 0
     }
 
     let state = Mutex(State())
     let openConnections = Atomic<Int>(0)
     private let acceptedConnections = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
+    let workers: WorkerPool
+    let requestTimeout: Duration
+    let keepAliveTimeout: Duration
 
     public init(configuration: ServerConfiguration = ServerConfiguration()) {
         self.configuration = configuration
+        workers = WorkerPool(limit: configuration.maxConnections, logger: configuration.logger)
+        requestTimeout = .milliseconds(Int(configuration.requestTimeout * 1000))
+        keepAliveTimeout = .milliseconds(Int(configuration.keepAliveTimeout * 1000))
     }
 
     /// The numeric addresses a host name stands for: "localhost" is both loopbacks.
@@ -56,8 +58,15 @@ public final class HTTPServer: Sendable {
                 configuration.logger.warning("not listening on \(address):\(boundPort): \(error)")
             }
         }
-        let accepted = state.withLock { state -> Bool in
+        let accepted = try state.withLock { state -> Bool in
             if stopping.load(ordering: .sequentiallyConsistent) { return false }
+            if state.loops.isEmpty {
+                for _ in 0 ..< HTTPServer.loopCount {
+                    let loop = try EventLoop(server: self, workers: workers)
+                    try loop.start()
+                    state.loops.append(loop)
+                }
+            }
             state.listeners += opened
             return true
         }
@@ -70,6 +79,9 @@ public final class HTTPServer: Sendable {
         }
         return boundPort
     }
+
+    /// One event loop per online core (at least 1, at most 8).
+    static var loopCount: Int { min(8, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     private func acceptLoop(_ listener: Socket, router: Router) {
         let localPort = listener.localPort
@@ -89,34 +101,21 @@ public final class HTTPServer: Sendable {
                 Connection.reject(client, status: 503, message: "Too many open connections")
                 continue
             }
-            let flag = IdleFlag()
-            let registered = state.withLock { state -> Bool in
-                if stopping.load(ordering: .sequentiallyConsistent) { return false }
-                state.connections[client.fd] = flag
-                return true
+            let loop = state.withLock { state -> EventLoop? in
+                guard !stopping.load(ordering: .sequentiallyConsistent), !state.loops.isEmpty else { return nil }
+                state.nextLoop = (state.nextLoop + 1) % state.loops.count
+                return state.loops[state.nextLoop]
             }
-            guard registered else {
-                openConnections.subtract(1, ordering: .relaxed)
+            guard let loop, loop.add(Connection(socket: client, remote: remote, localPort: localPort, router: router, loop: loop)) else {
                 client.close()
+                connectionClosed()
                 continue
-            }
-            do {
-                try spawnThread { [self] in
-                    var connection = Connection(socket: client, remote: remote, localPort: localPort,
-                                                router: router, server: self, flag: flag)
-                    connection.run()
-                    finished(client)
-                }
-            } catch {
-                configuration.logger.error("\(error)")
-                finished(client)
             }
         }
     }
 
-    private func finished(_ socket: Socket) {
-        state.withLock { _ = $0.connections.removeValue(forKey: socket.fd) }
-        socket.close()
+    /// Called once per accepted connection when it closes.
+    func connectionClosed() {
         openConnections.subtract(1, ordering: .relaxed)
     }
 
@@ -126,23 +125,23 @@ public final class HTTPServer: Sendable {
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
     /// Stops accepting, closes idle connections, lets in-flight requests finish (up to
-    /// `timeout` seconds), then returns.
+    /// `timeout` seconds), then returns. The loops end once their last connection closes.
     public func stop(timeout: Double = 5) {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        let listeners = state.withLock { state -> [Socket] in
-            // A connection marks itself idle, then checks `stopping`; we set `stopping`,
-            // then look for idle ones: every idle connection is closed by one side or both.
-            for (fd, flag) in state.connections where flag.idle.load(ordering: .sequentiallyConsistent) {
-                Socket(fd: fd).shutdown()
+        let (listeners, loops) = state.withLock { state -> ([Socket], [EventLoop]) in
+            defer {
+                state.listeners = []
+                state.loops = []  // each loop keeps itself (and the server) until it ends
             }
-            defer { state.listeners = [] }
-            return state.listeners
+            return (state.listeners, state.loops)
         }
         // Each accept thread closes its socket when accept() returns.
         listeners.forEach { $0.shutdown() }
+        loops.forEach { $0.wake() }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while openConnections.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
             usleep(5_000)
         }
+        workers.stop()
     }
 }

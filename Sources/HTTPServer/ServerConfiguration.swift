@@ -4,8 +4,9 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeout: Double = 30
     /// Seconds an idle keep-alive connection stays open.
     public var keepAliveTimeout: Double = 15
-    /// Open connections at most; one more is answered 503 and closed. Each open connection
-    /// has a thread (a 512 KiB stack reserved, a few KiB of it touched while idle).
+    /// Open connections at most; one more is answered 503 and closed. An idle connection
+    /// costs a descriptor and its buffers; a request in flight on a worker, that worker's
+    /// thread (this is also the workers' limit).
     public var maxConnections = 2048
     /// `Access-Control-Allow-Origin` for browser clients; nil turns CORS off.
     public var corsAllowOrigin: String? = "*"

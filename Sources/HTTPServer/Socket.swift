@@ -89,24 +89,10 @@ struct Socket: Sendable {
         }
     }
 
-    /// Makes `read` give up with EAGAIN after `seconds` without data.
-    func setReceiveTimeout(seconds: Double) {
-        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
     func setNoDelay() { try? setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
 
-    /// Waits until the socket is readable or `milliseconds` pass. False on timeout.
-    func waitReadable(milliseconds: Int32) -> Bool {
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
-            let rc = poll(&pfd, 1, milliseconds)
-            if rc > 0 { return true }
-            if rc == 0 { return false }
-            if errno != EINTR { return true } // let the read report the error
-        }
-    }
+    /// Makes reads and writes return EAGAIN instead of waiting (for the event loop).
+    func setNonBlocking() { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
 
     /// Reads what is there; 0 at end of stream, -1 on error.
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {

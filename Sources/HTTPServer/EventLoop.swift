@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CEpoll
+import Dispatch
+import Synchronization
+
+/// One epoll instance and the thread that waits on it: it reads every connection it was
+/// given, answers the requests that only read (GET, HEAD, OPTIONS) on the spot, and hands
+/// the others to the `WorkerPool`, whose threads may wait (for a group commit, say) without
+/// holding up the loop. A thread per connection had cost a context switch per request,
+/// a quarter of a cheap GET's time.
+///
+/// Each socket is armed one-shot: a readiness event disarms it, so a connection belongs to
+/// one thread at a time (the loop, then perhaps a worker) until that thread arms it again.
+/// The loop also closes what has waited too long: idle keep-alive connections, requests
+/// that do not arrive whole in time (408), clients that do not read their responses.
+///
+/// `@unchecked Sendable`: `connections` and `buffer` are the loop thread's alone; the rest is
+/// a Mutex, descriptors and the kernel's own synchronization.
+final class EventLoop: @unchecked Sendable {
+    let server: HTTPServer
+    let workers: WorkerPool
+    private let epoll: Int32
+    private let wakeFD: Int32
+    /// Connections accepted on other threads, not yet registered; `nil` once the loop ended.
+    private let incoming = Mutex<[Connection]?>([])
+    private var connections: [Int32: Connection] = [:]
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    private let sweepInterval: Duration
+
+    init(server: HTTPServer, workers: WorkerPool) throws {
+        self.server = server
+        self.workers = workers
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw SocketError("epoll_create1") }
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard wakeFD >= 0 else {
+            Glibc.close(epoll)
+            throw SocketError("eventfd")
+        }
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeFD
+        epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &event)
+        let configuration = server.configuration
+        let seconds = max(0.01, min(0.25, min(configuration.requestTimeout, configuration.keepAliveTimeout) / 4))
+        sweepInterval = .milliseconds(Int(seconds * 1000))
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    /// Starts the loop's thread (handlers run on it: a worker's stack size).
+    func start() throws {
+        try spawnThread(stackSize: 1024 * 1024) { [self] in run() }
+    }
+
+    /// From an accept thread: the loop registers it and serves it. False when the loop has
+    /// ended (the server stopped); the caller closes the connection.
+    func add(_ connection: Connection) -> Bool {
+        let added = incoming.withLock { pending -> Bool in
+            guard pending != nil else { return false }
+            pending?.append(connection)
+            return true
+        }
+        if added { wake() }
+        return added
+    }
+
+    func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    /// Arms a connection's socket for one event: input, or room for output. Called by the
+    /// thread that owns the connection, as the last thing it does with it.
+    func arm(_ fd: Int32, forOutput: Bool) {
+        var event = epoll_event()
+        event.events = (forOutput ? EPOLLOUT.rawValue : EPOLLIN.rawValue) | EPOLLONESHOT.rawValue
+        event.data.fd = fd
+        epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event)
+    }
+
+    private func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        var lastSweep = ContinuousClock.now
+        let timeout = Int32(sweepInterval.components.seconds * 1000 + sweepInterval.components.attoseconds / 1_000_000_000_000_000)
+        while true {
+            let count = epoll_wait(epoll, &events, Int32(events.count), max(1, timeout))
+            if count < 0 && errno != EINTR {
+                server.configuration.logger.error("\(SocketError("epoll_wait"))")
+                break
+            }
+            for index in 0 ..< max(0, Int(count)) {
+                let fd = events[index].data.fd
+                if fd == wakeFD {
+                    var value: UInt64 = 0
+                    _ = Glibc.read(wakeFD, &value, 8)
+                    continue
+                }
+                guard let connection = connections[fd], connection.take() else { continue }
+                connection.ready(buffer: buffer)
+            }
+            adoptIncoming()
+            let now = ContinuousClock.now
+            if now - lastSweep >= sweepInterval || server.isStopping {
+                lastSweep = now
+                sweep(now: now)
+            }
+            if server.isStopping && connections.isEmpty && closeIfIdle() { break }
+        }
+        Glibc.close(epoll)
+        Glibc.close(wakeFD)
+    }
+
+    private func adoptIncoming() {
+        let adopted = incoming.withLock { pending -> [Connection] in
+            defer { pending = [] }
+            return pending ?? []
+        }
+        for connection in adopted {
+            connections[connection.socket.fd] = connection
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue | EPOLLONESHOT.rawValue
+            event.data.fd = connection.socket.fd
+            if epoll_ctl(epoll, EPOLL_CTL_ADD, connection.socket.fd, &event) != 0 {
+                server.configuration.logger.error("\(SocketError("epoll_ctl"))")
+                _ = connection.take()
+                connection.close()
+            }
+        }
+    }
+
+    /// Ends the loop when nothing arrived meanwhile (under the same lock `add` takes).
+    private func closeIfIdle() -> Bool {
+        incoming.withLock { pending -> Bool in
+            guard pending?.isEmpty ?? true else { return false }
+            pending = nil
+            return true
+        }
+    }
+
+    /// Forgets closed connections and applies the deadlines to those waiting in epoll.
+    private func sweep(now: ContinuousClock.Instant) {
+        for (fd, connection) in connections {
+            if connection.isClosed {
+                connections[fd] = nil
+                continue
+            }
+            connection.checkDeadlines(now: now, stopping: server.isStopping)
+            if connection.isClosed { connections[fd] = nil }
+        }
+    }
+}
+
+/// Threads for the requests that may wait (every method but GET, HEAD and OPTIONS): one per
+/// request in flight, made when none is free, up to `limit`; a thread idle for 30 s ends.
+final class WorkerPool: Sendable {
+    private struct State {
+        var jobs: [(Connection, HTTPRequest)] = []
+        var threads = 0
+        var idle = 0
+        var stopping = false
+    }
+
+    private let state = Mutex(State())
+    private let ready = DispatchSemaphore(value: 0)
+    private let limit: Int
+    private let logger: Logger
+
+    init(limit: Int, logger: Logger) {
+        self.limit = max(1, limit)
+        self.logger = logger
+    }
+
+    func submit(_ connection: Connection, _ request: HTTPRequest) {
+        let spawn = state.withLock { state -> Bool in
+            state.jobs.append((connection, request))
+            guard state.jobs.count > state.idle, state.threads < limit else { return false }
+            state.threads += 1
+            return true
+        }
+        if spawn {
+            do {
+                try spawnThread { [self] in work() }
+            } catch {
+                state.withLock { $0.threads -= 1 }
+                logger.error("\(error)")
+            }
+        }
+        ready.signal()
+    }
+
+    /// Lets idle workers end (in-flight requests finish; a later request makes a new one).
+    func stop() {
+        let idle = state.withLock { state -> Int in
+            state.stopping = true
+            return state.idle
+        }
+        for _ in 0 ..< idle { ready.signal() }
+    }
+
+    private func work() {
+        while true {
+            state.withLock { $0.idle += 1 }
+            let signalled = ready.wait(timeout: .now() + 30) == .success
+            let job = state.withLock { state -> (Connection, HTTPRequest)?? in
+                state.idle -= 1
+                if !state.jobs.isEmpty && (signalled || state.jobs.count > state.idle) {
+                    // A timed-out worker stays for a job no waiting worker will take.
+                    return signalled ? state.jobs.removeFirst() : .some(nil)
+                }
+                if signalled && !state.stopping { return .some(nil) }
+                state.threads -= 1
+                return nil
+            }
+            guard let job else { return }
+            guard let (connection, request) = job else { continue }
+            connection.serve(request)
+        }
+    }
+}
