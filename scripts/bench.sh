@@ -2,8 +2,10 @@
 # Benchmarks the release build on this machine with wrk (-t1, on the same cores), next to
 # nginx serving a static JSON file in the same run, and prints one table: per provider its
 # cheapest GET and its creating POST (a durable commit each) at 1 and 32 connections, with
-# requests/s, p50 and p99, the GETs as a ratio to nginx; then the health GET, start-up time to
-# the first 200, idle and loaded RSS, and the callback delay from completion to arrival.
+# requests/s, p50 and p99, the GETs as a ratio to nginx measured just before them (the
+# machine drifts by tens of percent within minutes: each ratio compares neighbours in time);
+# then the health GET, start-up time to the first 200, idle and loaded RSS, and the callback
+# delay from completion to arrival.
 # Needs wrk and nginx (apt-get install wrk nginx-light).
 # Usage: scripts/bench.sh [seconds per run, default 5]
 set -euo pipefail
@@ -124,18 +126,17 @@ run() { # url, connections, lua script -> "req/s p50 p99"
 }
 
 ref="http://127.0.0.1:$nport/health.json"
-n1=$(run "$ref" 1 "$work/none.lua"); n32=$(run "$ref" 32 "$work/none.lua")
-printf '%-10s %-58s %4s %9s %9s %9s %7s\n' provider call conns "req/s" p50 p99 "×nginx"
+printf '%-10s %-58s %4s %9s %9s %9s %9s %7s\n' provider call conns "req/s" p50 p99 "nginx" "×nginx"
 row() { # provider, label, url, lua, is_get
   for c in 1 32; do
+    local n="" ratio="-" nrps="-"
+    if [ "$5" = get ]; then n=$(run "$ref" "$c" "$work/none.lua"); nrps=${n%% *}; fi
     local r; r=$(run "$3" "$c" "$4")
     local rps=${r%% *} rest=${r#* }
-    local ratio="-"
-    if [ "$5" = get ]; then local n=$n1; [ "$c" = 32 ] && n=$n32; ratio=$(python3 -c "print(f'{$rps/${n%% *}:.2f}')"); fi
-    printf '%-10s %-58s %4s %9s %9s %9s %7s\n' "$1" "$2" "$c" "$rps" "${rest% *}" "${rest#* }" "$ratio"
+    if [ "$5" = get ]; then ratio=$(python3 -c "print(f'{$rps/$nrps:.2f}')"); fi
+    printf '%-10s %-58s %4s %9s %9s %9s %9s %7s\n' "$1" "$2" "$c" "$rps" "${rest% *}" "${rest#* }" "$nrps" "$ratio"
   done
 }
-row nginx "static JSON file (the reference)" "$ref" "$work/none.lua" get
 row sandbox "GET /_sandbox/health (store read)" "$B/_sandbox/health" "$work/none.lua" get
 row projectcx "GET /payment?orderId= (payer page; the API has no GET)" "$B/projectcx/payment?orderId=$pcx_order" "$work/none.lua" get
 row projectcx "POST /rest2/payment/create (Bearer)" "$B/projectcx/rest2/payment/create" "$work/pcx.lua" post
