@@ -28,6 +28,11 @@ final class RunningServer {
             usleep(300_000)
             return .text("slow done")
         }
+        router.post("/slow") { _ in
+            usleep(500_000)
+            return .text("slow post done")
+        }
+        router.get("/big") { _ in HTTPResponse(body: [UInt8](repeating: UInt8(ascii: "b"), count: 512 * 1024)) }
         server = HTTPServer(configuration: configuration)
         port = try server.listen(host: host, port: 0, router: router)
     }
@@ -238,6 +243,69 @@ final class RunningServer {
         let running = try RunningServer(host: "localhost")
         #expect(try TestClient(port: running.port, host: "127.0.0.1").request("GET", "/hello").status == 200)
         #expect(try TestClient(port: running.port, host: "::1").request("GET", "/hello").status == 200)
+    }
+
+    // MARK: the event loop and its workers
+
+    /// A request that waits (every method but GET, HEAD and OPTIONS runs on a worker) holds up
+    /// neither the loop nor the other clients, whichever loop they landed on.
+    @Test func aWaitingPOSTHoldsUpNoGET() throws {
+        let running = try RunningServer()
+        let waiting = try running.client()
+        try waiting.send("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        usleep(50_000)
+        let clock = ContinuousClock()
+        let started = clock.now
+        for _ in 0 ..< 2 * HTTPServer.loopCount {
+            #expect(try running.client().request("GET", "/hello").text == "hello")
+        }
+        #expect(started.duration(to: clock.now) < .milliseconds(300))
+        #expect(try waiting.readResponse().text == "slow post done")
+    }
+
+    /// GETs answered on the loop and POSTs answered on a worker, pipelined on one connection,
+    /// come back in the order they were sent.
+    @Test func pipelinedGETsAndPOSTsKeepTheirOrder() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        var batch = ""
+        for i in 0 ..< 6 {
+            batch += i % 2 == 0 ? "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                : "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(String(i).count)\r\n\r\n\(i)"
+        }
+        try client.send(batch)
+        for i in 0 ..< 6 {
+            #expect(try client.readResponse().text == (i % 2 == 0 ? "hello" : "\(i)"))
+        }
+    }
+
+    /// A client that sends its requests and closes its side still gets every answer.
+    @Test func requestsFollowedByEndOfInputAreAnswered() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+        _ = Glibc.shutdown(client.fd, Int32(SHUT_WR))
+        #expect(try client.readResponse().text == "hello")
+        #expect(try client.readResponse().text == "ok")
+        #expect(client.isClosedByServer())
+    }
+
+    /// A client that asks for large responses and never reads them fills the socket: once the
+    /// request timeout passes with the output stuck, the connection is closed and its memory
+    /// freed, while other clients are served throughout.
+    @Test func aClientThatDoesNotReadIsCutOff() throws {
+        let running = try RunningServer { $0.requestTimeout = 0.5 }
+        let stuck = try running.client()
+        var receive: Int32 = 4096
+        setsockopt(stuck.fd, SOL_SOCKET, SO_RCVBUF, &receive, socklen_t(MemoryLayout<Int32>.size))
+        try stuck.send(String(repeating: "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", count: 20))
+        usleep(100_000)
+        #expect(running.server.openConnections.load(ordering: .relaxed) == 1)
+        #expect(try running.client().request("GET", "/hello").status == 200)
+        let deadline = ContinuousClock.now + .seconds(3)
+        while running.server.openConnections.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline { usleep(20_000) }
+        #expect(running.server.openConnections.load(ordering: .relaxed) == 0)
+        #expect(try running.client().request("GET", "/hello").status == 200)
     }
 
     @Test func gracefulStopFinishesTheRequestInFlight() throws {
