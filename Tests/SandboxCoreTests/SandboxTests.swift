@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import Testing
 import HTTPServer
@@ -101,6 +102,24 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
         #expect(try client.request("POST", "/demo/items", headers: [basic(login, secret)]).status == 401)
         #expect(try client.request("GET", "/_sandbox/accounts/demo/3").status == 404)
         #expect(try client.request("POST", "/demo/items", headers: [basic("a", "a-secret")]).json["account"] == 1)
+    }
+
+    /// Settings PATCHes that arrive together each land: the merge happens in the write's
+    /// transaction (it had read the settings before it, so concurrent PATCHes lost updates).
+    @Test func concurrentSettingsPatchesAllLand() throws {
+        let test = try TestSandbox(providers: [DemoProvider()])
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 16) { i in
+            do {
+                let status = try test.client().request("PATCH", "/_sandbox/accounts/demo/1", json: ["k\(i)": .int(i)]).status
+                if status != 200 { failures.add(1, ordering: .relaxed) }
+            } catch {
+                failures.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        let settings = try test.client().request("GET", "/_sandbox/accounts/demo/1").json["settings"]
+        for i in 0 ..< 16 { #expect(settings?["k\(i)"] == .int(i)) }
     }
 
     @Test func unknownPathsAndMethodsAnswerJSON() throws {
