@@ -209,7 +209,7 @@ struct PayXTodayStore {
 
     func createPayment(reseller: Int, _ p: NewPayment, plan: SettlePlan) throws -> JSON {
         let now = context.clock.nowMilliseconds()
-        let uuid = context.ids.hex(20)
+        let uuid = context.ids.orderedHex(20, milliseconds: now)
         let json = try context.store.write { db -> JSON in
             try db.run("""
                 INSERT INTO payxtoday_payments (uuid, reseller, client, payment_system, price, period, created_at, description, url_success, url_error, state)

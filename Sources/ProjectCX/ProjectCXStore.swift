@@ -86,8 +86,8 @@ struct ProjectCXStore {
 
     /// Stores a pending order, its uniform record and its settle job, in one transaction.
     func createOrder(account: Int, _ order: NewOrder, plan: SettlePlan) throws -> String {
-        let id = context.ids.uuid()
         let now = context.clock.nowMilliseconds()
+        let id = context.ids.uuid(milliseconds: now)
         let stamp = Timestamp.iso8601(milliseconds: now)
         try context.store.write { db in
             try db.run("""

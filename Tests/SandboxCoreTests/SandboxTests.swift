@@ -220,3 +220,26 @@ func unlinkFile(_ path: String) -> Int32 { unlink(path) }
         #expect(used.send(row) { _ in } == false)
     }
 }
+
+@Suite struct IDGeneratorTests {
+    /// Stored ids that key an index (Project CX's orderId, PayXToday's uuid_payment) lead with
+    /// the creation time, so that they sort in the order they were made; the rest is random.
+    @Test func orderedIDsSortByTimeAndKeepTheirFormat() {
+        let ids = IDGenerator()
+        let made = (0 ..< 50).map { ids.uuid(milliseconds: 1_790_000_000_000 + Int64($0)) }
+        #expect(made == made.sorted())
+        #expect(Set(made).count == 50)
+        for id in made {
+            let groups = id.split(separator: "-").map(\.count)
+            #expect(groups == [8, 4, 4, 4, 12])
+            #expect(Array(id)[14] == "7")
+            #expect("89ab".contains(Array(id)[19]))
+            #expect(id.allSatisfy { $0.isHexDigit || $0 == "-" } && id == id.lowercased())
+        }
+        #expect(made[0].hasPrefix("01a0c450-6c00-7"))  // 1,790,000,000,000 ms = 0x01A0C4506C00
+        let hex = (0 ..< 50).map { ids.orderedHex(20, milliseconds: 1_790_000_000_000 + Int64($0)) }
+        #expect(hex == hex.sorted())
+        #expect(hex.allSatisfy { $0.count == 40 && $0.hasPrefix("01a0c4506c") })
+        #expect(Set(hex.map { $0.dropFirst(12) }).count == 50)
+    }
+}
