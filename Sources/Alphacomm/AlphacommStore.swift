@@ -70,15 +70,7 @@ struct AlphacommStore {
     }
 
     func account(forToken token: String) throws -> Int? {
-        let now = context.clock.nowMilliseconds()
-        let live = try context.tokens.value(AlphacommProvider.key + " " + token) {
-            try context.store.read { db in
-                try db.queryOne("SELECT account, expires_at FROM alphacomm_tokens WHERE token = ? AND expires_at > ?", [token, now])
-                    .map { BearerToken(account: $0[0].int ?? 0, expiresAt: $0[1].int64 ?? 0) }
-            }
-        }
-        guard let live, live.expiresAt > now else { return nil }
-        return live.account
+        try context.account(forToken: token, provider: AlphacommProvider.key, table: "alphacomm_tokens")
     }
 
     static func payment(_ db: Database, id: String) throws -> Payment? {

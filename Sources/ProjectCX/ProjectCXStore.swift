@@ -73,15 +73,7 @@ struct ProjectCXStore {
 
     /// The account a live token belongs to, or nil when unknown or expired.
     func account(forToken token: String) throws -> Int? {
-        let now = context.clock.nowMilliseconds()
-        let live = try context.tokens.value(ProjectCXProvider.key + " " + token) {
-            try context.store.read { db in
-                try db.queryOne("SELECT account, expires_at FROM projectcx_tokens WHERE token = ? AND expires_at > ?", [token, now])
-                    .map { BearerToken(account: $0[0].int ?? 0, expiresAt: $0[1].int64 ?? 0) }
-            }
-        }
-        guard let live, live.expiresAt > now else { return nil }
-        return live.account
+        try context.account(forToken: token, provider: ProjectCXProvider.key, table: "projectcx_tokens")
     }
 
     /// Stores a pending order, its uniform record and its settle job, in one transaction.

@@ -12,12 +12,26 @@ public struct SandboxContext: Sendable {
     let accountCache = StoreCache<AccountKey, Accounts.Account>()
     /// Bearer tokens by provider key and token: tokens are only ever added (expired ones are
     /// refused by their expiry, then deleted), so only a reset invalidates it.
-    public let tokens = StoreCache<String, BearerToken>()
+    let tokens = StoreCache<String, BearerToken>()
 
     public var accounts: Accounts { Accounts(store: store, clock: clock, ids: ids, cache: accountCache) }
 
     /// Call after a transaction that queued deliveries or scheduled immediate jobs.
     public func wake() { wakeup.fire() }
+
+    /// The account a live bearer token of `provider` belongs to (nil: unknown or expired), from
+    /// the token cache or `table` (columns `token`, `account`, `expires_at` in milliseconds).
+    public func account(forToken token: String, provider: String, table: String) throws -> Int? {
+        let now = clock.nowMilliseconds()
+        let live = try tokens.value(provider + " " + token) {
+            try store.read { db in
+                try db.queryOne("SELECT account, expires_at FROM \(table) WHERE token = ? AND expires_at > ?", [token, now])
+                    .map { BearerToken(account: $0[0].int ?? 0, expiresAt: $0[1].int64 ?? 0) }
+            }
+        }
+        guard let live, live.expiresAt > now else { return nil }
+        return live.account
+    }
 
     /// After a reset: nothing read before it may be served.
     func invalidateCaches() {

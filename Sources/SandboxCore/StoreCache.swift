@@ -8,7 +8,7 @@ import SQLiteStore
 /// A lookup notes the generation before it reads the store and keeps what it read only if no
 /// invalidation came in between: what it read may predate the write being invalidated.
 /// Only rows found are kept (a guessed key costs a read, not memory), at most `limit`.
-public final class StoreCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+final class StoreCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct State {
         var generation = 0
         var entries: [Key: Value] = [:]
@@ -17,10 +17,10 @@ public final class StoreCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
     private let state = Locked(State())
     private let limit: Int
 
-    public init(limit: Int = 4096) { self.limit = limit }
+    init(limit: Int = 4096) { self.limit = limit }
 
     /// The cached value, else what `load` reads from the store (kept when found).
-    public func value(_ key: Key, load: () throws -> Value?) throws -> Value? {
+    func value(_ key: Key, load: () throws -> Value?) throws -> Value? {
         let (cached, generation) = state.withLock { ($0.entries[key], $0.generation) }
         if let cached { return cached }
         guard let loaded = try load() else { return nil }
@@ -33,7 +33,7 @@ public final class StoreCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
     }
 
     /// Call after a write to the cached rows has committed.
-    public func invalidate() {
+    func invalidate() {
         state.withLock { state in
             state.generation += 1
             state.entries.removeAll(keepingCapacity: true)
@@ -42,12 +42,7 @@ public final class StoreCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
 }
 
 /// A bearer token's account and expiry (milliseconds on the sandbox clock), as cached.
-public struct BearerToken: Sendable {
-    public let account: Int
-    public let expiresAt: Int64
-
-    public init(account: Int, expiresAt: Int64) {
-        self.account = account
-        self.expiresAt = expiresAt
-    }
+struct BearerToken: Sendable {
+    let account: Int
+    let expiresAt: Int64
 }
