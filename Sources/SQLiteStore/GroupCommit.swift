@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Group commit: writers that arrive while a transaction is running wait, and the first of
 /// them then runs all of their work in one transaction, each piece in a savepoint of its
 /// own, and one COMMIT answers them all. A piece that throws is undone alone; a COMMIT that
@@ -21,7 +23,7 @@ final class GroupCommit: @unchecked Sendable {
         /// Set when this writer is to run the next batch.
         var leads = false
         var commitError: Error?
-        let wake = Semaphore()
+        let wake = DispatchSemaphore(value: 0)
 
         init(_ work: @escaping (Database) -> Void) { self.work = work }
     }

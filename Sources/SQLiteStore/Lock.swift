@@ -36,32 +36,6 @@ public final class Lock: @unchecked Sendable {
     func unlock() { pthread_mutex_unlock(mutex) }
 }
 
-/// A POSIX semaphore: a thread sleeps in `wait()` until another `signal()`s it, with no lock
-/// to take back on waking (a condition variable's waiter had to, and fought the signalling
-/// thread for it). A signal given before the wait is kept, so the wait returns at once.
-///
-/// `@unchecked Sendable`: a semaphore is the synchronization itself.
-final class Semaphore: @unchecked Sendable {
-    private let semaphore: UnsafeMutablePointer<sem_t>
-
-    init() {
-        semaphore = .allocate(capacity: 1)
-        semaphore.initialize(to: sem_t())
-        sem_init(semaphore, 0, 0)
-    }
-
-    deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
-    }
-
-    func wait() {
-        while sem_wait(semaphore) != 0 && errno == EINTR {}
-    }
-
-    func signal() { sem_post(semaphore) }
-}
-
 /// A value only reached under a `Lock`.
 ///
 /// `@unchecked Sendable`: every access to `value` goes through the lock.
