@@ -17,7 +17,6 @@ public final class HTTPServer: Sendable {
 
     let state = Mutex(State())
     let openConnections = Atomic<Int>(0)
-    private let acceptedConnections = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
     let workers: WorkerPool
     let requestTimeout: Duration
@@ -95,7 +94,6 @@ public final class HTTPServer: Sendable {
                 continue
             }
             guard let (client, remote) = accepted else { return }
-            acceptedConnections.add(1, ordering: .relaxed)
             if openConnections.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
                 openConnections.subtract(1, ordering: .relaxed)
                 Connection.reject(client, status: 503, message: "Too many open connections")
@@ -118,9 +116,6 @@ public final class HTTPServer: Sendable {
     func connectionClosed() {
         openConnections.subtract(1, ordering: .relaxed)
     }
-
-    /// Connections accepted since start (keep-alive reuse shows as fewer connections than requests).
-    public var connectionsAccepted: Int { acceptedConnections.load(ordering: .relaxed) }
 
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
