@@ -135,7 +135,7 @@ final class Connection: @unchecked Sendable {
     /// then waits for what comes next.
     private func advance(onWorker: Bool) {
         do {
-            while !closeAfterOutput, let event = try parser.next() {
+            requests: while !closeAfterOutput, let event = try parser.next() {
                 switch event {
                 case .continueExpected:
                     output += Connection.continueBytes
@@ -146,7 +146,7 @@ final class Connection: @unchecked Sendable {
                     }
                     if !answer(request) { closeAfterOutput = true }
                     // A long pipeline waits for the client to read before more is answered.
-                    if output.count - written > 64 * 1024 && !flush() { break }
+                    if output.count - written > 64 * 1024 && !flush() { break requests }
                 }
             }
         } catch {

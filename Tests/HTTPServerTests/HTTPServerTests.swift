@@ -285,6 +285,20 @@ final class RunningServer {
         }
     }
 
+    /// A long pipeline of large responses is answered as the client reads: the connection
+    /// stops answering while its output is stuck and resumes when the socket drains, every
+    /// response whole and in order.
+    @Test func aLongPipelineOfLargeResponsesResumesAsTheClientReads() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        try client.send(String(repeating: "GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n", count: 30))
+        for _ in 0 ..< 30 {
+            let big = try client.readResponse()
+            #expect(big.status == 200 && big.body.count == 512 * 1024)
+            #expect(try client.readResponse().text == "hello")
+        }
+    }
+
     /// A client that sends its requests and closes its side still gets every answer.
     @Test func requestsFollowedByEndOfInputAreAnswered() throws {
         let running = try RunningServer()
