@@ -20,8 +20,6 @@ final class GroupCommit: @unchecked Sendable {
         /// outlive its writer's call (`withoutActuallyEscaping`).
         var work: ((Database) -> Void)?
         var done = false
-        /// Set when this writer is to run the next batch.
-        var leads = false
         var commitError: Error?
         let wake = DispatchSemaphore(value: 0)
 
@@ -39,6 +37,7 @@ final class GroupCommit: @unchecked Sendable {
         queue.append(request)
         if leading {
             mutex.unlock()
+            // Woken once: done, or (not done) to lead the next batch.
             request.wake.wait()
             if request.done { return }
             mutex.lock()
@@ -55,10 +54,7 @@ final class GroupCommit: @unchecked Sendable {
         if next == nil { leading = false }
         mutex.unlock()
         // The next leader first: the store's one writer is what everyone waits for.
-        if let next {
-            next.leads = true
-            next.wake.signal()
-        }
+        next?.wake.signal()
         for finished in batch where finished !== request {
             finished.done = true
             finished.wake.signal()
