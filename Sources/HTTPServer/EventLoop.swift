@@ -39,10 +39,7 @@ final class EventLoop: @unchecked Sendable {
             Glibc.close(epoll)
             throw SocketError("eventfd")
         }
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue
-        event.data.fd = wakeFD
-        epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &event)
+        EventLoop.control(epoll, EPOLL_CTL_ADD, wakeFD, EPOLLIN.rawValue)
         let configuration = server.configuration
         let seconds = max(0.01, min(0.25, min(configuration.requestTimeout, configuration.keepAliveTimeout) / 4))
         sweepInterval = .milliseconds(Int(seconds * 1000))
@@ -77,10 +74,16 @@ final class EventLoop: @unchecked Sendable {
     /// Arms a connection's socket for one event: input, or room for output. Called by the
     /// thread that owns the connection, as the last thing it does with it.
     func arm(_ fd: Int32, forOutput: Bool) {
+        EventLoop.control(epoll, EPOLL_CTL_MOD, fd, (forOutput ? EPOLLOUT.rawValue : EPOLLIN.rawValue) | EPOLLONESHOT.rawValue)
+    }
+
+    /// `epoll_ctl` on `fd`, which is also the event's data.
+    @discardableResult
+    private static func control(_ epoll: Int32, _ operation: Int32, _ fd: Int32, _ events: UInt32) -> Int32 {
         var event = epoll_event()
-        event.events = (forOutput ? EPOLLOUT.rawValue : EPOLLIN.rawValue) | EPOLLONESHOT.rawValue
+        event.events = events
         event.data.fd = fd
-        epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event)
+        return epoll_ctl(epoll, operation, fd, &event)
     }
 
     private func run() {
@@ -122,10 +125,7 @@ final class EventLoop: @unchecked Sendable {
         }
         for connection in adopted {
             connections[connection.socket.fd] = connection
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue | EPOLLONESHOT.rawValue
-            event.data.fd = connection.socket.fd
-            if epoll_ctl(epoll, EPOLL_CTL_ADD, connection.socket.fd, &event) != 0 {
+            if EventLoop.control(epoll, EPOLL_CTL_ADD, connection.socket.fd, EPOLLIN.rawValue | EPOLLONESHOT.rawValue) != 0 {
                 server.configuration.logger.error("\(SocketError("epoll_ctl"))")
                 _ = connection.take()
                 connection.close()
