@@ -88,7 +88,6 @@ final class Connection: @unchecked Sendable {
         case .writing:
             guard flush() else { return park(forOutput: true) }
             phase = .serving
-            if closeAfterOutput { return close() }
             advance(onWorker: false)
         case .lingering(let until, var drained):
             while true {
@@ -100,7 +99,6 @@ final class Connection: @unchecked Sendable {
             phase = .lingering(until: until, drained: drained)
             park(forOutput: false)
         case .serving:
-            var received = false
             while true {
                 let count = socket.read(into: buffer)
                 if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
@@ -111,12 +109,9 @@ final class Connection: @unchecked Sendable {
                 }
                 if !parser.isMidRequest { requestStart = .now }
                 parser.append(UnsafeRawBufferPointer(rebasing: buffer[0 ..< count]))
-                received = true
                 if count < buffer.count { break }
             }
-            if received, let start = requestStart, parser.isMidRequest, start + server.requestTimeout <= .now {
-                return fail(status: 408, message: "Request not received in time")
-            }
+            // A request still incomplete at its deadline is the sweep's (`checkDeadlines`).
             advance(onWorker: false)
         }
     }
