@@ -137,7 +137,7 @@ final class Connection: @unchecked Sendable {
                 case .request(let request):
                     if !onWorker && !Connection.answersAtOnce(request) {
                         owner.store(Owner.worker.rawValue, ordering: .relaxed)
-                        return loop.workers.submit(self, request)
+                        return server.workers.submit(self, request)
                     }
                     if !answer(request) { closeAfterOutput = true }
                     // A long pipeline waits for the client to read before more is answered.

@@ -20,7 +20,6 @@ import Synchronization
 /// a Mutex, descriptors and the kernel's own synchronization.
 final class EventLoop: @unchecked Sendable {
     let server: HTTPServer
-    let workers: WorkerPool
     private let epoll: Int32
     private let wakeFD: Int32
     /// Connections accepted on other threads, not yet registered; `nil` once the loop ended.
@@ -29,9 +28,8 @@ final class EventLoop: @unchecked Sendable {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private let sweepInterval: Duration
 
-    init(server: HTTPServer, workers: WorkerPool) throws {
+    init(server: HTTPServer) throws {
         self.server = server
-        self.workers = workers
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw SocketError("epoll_create1") }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))

@@ -61,7 +61,7 @@ public final class HTTPServer: Sendable {
             if stopping.load(ordering: .sequentiallyConsistent) { return false }
             if state.loops.isEmpty {
                 for _ in 0 ..< HTTPServer.loopCount {
-                    let loop = try EventLoop(server: self, workers: workers)
+                    let loop = try EventLoop(server: self)
                     try loop.start()
                     state.loops.append(loop)
                 }
