@@ -29,45 +29,97 @@ public struct JSONSchema: Sendable {
 
     public let schema: JSON
     public let formats: [String: FormatCheck]
-    /// Every `pattern` in the schema, compiled once (compiling them on each call had taken
-    /// a quarter of an Alphacomm create's time); an invalid one is absent and matches nothing.
-    private let patterns: [String: NSRegularExpression]
+    /// The schema read once into nodes: looking each keyword up in the schema's JSON on every
+    /// check (and compiling each pattern per call before that) had taken a third of an
+    /// Alphacomm create's time.
+    private let root: Node
 
     public init(schema: JSON, formats: [String: FormatCheck] = [:]) {
         self.schema = schema
         self.formats = formats
         var patterns: [String: NSRegularExpression] = [:]
-        func collect(_ node: JSON) {
-            switch node {
-            case .object(let members):
-                for (name, value) in members {
-                    if name == "pattern", let text = value.stringValue, patterns[text] == nil {
-                        patterns[text] = try? NSRegularExpression(pattern: text)
-                    }
-                    collect(value)
-                }
-            case .array(let items): items.forEach(collect)
-            default: break
-            }
-        }
-        collect(schema)
-        self.patterns = patterns
+        self.root = Node(schema, formats: formats, patterns: &patterns)
     }
 
     public func validate(_ instance: JSON) -> [Violation] {
         var violations: [Violation] = []
-        check(instance, against: schema, path: [], into: &violations)
+        var path: [Step] = []
+        check(instance, against: root, path: &path, into: &violations)
         return violations
     }
 
     private enum Step { case key(String), index(Int) }
 
-    private func check(_ value: JSON, against schema: JSON, path: [Step], into out: inout [Violation]) {
-        func fail(_ constraint: String, _ message: String, at p: [Step]? = nil) {
-            let steps = p ?? path
+    /// One schema object's keywords. A keyword the schema does not have is nil; a pattern
+    /// that does not compile is kept with a nil expression and matches nothing.
+    private final class Node: Sendable {
+        enum Additional { case allowed, forbidden, schema(Node) }
+
+        let types: [String]?
+        let options: [JSON]?
+        let minLength: Int?
+        let maxLength: Int?
+        let pattern: (text: String, regex: NSRegularExpression?)?
+        let format: (name: String, check: FormatCheck)?
+        let minimum: (value: Double, text: String)?
+        let maximum: (value: Double, text: String)?
+        let minItems: Int?
+        let maxItems: Int?
+        let items: Node?
+        let properties: [String: Node]
+        let required: [String]
+        let additional: Additional
+
+        init(_ schema: JSON, formats: [String: FormatCheck], patterns: inout [String: NSRegularExpression]) {
+            if let types = schema["type"] {
+                self.types = types.arrayValue?.compactMap(\.stringValue) ?? [types.stringValue].compactMap { $0 }
+            } else {
+                self.types = nil
+            }
+            options = schema["enum"]?.arrayValue
+            minLength = schema["minLength"]?.intValue
+            maxLength = schema["maxLength"]?.intValue
+            if let text = schema["pattern"]?.stringValue {
+                if patterns[text] == nil { patterns[text] = try? NSRegularExpression(pattern: text) }
+                pattern = (text, patterns[text])
+            } else {
+                pattern = nil
+            }
+            format = schema["format"]?.stringValue.flatMap { name in formats[name].map { (name, $0) } }
+            func bound(_ key: String) -> (Double, String)? {
+                guard let value = schema[key] else { return nil }
+                let text = value.serialized()
+                return Double(text).map { ($0, text) }
+            }
+            minimum = bound("minimum")
+            maximum = bound("maximum")
+            minItems = schema["minItems"]?.intValue
+            maxItems = schema["maxItems"]?.intValue
+            if let itemSchema = schema["items"], case .object = itemSchema {
+                items = Node(itemSchema, formats: formats, patterns: &patterns)
+            } else {
+                items = nil
+            }
+            var properties: [String: Node] = [:]
+            // The first of a repeated name wins, as a lookup in the schema's members would.
+            for (name, sub) in schema["properties"]?.objectValue ?? [] where properties[name] == nil {
+                properties[name] = Node(sub, formats: formats, patterns: &patterns)
+            }
+            self.properties = properties
+            required = schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            switch schema["additionalProperties"] {
+            case .bool(false)?: additional = .forbidden
+            case let sub? where sub.objectValue != nil: additional = .schema(Node(sub, formats: formats, patterns: &patterns))
+            default: additional = .allowed
+            }
+        }
+    }
+
+    private func check(_ value: JSON, against node: Node, path: inout [Step], into out: inout [Violation]) {
+        func fail(_ constraint: String, _ message: String, key: String? = nil) {
             var property = ""
             var pointer = ""
-            for step in steps {
+            for step in path + (key.map { [Step.key($0)] } ?? []) {
                 switch step {
                 case .key(let k):
                     property += property.isEmpty ? k : "." + k
@@ -80,52 +132,60 @@ public struct JSONSchema: Sendable {
             out.append(Violation(property: property, pointer: pointer, message: message, constraint: constraint))
         }
 
-        if let types = schema["type"] {
-            let allowed = types.arrayValue?.compactMap(\.stringValue) ?? [types.stringValue].compactMap { $0 }
-            if !allowed.contains(where: { Self.matches(value, type: $0) }) {
-                fail("type", "\(Self.describe(value)) value found, but \(Self.article(allowed)) is required")
-                return
-            }
+        if let allowed = node.types, !allowed.contains(where: { Self.matches(value, type: $0) }) {
+            fail("type", "\(Self.describe(value)) value found, but \(Self.article(allowed)) is required")
+            return
         }
-        if let options = schema["enum"]?.arrayValue, !options.contains(where: { Self.equal($0, value) }) {
+        if let options = node.options, !options.contains(where: { Self.equal($0, value) }) {
             fail("enum", "Does not have a value in the enumeration [\(options.map { $0.serialized() }.joined(separator: ", "))]")
         }
         switch value {
         case .string(let text):
-            let length = text.unicodeScalars.count
-            if let min = schema["minLength"]?.intValue, length < min { fail("minLength", "Must be at least \(min) characters long") }
-            if let max = schema["maxLength"]?.intValue, length > max { fail("maxLength", "Must be at most \(max) characters long") }
-            if let pattern = schema["pattern"]?.stringValue, !matches(text, pattern: pattern) {
-                fail("pattern", "Does not match the regex pattern \(pattern)")
+            if node.minLength != nil || node.maxLength != nil {
+                let length = text.unicodeScalars.count
+                if let min = node.minLength, length < min { fail("minLength", "Must be at least \(min) characters long") }
+                if let max = node.maxLength, length > max { fail("maxLength", "Must be at most \(max) characters long") }
             }
-            if let format = schema["format"]?.stringValue, let check = formats[format], !check(text) {
-                fail("format", "Invalid \(format) '\(text)'")
+            if let pattern = node.pattern, !Self.matches(text, pattern.regex) {
+                fail("pattern", "Does not match the regex pattern \(pattern.text)")
+            }
+            if let format = node.format, !format.check(text) {
+                fail("format", "Invalid \(format.name) '\(text)'")
             }
         case .number(let text):
             let number = Double(text) ?? .nan
-            if let min = schema["minimum"].flatMap({ Double($0.serialized()) }), number < min { fail("minimum", "Must have a minimum value of \(schema["minimum"]?.serialized() ?? "")") }
-            if let max = schema["maximum"].flatMap({ Double($0.serialized()) }), number > max { fail("maximum", "Must have a maximum value of \(schema["maximum"]?.serialized() ?? "")") }
-        case .array(let items):
-            if let min = schema["minItems"]?.intValue, items.count < min { fail("minItems", "There must be a minimum of \(min) items in the array") }
-            if let max = schema["maxItems"]?.intValue, items.count > max { fail("maxItems", "There must be a maximum of \(max) items in the array") }
-            if let itemSchema = schema["items"], case .object = itemSchema {
-                for (i, item) in items.enumerated() { check(item, against: itemSchema, path: path + [.index(i)], into: &out) }
+            if let min = node.minimum, number < min.value { fail("minimum", "Must have a minimum value of \(min.text)") }
+            if let max = node.maximum, number > max.value { fail("maximum", "Must have a maximum value of \(max.text)") }
+        case .array(let elements):
+            if let min = node.minItems, elements.count < min { fail("minItems", "There must be a minimum of \(min) items in the array") }
+            if let max = node.maxItems, elements.count > max { fail("maxItems", "There must be a maximum of \(max) items in the array") }
+            if let itemNode = node.items {
+                for (i, element) in elements.enumerated() {
+                    path.append(.index(i))
+                    check(element, against: itemNode, path: &path, into: &out)
+                    path.removeLast()
+                }
             }
         case .object(let members):
-            let properties = schema["properties"]?.objectValue ?? []
-            for name in schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where !members.contains(where: { $0.0 == name }) {
-                fail("required", "The property \(name) is required", at: path + [.key(name)])
+            for name in node.required where !members.contains(where: { $0.0 == name }) {
+                fail("required", "The property \(name) is required", key: name)
             }
             for (name, member) in members {
-                if let sub = properties.first(where: { $0.0 == name })?.1 {
-                    check(member, against: sub, path: path + [.key(name)], into: &out)
-                } else if let additional = schema["additionalProperties"] {
-                    if additional == .bool(false) {
-                        fail("additionalProperties", "The property \(name) is not defined and the definition does not allow additional properties", at: path + [.key(name)])
-                    } else if case .object = additional {
-                        check(member, against: additional, path: path + [.key(name)], into: &out)
+                let sub: Node
+                if let property = node.properties[name] {
+                    sub = property
+                } else {
+                    switch node.additional {
+                    case .allowed: continue
+                    case .forbidden:
+                        fail("additionalProperties", "The property \(name) is not defined and the definition does not allow additional properties", key: name)
+                        continue
+                    case .schema(let additional): sub = additional
                     }
                 }
+                path.append(.key(name))
+                check(member, against: sub, path: &path, into: &out)
+                path.removeLast()
             }
         default:
             break
@@ -163,8 +223,8 @@ public struct JSONSchema: Sendable {
         types.map { ["integer", "array", "object"].contains($0) ? "an \($0)" : "a \($0)" }.joined(separator: " or ")
     }
 
-    private func matches(_ text: String, pattern: String) -> Bool {
-        guard let regex = patterns[pattern] else { return false }
+    private static func matches(_ text: String, _ regex: NSRegularExpression?) -> Bool {
+        guard let regex else { return false }
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 }
