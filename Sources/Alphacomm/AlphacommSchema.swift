@@ -25,15 +25,27 @@ enum AlphacommSchema {
         "email": { text in
             let parts = text.split(separator: "@", omittingEmptySubsequences: false)
             return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
-                && !text.contains(where: { $0 == " " || $0.isNewline })
+                && !containsSpaceOrLineBreak(text)
         },
         "iso3166-1-alpha2": { countries.contains($0) },
         "iso639-1": { languages.contains($0) },
         "iso4217": { currencies.contains($0) },
         "ip-address": { isIPAddress($0) },
         "iso8601-datetime": { isISO8601DateTime($0) },
-        "numeric": { text in !text.isEmpty && Decimal(string: text) != nil && text.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" } },
+        "numeric": { text in
+            // Plain decimals (the usual case) without Foundation; anything else as Decimal reads it.
+            isPlainDecimal(text) || (!text.isEmpty && Decimal(string: text) != nil && text.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" })
+        },
     ]
+
+    /// `-?[0-9]+(\.[0-9]+)?`
+    static func isPlainDecimal(_ text: String) -> Bool {
+        var bytes = text.utf8[...]
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+        let digits = UInt8(ascii: "0") ... UInt8(ascii: "9")
+        return (1 ... 2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(digits.contains) }
+    }
 
     /// 8-4-4-4-12 hex digits, version 4 or 5, RFC 4122 variant.
     static func isUUIDv4or5(_ text: String) -> Bool {

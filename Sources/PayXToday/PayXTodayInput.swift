@@ -29,7 +29,7 @@ enum PayXTodayInput {
         guard let value = try string(params, name, max: 255, required: required) else { return nil }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !value.contains(where: { $0 == " " || $0.isNewline }) else {
+              !containsSpaceOrLineBreak(value) else {
             throw PayXTodayError.invalid("The \(name) must be a valid email address.")
         }
         return value
