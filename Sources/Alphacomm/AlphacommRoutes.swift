@@ -6,6 +6,13 @@ import SandboxCore
 struct AlphacommRoutes {
     let context: SandboxContext
     var store: AlphacommStore { AlphacommStore(context: context) }
+    /// Payments by id as a status poll reads them, until the next write to the store.
+    let payments: StoreCache<String, AlphacommStore.Payment>
+
+    init(context: SandboxContext) {
+        self.context = context
+        payments = StoreCache(following: context.store)
+    }
 
     func router() -> Router {
         var router = Router()
@@ -84,7 +91,7 @@ struct AlphacommRoutes {
     private func ownPayment(_ request: HTTPRequest) throws -> AlphacommStore.Payment {
         let account = try authenticate(request)
         let id = request.parameters["paymentId"] ?? ""
-        guard let payment = try store.payment(id: id), payment.account == account else {
+        guard let payment = try payments.value(id, load: { try store.payment(id: id) }), payment.account == account else {
             throw AlphacommError.notFound("No payment \(id)")
         }
         return payment

@@ -2,10 +2,8 @@ extension HTTPRequest {
     /// Credentials from `Authorization: Basic …` (curl turns `http://user:pass@host/`
     /// into this header). Nil when absent or not valid base64 `user:pass`.
     public var basicCredentials: (user: String, password: String)? {
-        guard let value = headers["Authorization"] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, String(parts[0]).equalsIgnoringASCIICase("Basic"),
-              let decoded = Base64.decode(String(parts[1]).trimmingASCIISpaces()),
+        guard let credentials = authorization("Basic"),
+              let decoded = Base64.decode(credentials),
               let text = String(validating: decoded, as: UTF8.self),
               let colon = text.firstIndex(of: ":")
         else { return nil }
@@ -14,11 +12,18 @@ extension HTTPRequest {
 
     /// The token from `Authorization: Bearer …`, or nil.
     public var bearerToken: String? {
-        guard let value = headers["Authorization"] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, String(parts[0]).equalsIgnoringASCIICase("Bearer") else { return nil }
-        let token = String(parts[1]).trimmingASCIISpaces()
+        guard let token = authorization("Bearer") else { return nil }
         return token.isEmpty ? nil : token
+    }
+
+    /// What follows `scheme` (any case) and a space in the Authorization header, trimmed;
+    /// nil when there is none or it names another scheme. Split on bytes: splitting the
+    /// header's characters had cost 3–4% of a bearer-token GET.
+    private func authorization(_ scheme: String) -> String? {
+        guard let value = headers["Authorization"] else { return nil }
+        let parts = value.utf8.split(separator: UInt8(ascii: " "), maxSplits: 1)
+        guard parts.count == 2, String(Substring(parts[0])).equalsIgnoringASCIICase(scheme) else { return nil }
+        return String(Substring(parts[1])).trimmingASCIISpaces()
     }
 }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// The shared store: one writer connection that reads go through as well, and one read-only
 /// connection for the reads that arrive while a write batch holds the writer. Writes run in
@@ -21,6 +22,7 @@ public final class Store: @unchecked Sendable {
     private let reader: Database?
     private let readLock = Lock()
     private let group = GroupCommit()
+    private let commitCount = Atomic<Int>(0)
     private let checkpointer: Checkpointer?
     private let timer: DispatchSourceTimer?
 
@@ -83,10 +85,17 @@ public final class Store: @unchecked Sendable {
         return try body(writer)
     }
 
+    /// How many write transactions this store has ended (committed or not): it changes
+    /// after each one and before its writers return, so a value read from the store while it
+    /// stayed the same is still current (what `StoreCache` checks). Writes made by other
+    /// processes (a `sqlite3` shell) do not count.
+    public var commits: Int { commitCount.load(ordering: .acquiring) }
+
     /// Applies the migrations not yet applied, on the writer.
     @discardableResult
     public func migrate(_ migrations: [Migration]) throws -> [String] {
-        try writeLock.withLock { try Migrator.migrate(writer, migrations) }
+        defer { commitCount.add(1, ordering: .releasing) }
+        return try writeLock.withLock { try Migrator.migrate(writer, migrations) }
     }
 
     /// Runs `body` in a transaction: all of it lands or none, and it has landed when this
@@ -106,6 +115,7 @@ public final class Store: @unchecked Sendable {
     }
 
     private func runBatch(_ batch: [GroupCommit.Request]) {
+        defer { commitCount.add(1, ordering: .releasing) }
         writeLock.withLock {
             do {
                 try writer.run("BEGIN IMMEDIATE")
