@@ -8,6 +8,14 @@ struct CensusRoutes {
     let context: SandboxContext
     let access: CensusAccess
     var store: CensusStore { CensusStore(context: context) }
+    /// Payment methods by id as a client polls them, until the next write to the store.
+    let methods: StoreCache<Int, CensusStore.PaymentMethod>
+
+    init(context: SandboxContext, access: CensusAccess) {
+        self.context = context
+        self.access = access
+        methods = StoreCache(following: context.store)
+    }
 
     static let locales: Set<String> = ["es", "ca", "eu", "en", "gl"]
     /// Sandbox: a campaign code that makes order creation fail with Census's documented 500.
@@ -157,7 +165,8 @@ struct CensusRoutes {
     }
 
     private func paymentMethod(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let id = request.parameters["id"].flatMap({ Int($0) }), let method = try store.paymentMethod(id: id) else {
+        guard let id = request.parameters["id"].flatMap({ Int($0) }),
+              let method = try methods.value(id, load: { try store.paymentMethod(id: id) }) else {
             throw CensusError.notFound
         }
         return .json(method.json)
