@@ -38,7 +38,7 @@ enum PaytomatAddress {
         return Array(bytes.suffix(4)) == Array(checksum) ? payload : nil
     }
 
-    static let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+    static let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
 
     static func base58(_ bytes: [UInt8]) -> String {
         var digits: [Int] = [0]
@@ -53,13 +53,13 @@ enum PaytomatAddress {
         }
         let zeros = bytes.prefix { $0 == 0 }.count
         let body = digits.reversed().drop { $0 == 0 }
-        return String(repeating: "1", count: zeros) + String(body.map { alphabet[$0] })
+        return String(decoding: repeatElement(alphabet[0], count: zeros) + body.map { alphabet[$0] }, as: UTF8.self)
     }
 
     static func decode58(_ text: String) -> [UInt8]? {
         var bytes: [Int] = [0]
-        for ch in text {
-            guard let value = alphabet.firstIndex(of: ch) else { return nil }
+        for byte in text.utf8 {
+            guard let value = alphabet.firstIndex(of: byte) else { return nil }
             var carry = value
             for i in bytes.indices {
                 carry += bytes[i] * 58

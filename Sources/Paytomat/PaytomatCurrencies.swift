@@ -24,8 +24,9 @@ struct PaytomatCurrency: Sendable {
     /// The table with a merchant's own USD prices (`{"rates_usd":{"BTC":"50000"}}` in its
     /// settings) in place of the defaults.
     static func table(settings: JSON) -> [PaytomatCurrency] {
-        all.map { c in
-            guard let text = settings["rates_usd"]?[c.code].flatMap({ $0.stringValue ?? ($0.intValue.map(String.init)) }),
+        guard let rates = settings["rates_usd"] else { return all }
+        return all.map { c in
+            guard let text = rates[c.code].flatMap({ $0.stringValue ?? ($0.intValue.map(String.init)) }),
                   let usd = Decimal(string: text), usd > 0 else { return c }
             return PaytomatCurrency(code: c.code, incoming: c.incoming, outgoing: c.outgoing, title: c.title, decimals: c.decimals, usd: usd)
         }

@@ -114,6 +114,16 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
         #expect(PaytomatHashes.blake2b256(long).count == 32)
     }
 
+    @Test func base58KeepsLeadingZerosAndChecksums() {
+        // The all-zero key hash's bitcoin address, well known for its run of leading 1s.
+        let burn = PaytomatAddress.base58Check([UInt8](repeating: 0, count: 21))
+        #expect(burn == "1111111111111111111114oLvT2")
+        #expect(PaytomatAddress.decodeCheck(burn) == [UInt8](repeating: 0, count: 21))
+        #expect(PaytomatAddress.decodeCheck("1111111111111111111114oLvT3") == nil)
+        #expect(PaytomatAddress.decode58("0OIl") == nil)
+        #expect(PaytomatAddress.decode58("3PAé") == nil)
+    }
+
     @Test func aKnownWavesAddressChecksOut() {
         // Waves genesis addresses: rebuilt from their key hashes, checksum included.
         for address in ["3PAWwWa6GbwcJaFzwqXQN5KQm7H96Y7SHTQ", "3P8JdJGYc7vaLu4UXUZc1iRLdzrkGtdCyJM"] {
