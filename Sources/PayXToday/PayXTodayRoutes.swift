@@ -117,7 +117,7 @@ struct PayXTodayRoutes {
 
     private func payments(_ reseller: Int, _ params: RequestParams) throws -> JSON {
         let id = try PayXTodayInput.requiredInt(params, "id_client")
-        guard try store.client(reseller: reseller, id: id) != nil else { throw PayXTodayError.notFound("Client \(id) not found") }
+        guard try store.hasClient(reseller: reseller, id: id) else { throw PayXTodayError.notFound("Client \(id) not found") }
         return .array(try store.payments(reseller: reseller, client: id))
     }
 
@@ -136,7 +136,7 @@ struct PayXTodayRoutes {
 
     private func createPayment(_ reseller: Int, _ params: RequestParams, _ request: HTTPRequest) throws -> JSON {
         let client = try PayXTodayInput.requiredInt(params, "id_client")
-        guard try store.client(reseller: reseller, id: client) != nil else { throw PayXTodayError.invalid("The selected id_client is invalid.") }
+        guard try store.hasClient(reseller: reseller, id: client) else { throw PayXTodayError.invalid("The selected id_client is invalid.") }
         let price = try PayXTodayInput.price(params)
         let period = try PayXTodayInput.requiredInt(params, "period")
         guard (1 ... 1200).contains(period) else { throw PayXTodayError.invalid("The period must be between 1 and 1200 months.") }

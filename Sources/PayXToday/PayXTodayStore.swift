@@ -70,6 +70,13 @@ struct PayXTodayStore {
         try context.store.read { db in try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0) } }
     }
 
+    /// Whether the reseller has this (undeleted) client, without building its JSON.
+    func hasClient(reseller: Int, id: Int) throws -> Bool {
+        try context.store.read { db in
+            try db.queryOne("SELECT 1 FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller]) != nil
+        }
+    }
+
     func client(reseller: Int, email: String) throws -> JSON? {
         try context.store.read { db in
             try db.queryOne("SELECT * FROM payxtoday_clients WHERE reseller = ? AND e_mail = ? COLLATE NOCASE AND deleted_at IS NULL ORDER BY id LIMIT 1",
