@@ -34,6 +34,9 @@ struct PaytomatCurrency: Sendable {
 
     var json: JSON { ["code": .string(code), "in": .bool(incoming), "out": .bool(outgoing), "title": .string(title)] }
 
+    /// `GET /currencies`: the table is fixed, so its JSON is written once.
+    static let listing = HTTPResponse.json(["currencies": .array(all.map(\.json))])
+
     /// How many `other` one unit of this currency buys.
     func rate(to other: PaytomatCurrency) -> Decimal { usd / other.usd }
 

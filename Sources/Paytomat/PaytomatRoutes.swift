@@ -14,7 +14,7 @@ struct PaytomatRoutes {
         }
         router.get("/api/v1/currencies") { request in
             _ = try authenticate(request)
-            return .json(["currencies": .array(PaytomatCurrency.all.map(\.json))])
+            return PaytomatCurrency.listing
         }
         router.get("/api/v1/exchange_rates") { request in try exchangeRates(request) }
         router.get("/api/v1/balance") { request in try balance(request) }
