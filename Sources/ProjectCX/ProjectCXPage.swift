@@ -6,12 +6,13 @@ import SandboxCore
 /// payer approves or declines, then goes back to the return URL.
 struct ProjectCXPage {
     let context: SandboxContext
+    let orders: StoreCache<String, ProjectCXStore.Order>
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let query = request.query
         let returnURL = try self.returnURL(query["return"] ?? query["returnUrl"])
         guard let id = query["orderId"], !id.isEmpty else { return SandboxPage.message("Missing orderId", "This page needs ?orderId=<id>.", status: 400) }
-        guard let order = try ProjectCXStore(context: context).order(id) else {
+        guard let order = try orders.value(id, load: { try ProjectCXStore(context: context).order(id) }) else {
             return SandboxPage.message("Unknown order", "No order “\(id)”.", status: 404)
         }
         let view: JSON = [

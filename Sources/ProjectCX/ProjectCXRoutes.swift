@@ -6,6 +6,13 @@ import SandboxCore
 struct ProjectCXRoutes {
     let context: SandboxContext
     var store: ProjectCXStore { ProjectCXStore(context: context) }
+    /// Orders by id as the payer's page (often reloaded) reads them, until the next write.
+    let orders: StoreCache<String, ProjectCXStore.Order>
+
+    init(context: SandboxContext) {
+        self.context = context
+        orders = StoreCache(following: context.store)
+    }
 
     static let tokenLifetime = 8400
 
@@ -13,8 +20,8 @@ struct ProjectCXRoutes {
         var router = Router()
         router.post("/rest2/login") { request in try login(request) }
         router.post("/rest2/payment/create") { request in try createPayment(request) }
-        router.get("/payment") { request in try ProjectCXPage(context: context).show(request) }
-        router.post("/payment") { request in try ProjectCXPage(context: context).submit(request) }
+        router.get("/payment") { request in try ProjectCXPage(context: context, orders: orders).show(request) }
+        router.post("/payment") { request in try ProjectCXPage(context: context, orders: orders).submit(request) }
         router.notFound = { request in
             ProjectCXError.notFound("No route for \(request.method) \(request.path)").response
         }
