@@ -1,8 +1,10 @@
 /// True for an absolute `http` or `https` URL with a host and no spaces or line breaks:
 /// what a callback, return or redirect URL handed to the sandbox must be.
 public func isAbsoluteHTTPURL(_ text: String) -> Bool {
-    guard let schemeLength = ["http://", "https://"].first(where: { hasPrefixIgnoringASCIICase(text, $0) })?.utf8.count else { return false }
-    let authority = text.utf8.dropFirst(schemeLength).prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+    guard let scheme = ["http://", "https://"].first(where: { scheme in
+        text.utf8.prefix(scheme.utf8.count).elementsEqual(scheme.utf8) { ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == $1 }
+    }) else { return false }
+    let authority = text.utf8.dropFirst(scheme.utf8.count).prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
     guard let host = authority.split(separator: UInt8(ascii: "@")).last else { return false }
     return host.first != UInt8(ascii: ":") && !containsSpaceOrLineBreak(text)
 }
@@ -15,14 +17,4 @@ public func containsSpaceOrLineBreak(_ text: String) -> Bool {
         default: return false
         }
     }
-}
-
-private func hasPrefixIgnoringASCIICase(_ text: String, _ lowercasePrefix: String) -> Bool {
-    var bytes = text.utf8.makeIterator()
-    for expected in lowercasePrefix.utf8 {
-        guard let byte = bytes.next() else { return false }
-        let lower = (UInt8(ascii: "A") ... UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-        if lower != expected { return false }
-    }
-    return true
 }

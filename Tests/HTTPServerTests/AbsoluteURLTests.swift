@@ -6,7 +6,7 @@ import HTTPServer
     func accepted(_ url: String) { #expect(isAbsoluteHTTPURL(url)) }
 
     @Test(arguments: ["", "http://", "http:///path", "http://@", "http://user@:80/", "ftp://example.com", "example.com",
-                      "http://exa mple.com", "http://example.com/\n", "http://example.com/\u{2028}", "http://example.com/\r\n", "htt://x"])
+                      "http://exa mple.com", "http://example.com/\n", "http://example.com/\u{2028}", "http://example.com/\r\n", "htt://x", "htt\u{E9}://x", "http\u{1F600}//x", "h"])
     func refused(_ url: String) { #expect(!isAbsoluteHTTPURL(url)) }
 
     @Test func spacesAndLineBreaks() {
