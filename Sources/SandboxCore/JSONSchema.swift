@@ -27,16 +27,12 @@ public struct JSONSchema: Sendable {
 
     public typealias FormatCheck = @Sendable (String) -> Bool
 
-    public let schema: JSON
-    public let formats: [String: FormatCheck]
     /// The schema read once into nodes: looking each keyword up in the schema's JSON on every
     /// check (and compiling each pattern per call before that) had taken a third of an
     /// Alphacomm create's time.
     private let root: Node
 
     public init(schema: JSON, formats: [String: FormatCheck] = [:]) {
-        self.schema = schema
-        self.formats = formats
         var patterns: [String: NSRegularExpression] = [:]
         self.root = Node(schema, formats: formats, patterns: &patterns)
     }

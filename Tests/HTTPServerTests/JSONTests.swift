@@ -33,7 +33,12 @@ import Testing
         #expect((try? JSON.parse(ok)) != nil)
     }
 
-    @Test func invalidUTF8IsRejected() {
+    @Test func invalidUTF8IsRejected() throws {
         #expect(throws: JSONParseError.self) { try JSON.parse([34, 0xFF, 34]) }
+        // Before and after an escape (strings with an escape are built byte by byte).
+        #expect(throws: JSONParseError.self) { try JSON.parse([34, 0xC3, 92, 110, 34]) }
+        #expect(throws: JSONParseError.self) { try JSON.parse([34, 97, 92, 110, 0xFF, 34]) }
+        #expect(try JSON.parse([34, 0xC3, 0xA9, 92, 110, 0xC3, 0xA9, 34]) == .string("é\né"))
+        #expect(try JSON.parse(Array("\"tab\\there\\u00e9 \\\\ end\"".utf8)) == .string("tab\there\u{e9} \\ end"))
     }
 }
