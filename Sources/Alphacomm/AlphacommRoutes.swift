@@ -17,7 +17,7 @@ struct AlphacommRoutes {
     func router() -> Router {
         var router = Router()
         router.get("/oauth/v2/token") { request in try token(request) }
-        router.post("/api/paypal/create") { request in try create(request) }
+        router.post("/api/paypal/create") { request in try await create(request) }
         router.get("/api/paypal/status/:paymentId") { request in try status(request) }
         router.get("/api/paypal/capture/:paymentId") { request in try capture(request) }
         router.get("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).show(request) }
@@ -47,7 +47,7 @@ struct AlphacommRoutes {
         return account
     }
 
-    private func create(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func create(_ request: HTTPRequest) async throws -> HTTPResponse {
         let account = try authenticate(request)
         let body: JSON
         do {
@@ -73,7 +73,7 @@ struct AlphacommRoutes {
             throw AlphacommError.invalidRequest(error.description)
         }
         let id = body["paymentId"]?.stringValue ?? ""
-        switch try store.create(account: account, request: body, plan: plan) {
+        switch try await store.create(account: account, request: body, plan: plan) {
         case .conflict:
             throw AlphacommError.conflict("paymentId \(id) was already used for another payment")
         case .repeated(let payment):

@@ -91,12 +91,12 @@ struct AlphacommStore {
 
     /// Stores an accepted payment with its expiry and settle jobs; a repeated paymentId is
     /// the same payment when the request is identical, a conflict otherwise.
-    func create(account: Int, request: JSON, plan: SettlePlan) throws -> Created {
+    func create(account: Int, request: JSON, plan: SettlePlan) async throws -> Created {
         let id = request["paymentId"]?.stringValue ?? ""
         let transaction = request["transaction"] ?? [:]
         let now = context.clock.nowMilliseconds()
         let canonical = request.serialized()
-        let result = try context.store.write { db -> Created in
+        let result = try await context.store.write { db -> Created in
             if let existing = try Self.payment(db, id: id) {
                 return existing.account == account && existing.request == canonical ? .repeated(existing) : .conflict
             }

@@ -24,7 +24,7 @@ struct CensusRoutes {
     func router() -> Router {
         var router = Router()
         for prefix in ["/api/v1", "/api/v1/:locale"] {
-            router.post(prefix + "/payments/orders") { request in try guarded(request, createOrder) }
+            router.post(prefix + "/payments/orders") { request in try await guarded(request, createOrder) }
             router.get(prefix + "/payments/orders/total") { request in try guarded(request, total) }
             router.get(prefix + "/payments/payment_methods") { request in try guarded(request, paymentMethods) }
             router.get(prefix + "/payments/payment_methods/:id") { request in try guarded(request, paymentMethod) }
@@ -39,14 +39,24 @@ struct CensusRoutes {
 
     /// The IP allow-list, then an unknown locale is an unknown route.
     private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) throws -> HTTPResponse) throws -> HTTPResponse {
+        try admit(request)
+        return try handler(request)
+    }
+
+    /// `guarded` for a handler that writes (it awaits its commit).
+    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) async throws -> HTTPResponse) async throws -> HTTPResponse {
+        try admit(request)
+        return try await handler(request)
+    }
+
+    private func admit(_ request: HTTPRequest) throws {
         guard access.allows(request.remoteAddress) else { throw CensusError.forbidden }
         if let locale = request.parameters["locale"], !Self.locales.contains(locale) { throw CensusError.notFound }
-        return try handler(request)
     }
 
     // MARK: orders
 
-    private func createOrder(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func createOrder(_ request: HTTPRequest) async throws -> HTTPResponse {
         let params = try params(request)
         var errors = ErrorDetails()
         let person = try params.string("person_id").flatMap { try store.person(qualifiedID: $0) }
@@ -104,7 +114,7 @@ struct CensusRoutes {
             details.add("X-PaySandbox-Outcome", "invalid", [("message", .string(error.description))])
             throw CensusError.invalid(details)
         }
-        let created = try store.createOrder(.init(person: person, description: description, amount: amount, campaignCode: campaign),
+        let created = try await store.createOrder(.init(person: person, description: description, amount: amount, campaignCode: campaign),
                                             method: method, plan: plan)
         if let token = created.token {
             return .json([

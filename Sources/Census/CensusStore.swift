@@ -182,9 +182,9 @@ struct CensusStore {
 
     /// Creates the order (and its new payment method), its uniform record and its settle
     /// job, in one transaction. Returns the order and its payment method's id.
-    func createOrder(_ order: NewOrder, method: Method, plan: SettlePlan) throws -> (order: Int, paymentMethod: Int, token: String?) {
+    func createOrder(_ order: NewOrder, method: Method, plan: SettlePlan) async throws -> (order: Int, paymentMethod: Int, token: String?) {
         let now = context.clock.nowMilliseconds()
-        let result = try context.store.write { db -> (Int, Int, String?) in
+        let result = try await context.store.write { db -> (Int, Int, String?) in
             let methodID: Int
             var returnURL: String?
             var token: String?

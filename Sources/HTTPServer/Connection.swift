@@ -4,13 +4,14 @@ import Glibc
 import Synchronization
 
 /// One client connection, served by its `EventLoop` and, for requests that may wait, by a
-/// worker: read what arrived, answer every complete request, write, then wait in epoll for
-/// more, until the client or the server closes it or a deadline passes.
+/// task on that loop or a worker: read what arrived, answer every complete request, write,
+/// then wait in epoll for more, until the client or the server closes it or a deadline passes.
 ///
 /// It belongs to one thread at a time, named by `owner`: epoll (waiting, armed for one event),
-/// the loop (after that event, or in a sweep), a worker, or nobody once closed. The owning
-/// thread hands it back by storing `owner` and then arming the socket, and never touches it
-/// after that. `@unchecked Sendable` on those terms.
+/// the loop (after that event, or in a sweep), a worker or an awaiting handler's task (`worker`
+/// for both), or nobody once closed. The owning thread hands it back by storing `owner` and
+/// then arming the socket, and never touches it after that. `@unchecked Sendable` on those
+/// terms.
 final class Connection: @unchecked Sendable {
     private enum Owner: Int {
         case epoll, loop, worker, closed
@@ -135,6 +136,17 @@ final class Connection: @unchecked Sendable {
                 case .continueExpected:
                     output += Connection.continueBytes
                 case .request(let request):
+                    if !Connection.answersAtOnce(request), let responder = router.asyncResponder(for: local(request)) {
+                        // Its handler awaits: a task on this loop, which serves the other
+                        // connections meanwhile; the connection is the task's until it answers.
+                        owner.store(Owner.worker.rawValue, ordering: .relaxed)
+                        let started = ContinuousClock.now
+                        return loop.run { [self] in
+                            let response = await responder()
+                            if !queue(response, to: local(request), started: started) { closeAfterOutput = true }
+                            advance(onWorker: false)
+                        }
+                    }
                     if !onWorker && !Connection.answersAtOnce(request) {
                         owner.store(Owner.worker.rawValue, ordering: .relaxed)
                         return server.workers.submit(self, request)
@@ -208,19 +220,30 @@ final class Connection: @unchecked Sendable {
     }
 
     /// GET, HEAD and OPTIONS only read: answered on the loop. Everything else may wait on a
-    /// group commit or on deliveries, on a worker.
+    /// group commit or on deliveries: in a task when its handler awaits, else on a worker.
     static func answersAtOnce(_ request: HTTPRequest) -> Bool {
         request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS"
     }
 
-    /// Routes one request and queues its response; tells whether to keep the connection.
-    private func answer(_ parsed: HTTPRequest) -> Bool {
+    /// The request as this connection's handlers see it.
+    private func local(_ parsed: HTTPRequest) -> HTTPRequest {
         var request = parsed
         request.remoteAddress = remote
         request.localPort = localPort
-        let configuration = server.configuration
+        return request
+    }
+
+    /// Routes one request and queues its response; tells whether to keep the connection.
+    private func answer(_ parsed: HTTPRequest) -> Bool {
+        let request = local(parsed)
         let started = ContinuousClock.now
-        var response = Connection.cors(request, configuration) ?? router.respond(to: request)
+        return queue(Connection.cors(request, server.configuration) ?? router.respond(to: request), to: request, started: started)
+    }
+
+    /// Queues the response to `request`; tells whether to keep the connection.
+    private func queue(_ answer: HTTPResponse, to request: HTTPRequest, started: ContinuousClock.Instant) -> Bool {
+        var response = answer
+        let configuration = server.configuration
         if let origin = configuration.corsAllowOrigin, request.headers.contains("Origin") {
             response.headers.set("Access-Control-Allow-Origin", origin)
             if origin != "*" { response.headers.add("Vary", "Origin") }

@@ -1,4 +1,7 @@
 public typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
+/// A handler that awaits (a write's commit, say) without holding its thread: it runs on the
+/// connection's event loop, which serves other connections while it is suspended.
+public typealias AsyncHandler = @Sendable (HTTPRequest) async throws -> HTTPResponse
 
 /// Method + path-pattern routes (`/api/v1/:reseller/:key/options`) and mounts of other
 /// routers under a prefix. A router is a value: build it, then hand it to a server.
@@ -8,10 +11,15 @@ public struct Router: Sendable {
         case parameter(String)
     }
 
+    enum Action: Sendable {
+        case sync(Handler)
+        case async(AsyncHandler)
+    }
+
     struct Route: Sendable {
         let method: String
         let segments: [Segment]
-        let handler: Handler
+        let action: Action
     }
 
     struct Mount: Sendable {
@@ -43,11 +51,17 @@ public struct Router: Sendable {
     public init() {}
 
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), handler: handler))
+        routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), action: .sync(handler)))
+    }
+
+    /// A route whose handler awaits: for the methods that write (see `asyncResponder`).
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping AsyncHandler) {
+        routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), action: .async(handler)))
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add("POST", pattern, handler) }
+    public mutating func post(_ pattern: String, _ handler: @escaping AsyncHandler) { add("POST", pattern, handler) }
     public mutating func put(_ pattern: String, _ handler: @escaping Handler) { add("PUT", pattern, handler) }
     public mutating func patch(_ pattern: String, _ handler: @escaping Handler) { add("PATCH", pattern, handler) }
     public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add("DELETE", pattern, handler) }
@@ -68,23 +82,58 @@ public struct Router: Sendable {
         } + mounts.flatMap { mount in mount.router.table.map { $0.replacingFirstSpace(with: " /" + mount.prefix.joined(separator: "/")) } }
     }
 
-    /// Routes a request to its handler and always answers.
+    /// Routes a request to its handler and always answers. A route whose handler awaits
+    /// answers 500 here: the server asks `asyncResponder` first.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        let segments = Router.split(request.path).map { PercentDecoding.decode($0, plusAsSpace: false) }
-        return respond(to: request, segments: segments[...])
-    }
-
-    private func respond(to request: HTTPRequest, segments: ArraySlice<String>) -> HTTPResponse {
-        for mount in mounts where segments.starts(with: mount.prefix) {
-            var inner = request
-            inner.mountPrefix += "/" + mount.prefix.joined(separator: "/")
-            return mount.router.respond(to: inner, segments: segments.dropFirst(mount.prefix.count))
-        }
-        guard let observer else { return respondLocally(to: request, segments: segments) }
+        let (router, request, segments) = locate(request)
+        guard let observer = router.observer else { return router.respondLocally(to: request, segments: segments) }
         let started = ContinuousClock.now
-        let response = respondLocally(to: request, segments: segments)
+        let response = router.respondLocally(to: request, segments: segments)
         observer(request, response, started.duration(to: .now))
         return response
+    }
+
+    /// For a request whose route's handler awaits: what answers it (nil for every other
+    /// request, which `respond(to:)` answers).
+    public func asyncResponder(for request: HTTPRequest) -> (@Sendable () async -> HTTPResponse)? {
+        let (router, request, segments) = locate(request)
+        for route in router.routes where route.method == request.method {
+            guard case .async(let handler) = route.action, let parameters = Router.match(route.segments, segments) else { continue }
+            var request = request
+            request.parameters = parameters
+            let observer = router.observer, errorResponse = router.errorResponse
+            return { [request] in
+                let started = ContinuousClock.now
+                let response: HTTPResponse
+                do {
+                    response = try await handler(request)
+                } catch let error as HTTPResponseConvertible {
+                    response = error.response
+                } catch {
+                    response = errorResponse(error, request)
+                }
+                observer?(request, response, started.duration(to: .now))
+                return response
+            }
+        }
+        return nil
+    }
+
+    /// The (mounted) router that serves `request`, with the request as that router sees it
+    /// and the path segments left for its routes.
+    private func locate(_ request: HTTPRequest) -> (Router, HTTPRequest, ArraySlice<String>) {
+        var router = self
+        var request = request
+        var segments = Router.split(request.path).map { PercentDecoding.decode($0, plusAsSpace: false) }[...]
+        descending: while true {
+            for mount in router.mounts where segments.starts(with: mount.prefix) {
+                request.mountPrefix += "/" + mount.prefix.joined(separator: "/")
+                segments = segments.dropFirst(mount.prefix.count)
+                router = mount.router
+                continue descending
+            }
+            return (router, request, segments)
+        }
     }
 
     private func respondLocally(to request: HTTPRequest, segments: ArraySlice<String>) -> HTTPResponse {
@@ -93,12 +142,12 @@ public struct Router: Sendable {
         for route in routes {
             guard let parameters = Router.match(route.segments, segments) else { continue }
             if route.method == request.method {
-                return call(route.handler, request, parameters)
+                return call(route.action, request, parameters)
             }
             if request.method == "HEAD" && route.method == "GET" { fallback = (route, parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
-        if let (route, parameters) = fallback { return call(route.handler, request, parameters) }
+        if let (route, parameters) = fallback { return call(route.action, request, parameters) }
         if allowed.isEmpty { return notFound(request) }
         if allowed.contains("GET") { allowed.append("HEAD") }
         allowed.append("OPTIONS")
@@ -112,9 +161,12 @@ public struct Router: Sendable {
         return response
     }
 
-    private func call(_ handler: Handler, _ request: HTTPRequest, _ parameters: [String: String]) -> HTTPResponse {
+    private func call(_ action: Action, _ request: HTTPRequest, _ parameters: [String: String]) -> HTTPResponse {
         var request = request
         request.parameters = parameters
+        guard case .sync(let handler) = action else {
+            return errorResponse(RouterError.awaitsOffTheServer, request)
+        }
         do {
             return try handler(request)
         } catch let error as HTTPResponseConvertible {
@@ -150,4 +202,11 @@ extension String {
         guard let space = firstIndex(of: " ") else { return self }
         return String(self[..<space]) + text + String(self[index(after: space)...])
     }
+}
+
+enum RouterError: Error, CustomStringConvertible {
+    /// `respond(to:)` reached a route whose handler awaits: only the server's connections run those.
+    case awaitsOffTheServer
+
+    var description: String { "this route's handler awaits; it is served by the server's connections only" }
 }

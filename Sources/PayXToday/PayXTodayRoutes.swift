@@ -18,13 +18,13 @@ struct PayXTodayRoutes {
         } }
         router.get(api + "/clients") { try call($0, client) }
         router.get(api + "/clients/find/email") { try call($0, clientByEmail) }
-        router.post(api + "/clients/create") { try call($0, createClient) }
+        router.post(api + "/clients/create") { try await call($0, createClient) }
         router.post(api + "/clients/update") { try call($0, updateClient) }
         router.post(api + "/clients/delete") { try call($0, deleteClient) }
         router.get(api + "/payments") { try call($0, payments) }
         router.get(api + "/payments/id") { try call($0, paymentByID) }
         router.get(api + "/payments/uuid") { try call($0, paymentByUUID) }
-        router.post(api + "/payments/create") { request in try call(request) { try createPayment($0, $1, request) } }
+        router.post(api + "/payments/create") { request in try await call(request) { try await createPayment($0, $1, request) } }
         router.post(api + "/payments/delete") { try call($0, deletePayment) }
         router.get(api + "/webhook/test/success") { try call($0) { reseller, _ in try testWebhook(reseller, success: true) } }
         router.get(api + "/webhook/test/error") { try call($0) { reseller, _ in try testWebhook(reseller, success: false) } }
@@ -40,14 +40,24 @@ struct PayXTodayRoutes {
 
     /// Checks the reseller and key, reads the parameters, wraps the answer in `data`.
     private func call(_ request: HTTPRequest, _ body: (Int, RequestParams) throws -> JSON) throws -> HTTPResponse {
+        let (reseller, params) = try caller(request)
+        return .json(["data": try body(reseller, params)])
+    }
+
+    /// `call` for the calls that write (they await their commit).
+    private func call(_ request: HTTPRequest, _ body: (Int, RequestParams) async throws -> JSON) async throws -> HTTPResponse {
+        let (reseller, params) = try caller(request)
+        return .json(["data": try await body(reseller, params)])
+    }
+
+    /// The reseller (its key checked) and the request's parameters.
+    private func caller(_ request: HTTPRequest) throws -> (Int, RequestParams) {
         let key = request.parameters["secret_key"] ?? ""
         guard let text = request.parameters["id_reseller"], let reseller = Int(text),
               try context.accounts.authenticate(provider: PayXTodayProvider.key, login: String(reseller), secret: key) != nil else {
             throw PayXTodayError.wrongKey(key)
         }
-        let params: RequestParams
-        do { params = try RequestParams(request) } catch { throw PayXTodayError.invalid("The request body is not valid JSON.") }
-        return .json(["data": try body(reseller, params)])
+        do { return (reseller, try RequestParams(request)) } catch { throw PayXTodayError.invalid("The request body is not valid JSON.") }
     }
 
     // MARK: options
@@ -83,7 +93,7 @@ struct PayXTodayRoutes {
         return client
     }
 
-    private func createClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+    private func createClient(_ reseller: Int, _ params: RequestParams) async throws -> JSON {
         let name = try PayXTodayInput.string(params, "name", max: 100, required: true) ?? ""
         let country = try PayXTodayInput.country(params, required: true) ?? 0
         let email = try PayXTodayInput.email(params, "e_mail", required: true) ?? ""
@@ -92,7 +102,7 @@ struct PayXTodayRoutes {
             optional[field] = try PayXTodayInput.string(params, field, max: field == "description" ? 500 : 255, required: false)
         }
         guard try !store.emailTaken(reseller: reseller, email: email) else { throw PayXTodayError.invalid("The e_mail has already been taken.") }
-        return try store.createClient(reseller: reseller, name: name, country: country, email: email, optional: optional)
+        return try await store.createClient(reseller: reseller, name: name, country: country, email: email, optional: optional)
     }
 
     private func updateClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
@@ -134,7 +144,7 @@ struct PayXTodayRoutes {
         return payment
     }
 
-    private func createPayment(_ reseller: Int, _ params: RequestParams, _ request: HTTPRequest) throws -> JSON {
+    private func createPayment(_ reseller: Int, _ params: RequestParams, _ request: HTTPRequest) async throws -> JSON {
         let client = try PayXTodayInput.requiredInt(params, "id_client")
         guard try store.hasClient(reseller: reseller, id: client) else { throw PayXTodayError.invalid("The selected id_client is invalid.") }
         let price = try PayXTodayInput.price(params)
@@ -158,7 +168,7 @@ struct PayXTodayRoutes {
         } catch {
             throw PayXTodayError.invalid(error.description)
         }
-        return try store.createPayment(reseller: reseller, .init(client: client, paymentSystem: system, price: price, period: period,
+        return try await store.createPayment(reseller: reseller, .init(client: client, paymentSystem: system, price: price, period: period,
                                                                  description: description, urlSuccess: success, urlError: error), plan: plan)
     }
 

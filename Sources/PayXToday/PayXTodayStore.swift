@@ -88,9 +88,9 @@ struct PayXTodayStore {
         try client(reseller: reseller, email: email) != nil
     }
 
-    func createClient(reseller: Int, name: String, country: Int, email: String, optional: [String: String?]) throws -> JSON {
+    func createClient(reseller: Int, name: String, country: Int, email: String, optional: [String: String?]) async throws -> JSON {
         let now = context.clock.nowMilliseconds()
-        return try context.store.write { db in
+        return try await context.store.write { db in
             try db.run("""
                 INSERT INTO payxtoday_clients (reseller, name, id_country, city, postal_code, address, phone, e_mail, description, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -214,10 +214,10 @@ struct PayXTodayStore {
         let urlError: String?
     }
 
-    func createPayment(reseller: Int, _ p: NewPayment, plan: SettlePlan) throws -> JSON {
+    func createPayment(reseller: Int, _ p: NewPayment, plan: SettlePlan) async throws -> JSON {
         let now = context.clock.nowMilliseconds()
         let uuid = context.ids.orderedHex(20, milliseconds: now)
-        let json = try context.store.write { db -> JSON in
+        let json = try await context.store.write { db -> JSON in
             try db.run("""
                 INSERT INTO payxtoday_payments (uuid, reseller, client, payment_system, price, period, created_at, description, url_success, url_error, state)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')

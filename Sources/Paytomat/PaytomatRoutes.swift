@@ -18,7 +18,7 @@ struct PaytomatRoutes {
         }
         router.get("/api/v1/exchange_rates") { request in try exchangeRates(request) }
         router.get("/api/v1/balance") { request in try balance(request) }
-        router.post("/api/v1/create_transaction") { request in try createTransaction(request) }
+        router.post("/api/v1/create_transaction") { request in try await createTransaction(request) }
         router.post("/api/v1/cancel_transaction") { request in try cancel(request) }
         router.post("/api/v1/chargeback_transaction") { request in try chargeback(request) }
         router.get("/api/v1/transaction") { request in try transaction(request) }
@@ -33,7 +33,7 @@ struct PaytomatRoutes {
         }
         let widget = PaytomatWidget(context: context)
         router.get("/pay/:code") { request in try widget.shop(request) }
-        router.post("/pay/:code") { request in try widget.buy(request) }
+        router.post("/pay/:code") { request in try await widget.buy(request) }
         router.get("/pay/tx/:code") { request in try widget.transaction(request) }
         router.post("/pay/tx/:code") { request in try widget.simulate(request) }
         router.notFound = { request in PaytomatError.notFound("Unknown endpoint \(request.method) \(request.path)").response }
@@ -75,7 +75,7 @@ struct PaytomatRoutes {
         })])
     }
 
-    func createTransaction(_ request: HTTPRequest) throws -> HTTPResponse {
+    func createTransaction(_ request: HTTPRequest) async throws -> HTTPResponse {
         let account = try merchantAccount(request)
         let merchant = account.id
         let p = try PaytomatInput.params(request)
@@ -98,7 +98,7 @@ struct PaytomatRoutes {
             throw PaytomatError.invalid(error.description)
         }
         let timing = PaytomatTiming(settings: settings)
-        let row = try store.create(merchant: merchant, .init(orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
+        let row = try await store.create(merchant: merchant, .init(orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
                                                             currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback,
                                                             productID: nil, details: nil),
                                    plan: plan.at == nil ? nil : plan, timing: timing)

@@ -83,7 +83,7 @@ struct PaytomatStore {
 
     /// Creates a `new` transaction with its address, rate and amount, its timeout job and
     /// its settle plan; returns the row.
-    func create(merchant: Int, _ t: NewTransaction, plan: SettlePlan?, timing: PaytomatTiming) throws -> Row {
+    func create(merchant: Int, _ t: NewTransaction, plan: SettlePlan?, timing: PaytomatTiming) async throws -> Row {
         let now = context.clock.nowMilliseconds()
         let rateValue = t.currencyIn.rate(to: t.currencyOut)
         let rate = PaytomatCurrency.format(rateValue, places: 8)
@@ -92,7 +92,7 @@ struct PaytomatStore {
         let qr = PaytomatAddress.qrCode(coin: t.currencyOut.code, address: address, amount: amountOut)
         let code = context.ids.hex(10)
         let timeoutAt = now + Int64(timing.timeoutSeconds) * 1000
-        let row = try context.store.write { db -> Row? in
+        let row = try await context.store.write { db -> Row? in
             try db.run("""
                 INSERT INTO paytomat_transactions (merchant, code, order_id, ref, status, comment, created, updated, address, currency_in,
                     currency_out, amount_in, amount_out, rate, qr_code, product_id, callback_url, details)

@@ -33,7 +33,7 @@ struct PaytomatWidget {
         return SandboxPage.render("paytomat-shop", title: "Paytomat", view)
     }
 
-    func buy(_ request: HTTPRequest) throws -> HTTPResponse {
+    func buy(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard let account = try merchant(code: request.parameters["code"] ?? "") else {
             return SandboxPage.message("Unknown shop", "No such payment widget.", status: 404)
         }
@@ -52,7 +52,7 @@ struct PaytomatWidget {
         }
         let orderID = "W\(context.clock.nowMilliseconds())"
         let timing = PaytomatTiming(settings: account.settings)
-        let row = try store.create(merchant: account.id, .init(orderID: orderID, ref: "\(orderID)_\(context.clock.nowMilliseconds() / 1000)",
+        let row = try await store.create(merchant: account.id, .init(orderID: orderID, ref: "\(orderID)_\(context.clock.nowMilliseconds() / 1000)",
                                                               currencyIn: currencyIn, currencyOut: currencyOut, amountIn: price * quantity,
                                                               callbackURL: nil, productID: id, details: ["quantity": .string("\(quantity)")]),
                                    plan: nil, timing: timing)

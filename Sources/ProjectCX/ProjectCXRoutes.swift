@@ -19,7 +19,7 @@ struct ProjectCXRoutes {
     func router() -> Router {
         var router = Router()
         router.post("/rest2/login") { request in try login(request) }
-        router.post("/rest2/payment/create") { request in try createPayment(request) }
+        router.post("/rest2/payment/create") { request in try await createPayment(request) }
         router.get("/payment") { request in try ProjectCXPage(context: context, orders: orders).show(request) }
         router.post("/payment") { request in try ProjectCXPage(context: context, orders: orders).submit(request) }
         router.notFound = { request in
@@ -47,7 +47,7 @@ struct ProjectCXRoutes {
         ])
     }
 
-    private func createPayment(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func createPayment(_ request: HTTPRequest) async throws -> HTTPResponse {
         let account = try authenticate(request)
         let input = try ProjectCXInput(request)
         let amount = try input.requiredInteger("amount")
@@ -66,7 +66,7 @@ struct ProjectCXRoutes {
         } catch {
             throw ProjectCXError.invalidRequest(error.description)
         }
-        let id = try store.createOrder(account: account, .init(amount: amount, description: description, info: info, callback: callback), plan: plan)
+        let id = try await store.createOrder(account: account, .init(amount: amount, description: description, info: info, callback: callback), plan: plan)
         return .json(["orderId": .string(id)])
     }
 

@@ -77,11 +77,11 @@ struct ProjectCXStore {
     }
 
     /// Stores a pending order, its uniform record and its settle job, in one transaction.
-    func createOrder(account: Int, _ order: NewOrder, plan: SettlePlan) throws -> String {
+    func createOrder(account: Int, _ order: NewOrder, plan: SettlePlan) async throws -> String {
         let now = context.clock.nowMilliseconds()
         let id = context.ids.uuid(milliseconds: now)
         let stamp = Timestamp.iso8601(milliseconds: now)
-        try context.store.write { db in
+        try await context.store.write { db in
             try db.run("""
                 INSERT INTO projectcx_orders (id, account, amount, description, info, callback, status, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Testing
 import TestSupport
 @testable import HTTPServer
@@ -38,6 +39,14 @@ final class RunningServer {
             usleep(500_000)
             return .text("slow post done")
         }
+        // Awaits a resumption from another thread, as a write awaits its commit; echoes the body.
+        router.post("/later") { request in
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) { continuation.resume() }
+            }
+            if request.body == Array("fail".utf8) { throw AwaitFailure() }
+            return HTTPResponse(body: request.body)
+        }
         router.get("/big") { _ in HTTPResponse(body: [UInt8](repeating: UInt8(ascii: "b"), count: 512 * 1024)) }
         server = HTTPServer(configuration: configuration)
         port = try server.listen(host: host, port: 0, router: router)
@@ -47,6 +56,8 @@ final class RunningServer {
 
     deinit { server.stop(timeout: 1) }
 }
+
+struct AwaitFailure: Error {}
 
 @Suite struct HTTPServerTests {
     @Test func keepAliveServesManyRequestsOnOneConnection() throws {
@@ -331,17 +342,67 @@ final class RunningServer {
         #expect(try running.client().request("GET", "/hello").status == 200)
     }
 
-    @Test func gracefulStopFinishesTheRequestInFlight() throws {
+    /// A handler that awaits (as the creating POSTs await their commit) holds no thread: while
+    /// it waits, its loop serves GETs, and other awaiting POSTs wait alongside, not after it.
+    @Test func awaitingPOSTsHoldUpNothing() throws {
+        let running = try RunningServer()
+        let clock = ContinuousClock()
+        let started = clock.now
+        // Eight handlers of 300 ms each: 2.4 s if they held up one another.
+        let waiting = try (0 ..< 8).map { i -> TestClient in
+            let client = try running.client()
+            try client.send("POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: \(String(i).count)\r\n\r\n\(i)")
+            return client
+        }
+        for _ in 0 ..< 2 * HTTPServer.loopCount {
+            #expect(try running.client().request("GET", "/hello").text == "hello")
+        }
+        #expect(started.duration(to: clock.now) < .milliseconds(250))
+        for (i, client) in waiting.enumerated() {
+            let response = try client.readResponse()
+            #expect(response.status == 200 && response.text == "\(i)")
+            #expect(response["Connection"] == "keep-alive")
+        }
+        #expect(started.duration(to: clock.now) < .milliseconds(1200))
+    }
+
+    /// Awaiting POSTs pipelined between GETs and a worker's POST keep their order, and one
+    /// whose handler throws after its await answers 500 with the connection still served.
+    @Test func pipelinedAwaitingPOSTsKeepTheirOrder() throws {
+        let running = try RunningServer()
+        let client = try running.client()
+        try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na"
+            + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nb"
+            + "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nfail"
+            + "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nc"
+            + "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().text == "hello")
+        #expect(try client.readResponse().text == "a")
+        #expect(try client.readResponse().text == "b")
+        let failed = try client.readResponse()
+        #expect(failed.status == 500)
+        #expect(failed.text.contains("AwaitFailure"))
+        #expect(try client.readResponse().text == "c")
+        #expect(try client.readResponse().text == "hello")
+        #expect(try client.request("GET", "/hello").status == 200)
+    }
+
+    /// A request in flight when the server stops is answered (with `Connection: close`):
+    /// one on a worker, and one whose handler awaits.
+    @Test(arguments: [("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", "slow done"),
+                      ("POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok", "ok")])
+    func gracefulStopFinishesTheRequestInFlight(request: String, answer: String) throws {
         let running = try RunningServer()
         let busy = try running.client()
         let idle = try running.client()
         #expect(try idle.request("GET", "/hello").status == 200)
-        try busy.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        try busy.send(request)
         usleep(100_000)
         running.server.stop(timeout: 2)
         let response = try busy.readResponse()
         #expect(response.status == 200)
-        #expect(response.text == "slow done")
+        #expect(response.text == answer)
         #expect(response["Connection"] == "close")
         #expect(idle.isClosedByServer())
         #expect(throws: (any Error).self) { try running.client() }

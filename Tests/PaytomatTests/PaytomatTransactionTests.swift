@@ -150,7 +150,7 @@ private struct Fixture {
         let f = try Fixture()
         let id = try f.create()
         let unpaid = try f.post("chargeback_transaction", ["id": .int(id)])
-        #expect(unpaid.status == 409)
+        #expect(unpaid.status == 409, "\(unpaid.text) \(unpaid.headers)")
         #expect(unpaid.json["error"]?.stringValue?.contains("only a successful transaction") == true)
         _ = try f.client.request("POST", "/_sandbox/payments/paytomat/\(id)/outcome", json: ["outcome": "success"])
         #expect(try f.get("balance").json["balance"]?["BTC"] == .number("0.00231214"))

@@ -121,6 +121,42 @@ import Testing
         #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t")?[0].int } == 9)
     }
 
+    /// Awaited writes (resumed by the batch that ran them) and blocking ones share batches:
+    /// each gets its own result, one that throws is undone alone, and each has committed
+    /// when it returns.
+    @Test func awaitedAndBlockingWritesShareBatches() async throws {
+        let store = try Store(path: ":memory:")
+        try await store.write { db in try db.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)") }
+        let blocking = Task.detached {
+            DispatchQueue.concurrentPerform(iterations: 8) { worker in
+                for i in 0 ..< 25 { _ = try? store.write { db in try db.run("INSERT INTO t VALUES (?)", [100_000 + worker * 1000 + i]) } }
+            }
+        }
+        let results = try await withThrowingTaskGroup(of: Int?.self) { group -> [Int?] in
+            for i in 0 ..< 200 {
+                group.addTask {
+                    do {
+                        let value = try await store.write { db -> Int in
+                            try db.run("INSERT INTO t VALUES (?)", [i])
+                            if i % 10 == 0 { throw Boom() }
+                            return i * 3
+                        }
+                        let committed = try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t WHERE v = ?", [i])?[0].int }
+                        #expect(committed == 1)
+                        return value
+                    } catch is Boom {
+                        return nil
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        await blocking.value
+        #expect(results.compactMap { $0 }.sorted() == (0 ..< 200).filter { $0 % 10 != 0 }.map { $0 * 3 })
+        #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t")?[0].int } == 180 + 200)
+        #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t WHERE v < 1000 AND v % 10 = 0")?[0].int } == 0)
+    }
+
     @Test func writesReturnTheirOwnResults() throws {
         let store = try Store(path: ":memory:")
         try store.write { db in try db.execute("CREATE TABLE t (v INTEGER)") }

@@ -51,10 +51,10 @@ public final class TestClient {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
         }
-        guard rc == 0 else {
-            close(fd)
-            throw TestClientError("connect to \(host):\(port) failed: errno \(errno)")
-        }
+        // No close here: every property is set, so `deinit` runs (and closes) when this
+        // throws. Closing here as well closed the descriptor twice, the second time after
+        // another thread had been given the number (a test's socket, closed under it).
+        guard rc == 0 else { throw TestClientError("connect to \(host):\(port) failed: errno \(errno)") }
     }
 
     deinit { close(fd) }
