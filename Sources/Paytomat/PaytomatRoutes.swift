@@ -98,17 +98,17 @@ struct PaytomatRoutes {
             throw PaytomatError.invalid(error.description)
         }
         let timing = PaytomatTiming(settings: settings)
-        let row = try await store.create(merchant: merchant, .init(orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
-                                                            currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback,
-                                                            productID: nil, details: nil),
-                                   plan: plan.at == nil ? nil : plan, timing: timing)
+        let created = try await store.create(merchant: merchant, .init(orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
+                                                                currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback,
+                                                                productID: nil, details: nil),
+                                             plan: plan.at == nil ? nil : plan, timing: timing)
         return .json([
-            "amount_out": .number(row["amount_out"].string ?? "0"),
-            "currency_out": .string(row["currency_out"].string ?? ""),
-            "id": .int(row["id"].int ?? 0),
-            "qr_code": .string(row["qr_code"].string ?? ""),
-            "rate": .number(row["rate"].string ?? "0"),
-            "address": .string(row["address"].string ?? ""),
+            "amount_out": .number(created.amountOut),
+            "currency_out": .string(currencyOut.code),
+            "id": .int(created.id),
+            "qr_code": .string(created.qrCode),
+            "rate": .number(created.rate),
+            "address": .string(created.address),
             "note": .string(PaytomatStore.note),
         ])
     }

@@ -81,9 +81,20 @@ struct PaytomatStore {
         let details: JSON?
     }
 
+    /// What a create stored and its caller shows (known before the write but the id, so
+    /// nothing is read back inside the batch).
+    struct Created {
+        let id: Int
+        let code: String
+        let address: String
+        let amountOut: String
+        let rate: String
+        let qrCode: String
+    }
+
     /// Creates a `new` transaction with its address, rate and amount, its timeout job and
-    /// its settle plan; returns the row.
-    func create(merchant: Int, _ t: NewTransaction, plan: SettlePlan?, timing: PaytomatTiming) async throws -> Row {
+    /// its settle plan.
+    func create(merchant: Int, _ t: NewTransaction, plan: SettlePlan?, timing: PaytomatTiming) async throws -> Created {
         let now = context.clock.nowMilliseconds()
         let rateValue = t.currencyIn.rate(to: t.currencyOut)
         let rate = PaytomatCurrency.format(rateValue, places: 8)
@@ -92,7 +103,7 @@ struct PaytomatStore {
         let qr = PaytomatAddress.qrCode(coin: t.currencyOut.code, address: address, amount: amountOut)
         let code = context.ids.hex(10)
         let timeoutAt = now + Int64(timing.timeoutSeconds) * 1000
-        let row = try await context.store.write { db -> Row? in
+        let id = try await context.store.write { db -> Int in
             try db.run("""
                 INSERT INTO paytomat_transactions (merchant, code, order_id, ref, status, comment, created, updated, address, currency_in,
                     currency_out, amount_in, amount_out, rate, qr_code, product_id, callback_url, details)
@@ -104,11 +115,10 @@ struct PaytomatStore {
                                 amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment")
             try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "timeout", payment: String(id), at: timeoutAt, now: now)
             if let plan { try context.schedule(plan, provider: PaytomatProvider.key, payment: String(id), db) }
-            return try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ?", [id])
+            return id
         }
         context.wake(dueAt: [plan?.at, timeoutAt].compactMap { $0 }.min())
-        guard let row else { throw PaytomatError.notFound("transaction vanished") }
-        return row
+        return Created(id: id, code: code, address: address, amountOut: amountOut, rate: rate, qrCode: qr)
     }
 
     static func transaction(_ db: Database, id: Int) throws -> Row? {

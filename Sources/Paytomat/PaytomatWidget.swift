@@ -52,11 +52,11 @@ struct PaytomatWidget {
         }
         let orderID = "W\(context.clock.nowMilliseconds())"
         let timing = PaytomatTiming(settings: account.settings)
-        let row = try await store.create(merchant: account.id, .init(orderID: orderID, ref: "\(orderID)_\(context.clock.nowMilliseconds() / 1000)",
-                                                              currencyIn: currencyIn, currencyOut: currencyOut, amountIn: price * quantity,
-                                                              callbackURL: nil, productID: id, details: ["quantity": .string("\(quantity)")]),
-                                   plan: nil, timing: timing)
-        return .redirect(to: request.mountPrefix + "/pay/tx/" + (row["code"].string ?? ""), status: 303)
+        let created = try await store.create(merchant: account.id, .init(orderID: orderID, ref: "\(orderID)_\(context.clock.nowMilliseconds() / 1000)",
+                                                                  currencyIn: currencyIn, currencyOut: currencyOut, amountIn: price * quantity,
+                                                                  callbackURL: nil, productID: id, details: ["quantity": .string("\(quantity)")]),
+                                             plan: nil, timing: timing)
+        return .redirect(to: request.mountPrefix + "/pay/tx/" + created.code, status: 303)
     }
 
     func transaction(_ request: HTTPRequest) throws -> HTTPResponse {
