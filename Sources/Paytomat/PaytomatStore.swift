@@ -101,7 +101,9 @@ struct PaytomatStore {
         let amountOut = PaytomatCurrency.format(t.amountIn * rateValue, places: t.currencyOut.decimals)
         let address = PaytomatAddress.make(coin: t.currencyOut.code, ids: context.ids)
         let qr = PaytomatAddress.qrCode(coin: t.currencyOut.code, address: address, amount: amountOut)
-        let code = context.ids.hex(10)
+        // The payer page's key: 80 random bits as before, led by the time so that the UNIQUE
+        // index grows at one end (a random key wrote a page of its own per create: +4% A/B).
+        let code = context.ids.orderedHex(16, milliseconds: now)
         let timeoutAt = now + Int64(timing.timeoutSeconds) * 1000
         let id = try await context.store.write { db -> Int in
             try db.run("""
