@@ -75,6 +75,18 @@ extension String {
         return true
     }
 
+    /// `bytes` as text when they are valid UTF-8. ASCII, the usual case, is decoded at once:
+    /// `String(validating:)` is generic, its metadata looked up on every call (it had been a
+    /// tenth of an Alphacomm create's JSON parse).
+    init?(validUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            self = String(decoding: bytes, as: UTF8.self)
+        } else {
+            guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+            self = text
+        }
+    }
+
     public func trimmingASCIISpaces() -> String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }

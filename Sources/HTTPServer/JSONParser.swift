@@ -131,20 +131,16 @@ private struct JSONByteParser {
         // Most strings have no escape: made straight from the input, one pass to find the end.
         let start = index
         var end = index
-        var ascii = true
         while end < bytes.count {
             let byte = bytes[end]
             if byte == UInt8(ascii: "\"") {
                 index = end + 1
-                // ASCII needs no validating: decoded from the buffer at once (`String(validating:)`
-                // over a slice is generic, its metadata looked up at run time: a tenth of an
-                // Alphacomm create's parse).
-                if ascii { return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start ..< end]), as: UTF8.self) } }
-                guard let text = String(validating: bytes[start ..< end], as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                guard let text = bytes.withUnsafeBufferPointer({ String(validUTF8: UnsafeBufferPointer(rebasing: $0[start ..< end])) }) else {
+                    throw error("invalid UTF-8 in string")
+                }
                 return text
             }
             if byte == UInt8(ascii: "\\") || byte < 32 { break }
-            if byte >= 0x80 { ascii = false }
             end += 1
         }
         var out = Array(bytes[start ..< end])
@@ -155,7 +151,7 @@ private struct JSONByteParser {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                guard let text = out.withUnsafeBufferPointer({ String(validUTF8: $0) }) else { throw error("invalid UTF-8 in string") }
                 return text
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { throw error("unterminated escape") }

@@ -4,7 +4,7 @@ extension HTTPRequest {
     public var basicCredentials: (user: String, password: String)? {
         guard let credentials = authorization("Basic"),
               let decoded = Base64.decode(credentials),
-              let text = String(validating: decoded, as: UTF8.self),
+              let text = decoded.withUnsafeBufferPointer({ String(validUTF8: $0) }),
               let colon = text.firstIndex(of: ":")
         else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
