@@ -96,21 +96,24 @@ struct AlphacommStore {
         let transaction = request["transaction"] ?? [:]
         let now = context.clock.nowMilliseconds()
         let canonical = request.serialized()
+        // Every value made before the write: the batch is what every create waits on.
+        let amount = transaction["amount"]?.intValue ?? 0
+        let currency = transaction["currency"]?.stringValue ?? ""
+        let row: [any SQLBindable] = [id, account, canonical, request["autoCapture"]?.boolValue ?? false, request["returnUrl"]?.stringValue ?? "",
+                                      request["companyName"]?.stringValue ?? "", request["logo"]?.stringValue ?? "", currency, amount,
+                                      transaction["description"]?.stringValue ?? "", (transaction["lines"] ?? []).serialized(), now, now]
+        let decimalAmount = Payments.decimal(minorUnits: amount)
         let result = try await context.store.write { db -> Created in
             if let existing = try Self.payment(db, id: id) {
                 return existing.account == account && existing.request == canonical ? .repeated(existing) : .conflict
             }
-            let amount = transaction["amount"]?.intValue ?? 0
-            let currency = transaction["currency"]?.stringValue ?? ""
             try db.run("""
                 INSERT INTO alphacomm_payments (id, account, request, state, auto_capture, return_url, company, logo, currency, amount,
                     description, lines, created_at, updated_at)
                 VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [id, account, canonical, request["autoCapture"]?.boolValue ?? false, request["returnUrl"]?.stringValue ?? "",
-                      request["companyName"]?.stringValue ?? "", request["logo"]?.stringValue ?? "", currency, amount,
-                      transaction["description"]?.stringValue ?? "", (transaction["lines"] ?? []).serialized(), now, now])
+                """, row)
             try Payments.record(db, provider: AlphacommProvider.key, id: id, account: account, status: "accepted",
-                                amount: Payments.decimal(minorUnits: amount), currency: currency, at: now)
+                                amount: decimalAmount, currency: currency, at: now)
             try Jobs.schedule(db, provider: AlphacommProvider.key, kind: "expire", payment: id, at: now + Self.approvalLifetime * 1000, now: now)
             try context.schedule(plan, provider: AlphacommProvider.key, payment: id, db)
             return .new

@@ -52,6 +52,8 @@ public struct JSONSchema: Sendable {
         enum Additional { case allowed, forbidden, schema(Node) }
 
         let types: [String]?
+        /// `types` as bits, checked without comparing names.
+        let accepted: Kinds
         let options: [JSON]?
         let minLength: Int?
         let maxLength: Int?
@@ -72,6 +74,7 @@ public struct JSONSchema: Sendable {
             } else {
                 self.types = nil
             }
+            accepted = Kinds(names: types ?? [])
             options = schema["enum"]?.arrayValue
             minLength = schema["minLength"]?.intValue
             maxLength = schema["maxLength"]?.intValue
@@ -128,7 +131,7 @@ public struct JSONSchema: Sendable {
             out.append(Violation(property: property, pointer: pointer, message: message, constraint: constraint))
         }
 
-        if let allowed = node.types, !allowed.contains(where: { Self.matches(value, type: $0) }) {
+        if let allowed = node.types, !node.accepted.accepts(value) {
             fail("type", "\(Self.describe(value)) value found, but \(Self.article(allowed)) is required")
             return
         }
@@ -148,7 +151,7 @@ public struct JSONSchema: Sendable {
             if let format = node.format, !format.check(text) {
                 fail("format", "Invalid \(format.name) '\(text)'")
             }
-        case .number(let text):
+        case .number(let text) where node.minimum != nil || node.maximum != nil:
             let number = Double(text) ?? .nan
             if let min = node.minimum, number < min.value { fail("minimum", "Must have a minimum value of \(min.text)") }
             if let max = node.maximum, number > max.value { fail("maximum", "Must have a maximum value of \(max.text)") }
@@ -188,14 +191,31 @@ public struct JSONSchema: Sendable {
         }
     }
 
-    static func matches(_ value: JSON, type: String) -> Bool {
-        switch (type, value) {
-        case ("string", .string), ("boolean", .bool), ("array", .array), ("object", .object), ("null", .null), ("number", .number): return true
-        case ("integer", .number(let text)):
-            if Int(text) != nil { return true }
-            guard let d = Double(text) else { return false }
-            return d.rounded() == d && !text.contains(".")
-        default: return false
+    /// The JSON types a schema's `type` names.
+    private struct Kinds: OptionSet {
+        let rawValue: UInt8
+        static let string = Kinds(rawValue: 1), boolean = Kinds(rawValue: 2), array = Kinds(rawValue: 4), object = Kinds(rawValue: 8)
+        static let null = Kinds(rawValue: 16), number = Kinds(rawValue: 32), integer = Kinds(rawValue: 64)
+        static let names: [String: Kinds] = ["string": .string, "boolean": .boolean, "array": .array, "object": .object,
+                                             "null": .null, "number": .number, "integer": .integer]
+
+        init(rawValue: UInt8) { self.rawValue = rawValue }
+        init(names: [String]) { self = names.reduce(into: []) { $0.formUnion(Kinds.names[$1] ?? []) } }
+
+        func accepts(_ value: JSON) -> Bool {
+            switch value {
+            case .string: return contains(.string)
+            case .bool: return contains(.boolean)
+            case .array: return contains(.array)
+            case .object: return contains(.object)
+            case .null: return contains(.null)
+            case .number(let text):
+                if contains(.number) { return true }
+                guard contains(.integer) else { return false }
+                if Int(text) != nil { return true }
+                guard let d = Double(text) else { return false }
+                return d.rounded() == d && !text.utf8.contains(UInt8(ascii: "."))
+            }
         }
     }
 
