@@ -96,20 +96,28 @@ post_script "$work/cen.lua" /census/api/v1/payments/orders application/x-www-for
   'person_id=1%40census&description=Bench&amount=1000&campaign_code=bench&payment_method_type=existing_payment_method&payment_method_id=2' ""
 post_script "$work/pxt.lua" /payxtoday/api/v1/1/sandbox-secret/payments/create application/x-www-form-urlencoded \
   "id_client=$pxt_client&price=290&period=12&description=Bench" ""
-# Alphacomm: every request a new paymentId (a repeated one is answered from the store).
+# Alphacomm: every request a new paymentId (a repeated one is answered from the store). The
+# request is formatted once around a placeholder as long as the id; each call only joins the
+# two halves and the id (formatting and substituting in a 1.3 KB body per request had cost the
+# client, on the same two cores, a third of what the server spends).
 python3 - "$work/alc.lua" "$ac_token" <<'PY'
 import json, sys
 body = json.load(open("Tests/Fixtures/Alphacomm/create-request.json"))
-body["paymentId"] = "PAYMENTID"
+body["paymentId"] = "PAYMENTID" + "X" * 27
 open(sys.argv[1], "w").write("""
 local body = [==[%s]==]
 local n = 0
 local run = string.format("%%08x", math.random(0, 0x7fffffff))
+local head, tail
 request = function()
+  if not head then
+    local whole = wrk.format("POST", "/alphacomm/api/paypal/create",
+      {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s"}, body)
+    local i, j = whole:find("PAYMENTIDXXXXXXXXXXXXXXXXXXXXXXXXXXX", 1, true)
+    head, tail = whole:sub(1, i - 1), whole:sub(j + 1)
+  end
   n = n + 1
-  local id = run .. string.format("-d9cb-469f-a165-%%012x", n)
-  return wrk.format("POST", "/alphacomm/api/paypal/create",
-    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s"}, body:gsub("PAYMENTID", id))
+  return head .. run .. string.format("-d9cb-469f-a165-%%012x", n) .. tail
 end
 """ % (json.dumps(body), sys.argv[2]))
 PY
