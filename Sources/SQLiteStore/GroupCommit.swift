@@ -1,9 +1,9 @@
 import Dispatch
 
 /// Group commit: writers that arrive while a transaction is running are queued, and the
-/// next batch runs all of their work in one transaction, each piece in a savepoint of its
-/// own, and one COMMIT answers them all. A piece that throws is undone alone; a COMMIT that
-/// fails fails every piece of the batch. Nobody is answered before their commit.
+/// next batch runs all of their work in one transaction, and one COMMIT answers them all.
+/// A piece that throws is undone alone (see `Store.runBatch`); a COMMIT that fails fails
+/// every piece of the batch. Nobody is answered before their commit.
 ///
 /// Two kinds of writer. One that waits (a thread calling `Store.write`) sleeps on a
 /// semaphore of its own and is woken once, when its batch has committed; if no batch is
@@ -19,19 +19,29 @@ import Dispatch
 /// owner after that; a request is run by one runner while its owner waits or is suspended.
 final class GroupCommit: @unchecked Sendable {
     final class Request {
-        /// Dropped by the batch as soon as it has run: it may hold a closure that must not
-        /// outlive its writer's call (`withoutActuallyEscaping`).
-        var work: ((Database) -> Void)?
+        /// Dropped by the batch once it has ended: it may hold a closure that must not
+        /// outlive its writer's call (`withoutActuallyEscaping`). It may run twice (see
+        /// `Store.runBatch`).
+        var work: ((Database) throws -> Void)?
+        /// What `work` threw (its changes undone), or what the batch's BEGIN or COMMIT did.
+        var failure: Error?
         var commitError: Error?
         /// For a writer that waits; nil for one that is resumed.
         let wake: DispatchSemaphore?
         /// For a writer that is resumed: called once its batch has ended.
         private(set) var resume: (() -> Void)?
 
-        init(_ work: @escaping (Database) -> Void, resume: (() -> Void)? = nil) {
+        init(_ work: @escaping (Database) throws -> Void, resume: (() -> Void)? = nil) {
             self.work = work
             self.resume = resume
             wake = resume == nil ? DispatchSemaphore(value: 0) : nil
+        }
+
+        /// What the writer gets: `value` (set by `work`) once committed, else the error.
+        func outcome<T>(_ value: T?) throws -> T {
+            if let error = commitError ?? failure { throw error }
+            guard let value else { throw SQLiteError(code: 1, message: "write was not run", sql: nil) }
+            return value
         }
 
         /// Tells the writer its batch has ended (committed or not).

@@ -108,6 +108,21 @@ import Testing
         #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t WHERE v % 10 = 0 AND v % 1000 < 50")?[0].int } == 0)
     }
 
+    /// A writer alone in its batch that throws after writing leaves nothing behind, and the
+    /// store takes the next write.
+    @Test func aLoneWriterThatThrowsIsRolledBack() throws {
+        let store = try Store(path: ":memory:")
+        try store.write { db in try db.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)") }
+        #expect(throws: Boom.self) {
+            try store.write { db in
+                try db.run("INSERT INTO t VALUES (1)")
+                throw Boom()
+            }
+        }
+        #expect(try store.write { db in try db.run("INSERT INTO t VALUES (2)") } == 1)
+        #expect(try store.read { db in try db.query("SELECT v FROM t").map { $0[0].int } } == [2])
+    }
+
     @Test func aConstraintViolationFailsOnlyItsWriter() throws {
         let store = try Store(path: ":memory:")
         try store.write { db in try db.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)") }
