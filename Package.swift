@@ -19,7 +19,8 @@ let package = Package(
         ),
         .systemLibrary(name: "CEpoll"),
         .target(name: "HTTPServer", dependencies: ["CEpoll"]),
-        .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
+        .target(name: "CSQLiteWAL", dependencies: ["CSQLite"]),
+        .target(name: "SQLiteStore", dependencies: ["CSQLite", "CSQLiteWAL"]),
         .target(
             name: "SandboxResources",
             path: "Resources",

@@ -59,7 +59,36 @@ import SQLiteStore
         defer { for suffix in ["", "-wal", "-shm"] { _ = unlink(path + suffix) } }
         let db = try Database(path: path)
         #expect(try db.queryOne("PRAGMA journal_mode")?[0].string == "wal")
-        #expect(try db.queryOne("PRAGMA synchronous")?[0].int == 1)
+        // FULL, whose commit sync the VFS turns into the one write of the commit's frames.
+        #expect(try db.queryOne("PRAGMA synchronous")?[0].int == 2)
+        #expect(try db.queryOne("PRAGMA checkpoint_fullfsync")?[0].int == 1)
+    }
+
+    /// The VFS gathers a transaction's WAL frames, and writes them out at its commit: when
+    /// COMMIT returns they are in the file, for a new connection (another process, say) to
+    /// read; and a transaction rolled back leaves the committed ones readable.
+    @Test func aCommitsFramesAreInTheWALWhenItReturns() throws {
+        let path = "/tmp/paysandbox-test-\(UInt64.random(in: 0 ... .max)).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { _ = unlink(path + suffix) } }
+        let db = try Database(path: path)
+        try db.execute("PRAGMA wal_autocheckpoint=0")
+        try db.execute("CREATE TABLE t (v TEXT)")
+        let page = String(repeating: "x", count: 3000)
+        try db.transaction { db in for i in 0 ..< 50 { try db.run("INSERT INTO t VALUES (?)", ["\(i)" + page]) } }
+        var status = stat()
+        #expect(stat(path + "-wal", &status) == 0 && status.st_size > 50 * 3000)
+        struct RolledBack: Error {}
+        #expect(throws: RolledBack.self) {
+            try db.transaction { db in
+                try db.run("INSERT INTO t VALUES (?)", ["lost" + page])
+                throw RolledBack()
+            }
+        }
+        let other = try Database(path: path)
+        #expect(try other.queryOne("SELECT COUNT(*) FROM t")?[0].int == 50)
+        try db.transaction { db in try db.run("INSERT INTO t VALUES ('after')") }
+        #expect(try other.queryOne("SELECT COUNT(*) FROM t")?[0].int == 51)
+        #expect(try other.queryOne("PRAGMA integrity_check")?[0].string == "ok")
     }
 
     @Test func openingAnUnwritablePathFails() {
