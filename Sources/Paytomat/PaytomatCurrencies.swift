@@ -41,12 +41,36 @@ struct PaytomatCurrency: Sendable {
     func rate(to other: PaytomatCurrency) -> Decimal { usd / other.usd }
 
     /// A decimal rounded to `places`, as text without trailing zeros ("0.00041896", "241.81").
+    /// Written from its significand and exponent: `Decimal`'s own text (and a rounding it does
+    /// not need) had been a tenth of a create. Significands beyond 18 digits take the long way.
     static func format(_ value: Decimal, places: Int) -> String {
-        var input = value
-        var rounded = Decimal()
-        NSDecimalRound(&rounded, &input, places, .plain)
+        var rounded = value
+        if -value.exponent > places {
+            var input = value
+            NSDecimalRound(&rounded, &input, places, .plain)
+        }
+        let significand = rounded.significand as NSNumber
+        guard significand.doubleValue < 1e18 else { return longFormat(rounded) }
+        var digits = significand.uint64Value
+        var exponent = rounded.exponent
+        while exponent < 0 && digits % 10 == 0 && digits > 0 {
+            digits /= 10
+            exponent += 1
+        }
+        var text = digits == 0 ? "0" : String(digits)
+        if digits != 0 && exponent > 0 {
+            text += String(repeating: "0", count: exponent)
+        } else if digits != 0 && exponent < 0 {
+            let fraction = -exponent
+            if text.utf8.count <= fraction { text = String(repeating: "0", count: fraction - text.utf8.count + 1) + text }
+            text.insert(".", at: text.index(text.endIndex, offsetBy: -fraction))
+        }
+        return rounded.isSignMinus && digits != 0 ? "-" + text : text
+    }
+
+    private static func longFormat(_ rounded: Decimal) -> String {
         var text = "\(rounded)"
-        if text.contains(".") {
+        if text.utf8.contains(UInt8(ascii: ".")) {
             while text.hasSuffix("0") { text.removeLast() }
             if text.hasSuffix(".") { text.removeLast() }
         }
