@@ -2,8 +2,8 @@ extension HTTPRequest {
     /// The media type of the body, lowercased, without parameters ("application/json").
     public var mediaType: String? {
         guard let value = headers["Content-Type"] else { return nil }
-        let type = value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? value
-        return type.trimmingASCIISpaces().lowercased()
+        let type = value.utf8.prefix { $0 != UInt8(ascii: ";") }
+        return String(decoding: type.map { (65 ... 90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self).trimmingASCIISpaces()
     }
 
     /// The body parsed as JSON.

@@ -19,7 +19,10 @@ struct PaytomatCurrency: Sendable {
                                     title: c["title"]?.stringValue ?? code, decimals: c["decimals"]?.intValue ?? 8, usd: usd)
         }
 
-    static func find(_ code: String, in table: [PaytomatCurrency] = all) -> PaytomatCurrency? { table.first { $0.code == code.uppercased() } }
+    static func find(_ code: String, in table: [PaytomatCurrency] = all) -> PaytomatCurrency? {
+        let upper = code.uppercased()
+        return table.first { $0.code == upper }
+    }
 
     /// The table with a merchant's own USD prices (`{"rates_usd":{"BTC":"50000"}}` in its
     /// settings) in place of the defaults.

@@ -41,14 +41,18 @@ enum PaytomatInput {
     static func positiveDecimal(_ p: RequestParams, _ name: String, kind: String = "decimal", places: Int) throws -> Decimal {
         guard let text = p.string(name) else { throw PaytomatError.invalid("\(name) is required") }
         guard case .bool = p.raw(name) ?? .null else {
-            guard let value = Decimal(string: text), text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "e" || $0 == "E" || $0 == "+" }) else {
+            guard text.utf8.allSatisfy({ (48 ... 57).contains($0) || $0 == 46 || $0 == 45 || $0 == 101 || $0 == 69 || $0 == 43 }),
+                  let value = Decimal(string: text) else {
                 throw PaytomatError.invalid("\(name) must be a \(kind)")
             }
             guard value > 0 else { throw PaytomatError.invalid("\(name) must be greater than 0") }
             guard value <= 1_000_000_000_000 else { throw PaytomatError.invalid("\(name) is too large") }
-            var exact = value, rounded = Decimal()
-            NSDecimalRound(&rounded, &exact, places, .plain)
-            guard rounded == value else { throw PaytomatError.invalid("\(name) must have at most \(places) decimal places") }
+            // More places than allowed only if its exponent says so ("1.50" is 150e-2: rounded).
+            if -value.exponent > places {
+                var exact = value, rounded = Decimal()
+                NSDecimalRound(&rounded, &exact, places, .plain)
+                guard rounded == value else { throw PaytomatError.invalid("\(name) must have at most \(places) decimal places") }
+            }
             return value
         }
         throw PaytomatError.invalid("\(name) must be a \(kind)")

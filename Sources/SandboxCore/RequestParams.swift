@@ -13,7 +13,7 @@ public struct RequestParams: Sendable {
         guard !request.body.isEmpty else { return }
         let looksLikeJSON = request.body.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 } == UInt8(ascii: "{")
         // curl -d sends JSON labelled as a form: a body that opens with `{` is JSON.
-        if request.mediaType == "application/json" || looksLikeJSON {
+        if looksLikeJSON || request.mediaType == "application/json" {
             guard let json = try? request.jsonBody(), case .object(let members) = json else { throw BodyError() }
             for (name, value) in members { values[name] = value }
         } else {
