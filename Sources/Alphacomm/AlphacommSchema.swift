@@ -23,8 +23,9 @@ enum AlphacommSchema {
         "uuid-v4-v5": { isUUIDv4or5($0) },
         "absolute-url": { isAbsoluteHTTPURL($0) },
         "email": { text in
-            let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-            return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+            let parts = text.utf8.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false)
+            let dot = UInt8(ascii: ".")
+            return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(dot) && parts[1].first != dot && parts[1].last != dot
                 && !containsSpaceOrLineBreak(text)
         },
         "iso3166-1-alpha2": { countries.contains($0) },
@@ -49,12 +50,16 @@ enum AlphacommSchema {
 
     /// 8-4-4-4-12 hex digits, version 4 or 5, RFC 4122 variant.
     static func isUUIDv4or5(_ text: String) -> Bool {
-        let chars = Array(text.lowercased())
-        guard chars.count == 36 else { return false }
-        for (i, c) in chars.enumerated() {
-            if [8, 13, 18, 23].contains(i) { if c != "-" { return false } } else if !c.isHexDigit { return false }
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (i, byte) in bytes.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                if byte != UInt8(ascii: "-") { return false }
+            } else if !(UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(byte) && !(UInt8(ascii: "a") ... UInt8(ascii: "f")).contains(byte | 0x20) {
+                return false
+            }
         }
-        return (chars[14] == "4" || chars[14] == "5") && "89ab".contains(chars[19])
+        return (bytes[14] == UInt8(ascii: "4") || bytes[14] == UInt8(ascii: "5")) && "89abAB".utf8.contains(bytes[19])
     }
 
     static func isIPAddress(_ text: String) -> Bool {

@@ -66,6 +66,8 @@ public struct JSONSchema: Sendable {
         let items: Node?
         let properties: [String: Node]
         let required: [String]
+        /// Each required name's bit in the mask `check` fills as it meets them.
+        let requiredBits: [String: UInt64]
         let additional: Additional
 
         init(_ schema: JSON, formats: [String: FormatCheck], patterns: inout [String: NSRegularExpression]) {
@@ -106,6 +108,9 @@ public struct JSONSchema: Sendable {
             }
             self.properties = properties
             required = schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            var bits: [String: UInt64] = [:]
+            for name in required.prefix(64) where bits[name] == nil { bits[name] = 1 << UInt64(bits.count) }
+            requiredBits = bits
             switch schema["additionalProperties"] {
             case .bool(false)?: additional = .forbidden
             case let sub? where sub.objectValue != nil: additional = .schema(Node(sub, formats: formats, patterns: &patterns))
@@ -166,8 +171,16 @@ public struct JSONSchema: Sendable {
                 }
             }
         case .object(let members):
-            for name in node.required where !members.contains(where: { $0.0 == name }) {
-                fail("required", "The property \(name) is required", key: name)
+            // The required names met, as bits: a scan of the members for each name only when
+            // some are missing (or there are more than 64 to look for).
+            var met: UInt64 = 0
+            if !node.requiredBits.isEmpty {
+                for (name, _) in members { met |= node.requiredBits[name] ?? 0 }
+            }
+            if met.nonzeroBitCount != node.required.count {
+                for name in node.required where !members.contains(where: { $0.0 == name }) {
+                    fail("required", "The property \(name) is required", key: name)
+                }
             }
             for (name, member) in members {
                 let sub: Node
