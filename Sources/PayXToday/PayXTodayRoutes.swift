@@ -146,7 +146,7 @@ struct PayXTodayRoutes {
 
     private func createPayment(_ reseller: Int, _ params: RequestParams, _ request: HTTPRequest) async throws -> JSON {
         let client = try PayXTodayInput.requiredInt(params, "id_client")
-        guard try store.hasClient(reseller: reseller, id: client) else { throw PayXTodayError.invalid("The selected id_client is invalid.") }
+        guard let embedded = try store.embeddedClient(reseller: reseller, id: client) else { throw PayXTodayError.invalid("The selected id_client is invalid.") }
         let price = try PayXTodayInput.price(params)
         let period = try PayXTodayInput.requiredInt(params, "period")
         guard (1 ... 1200).contains(period) else { throw PayXTodayError.invalid("The period must be between 1 and 1200 months.") }
@@ -169,7 +169,8 @@ struct PayXTodayRoutes {
             throw PayXTodayError.invalid(error.description)
         }
         return try await store.createPayment(reseller: reseller, .init(client: client, paymentSystem: system, price: price, period: period,
-                                                                 description: description, urlSuccess: success, urlError: error), plan: plan)
+                                                                 description: description, urlSuccess: success, urlError: error),
+                                                 plan: plan, client: embedded)
     }
 
     private func deletePayment(_ reseller: Int, _ params: RequestParams) throws -> JSON {

@@ -70,6 +70,11 @@ struct PayXTodayStore {
         try context.store.read { db in try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0) } }
     }
 
+    /// The reseller's (undeleted) client as a payment embeds it.
+    func embeddedClient(reseller: Int, id: Int) throws -> JSON? {
+        try context.store.read { db in try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0, embedded: true) } }
+    }
+
     /// Whether the reseller has this (undeleted) client, without building its JSON.
     func hasClient(reseller: Int, id: Int) throws -> Bool {
         try context.store.read { db in
@@ -150,8 +155,12 @@ struct PayXTodayStore {
     }
 
     static func paymentJSON(_ db: Database, _ row: Row) throws -> JSON {
-        let reseller = row["reseller"].int ?? 0
         let client = try db.queryOne("SELECT * FROM payxtoday_clients WHERE id = ?", [row["client"].int ?? 0]).map { clientJSON($0, embedded: true) } ?? .null
+        return paymentJSON(row, client: client)
+    }
+
+    static func paymentJSON(_ row: Row, client: JSON) -> JSON {
+        let reseller = row["reseller"].int ?? 0
         let system = PayXTodayData.paymentSystems(reseller: reseller).first { $0.id == row["payment_system"].int }?.json ?? .null
         func text(_ column: String) -> JSON { row[column].string.map(JSON.string) ?? .null }
         return [
@@ -214,22 +223,27 @@ struct PayXTodayStore {
         let urlError: String?
     }
 
-    func createPayment(reseller: Int, _ p: NewPayment, plan: SettlePlan) async throws -> JSON {
+    /// Stores a pending payment; answers it as the API shows it, with `client` (the client
+    /// as it embeds) and what was inserted: nothing is read back inside the write batch,
+    /// which every create waits on.
+    func createPayment(reseller: Int, _ p: NewPayment, plan: SettlePlan, client: JSON) async throws -> JSON {
         let now = context.clock.nowMilliseconds()
         let uuid = context.ids.orderedHex(20, milliseconds: now)
-        let json = try await context.store.write { db -> JSON in
+        let columns = ["uuid", "reseller", "client", "payment_system", "price", "period", "created_at", "description", "url_success", "url_error", "state"]
+        let values: [any SQLBindable] = [uuid, reseller, p.client, p.paymentSystem, p.price, p.period, now, p.description, p.urlSuccess, p.urlError, "pending"]
+        let id = try await context.store.write { db -> Int in
             try db.run("""
                 INSERT INTO payxtoday_payments (uuid, reseller, client, payment_system, price, period, created_at, description, url_success, url_error, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
-                """, [uuid, reseller, p.client, p.paymentSystem, p.price, p.period, now, p.description, p.urlSuccess, p.urlError])
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, values)
             let id = Int(db.lastInsertRowID)
             try Payments.record(db, provider: PayXTodayProvider.key, id: String(id), account: reseller, status: "pending",
                                 amount: p.price, currency: PayXTodayProvider.currency, at: now)
             try context.schedule(plan, provider: PayXTodayProvider.key, payment: String(id), db)
-            return try Self.paymentRow(db, where: "id = ?", [id]).map { try Self.paymentJSON(db, $0) } ?? .null
+            return id
         }
         context.wake(for: plan)
-        return json
+        return Self.paymentJSON(Row(columns: ["id"] + columns, values: [.integer(Int64(id))] + values.map(\.sqlValue)), client: client)
     }
 
     /// Deletes an unpaid payment; false when there is none. A paid one is refused.

@@ -70,6 +70,12 @@ public struct Row: Sendable {
     public let columns: [String]
     public let values: [SQLValue]
 
+    /// A row made by hand: what was just inserted, say, without reading it back.
+    public init(columns: [String], values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
     public subscript(index: Int) -> SQLValue { values.indices.contains(index) ? values[index] : .null }
 
     public subscript(name: String) -> SQLValue {

@@ -179,6 +179,8 @@ private struct Fixture {
         let uuid = try #require(created["uuid_payment"]?.stringValue)
         #expect(uuid.count == 40)
         #expect(uuid.allSatisfy { $0.isHexDigit })
+        // The create answers from what it inserted, not a read: the same as reading it back.
+        #expect(try f.api("GET", "payments/uuid?uuid_payment=\(uuid)", []).json["data"] == created)
         let page = try f.client.request("GET", "/payxtoday/pay/\(uuid)")
         #expect(page.status == 200)
         #expect(page.text.contains("€290.00"))
