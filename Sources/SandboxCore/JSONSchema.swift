@@ -64,10 +64,10 @@ public struct JSONSchema: Sendable {
         let minItems: Int?
         let maxItems: Int?
         let items: Node?
-        let properties: [String: Node]
+        /// Each named property's schema and, if it is required, its bit in the mask `check`
+        /// fills as it meets them: one lookup per member for both.
+        let properties: [String: (node: Node?, bit: UInt64)]
         let required: [String]
-        /// Each required name's bit in the mask `check` fills as it meets them.
-        let requiredBits: [String: UInt64]
         let additional: Additional
 
         init(_ schema: JSON, formats: [String: FormatCheck], patterns: inout [String: NSRegularExpression]) {
@@ -101,16 +101,18 @@ public struct JSONSchema: Sendable {
             } else {
                 items = nil
             }
-            var properties: [String: Node] = [:]
+            var properties: [String: (node: Node?, bit: UInt64)] = [:]
             // The first of a repeated name wins, as a lookup in the schema's members would.
             for (name, sub) in schema["properties"]?.objectValue ?? [] where properties[name] == nil {
-                properties[name] = Node(sub, formats: formats, patterns: &patterns)
+                properties[name] = (Node(sub, formats: formats, patterns: &patterns), 0)
+            }
+            required = schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            var bits = 0
+            for name in required.prefix(64) where properties[name]?.bit ?? 0 == 0 {
+                properties[name] = (properties[name]?.node, 1 << UInt64(bits))
+                bits += 1
             }
             self.properties = properties
-            required = schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            var bits: [String: UInt64] = [:]
-            for name in required.prefix(64) where bits[name] == nil { bits[name] = 1 << UInt64(bits.count) }
-            requiredBits = bits
             switch schema["additionalProperties"] {
             case .bool(false)?: additional = .forbidden
             case let sub? where sub.objectValue != nil: additional = .schema(Node(sub, formats: formats, patterns: &patterns))
@@ -171,20 +173,16 @@ public struct JSONSchema: Sendable {
                 }
             }
         case .object(let members):
-            // The required names met, as bits: a scan of the members for each name only when
-            // some are missing (or there are more than 64 to look for).
+            // The required names met, as bits, while the members are checked: a scan of the
+            // members for each name only when some are missing (or there are more than 64),
+            // its violations put before the members'.
+            let start = out.count
             var met: UInt64 = 0
-            if !node.requiredBits.isEmpty {
-                for (name, _) in members { met |= node.requiredBits[name] ?? 0 }
-            }
-            if met.nonzeroBitCount != node.required.count {
-                for name in node.required where !members.contains(where: { $0.0 == name }) {
-                    fail("required", "The property \(name) is required", key: name)
-                }
-            }
             for (name, member) in members {
+                let entry = node.properties[name]
+                met |= entry?.bit ?? 0
                 let sub: Node
-                if let property = node.properties[name] {
+                if let property = entry?.node {
                     sub = property
                 } else {
                     switch node.additional {
@@ -198,6 +196,14 @@ public struct JSONSchema: Sendable {
                 path.append(.key(name))
                 check(member, against: sub, path: &path, into: &out)
                 path.removeLast()
+            }
+            if met.nonzeroBitCount != node.required.count {
+                let memberViolations = out[start...]
+                out.removeSubrange(start...)
+                for name in node.required where !members.contains(where: { $0.0 == name }) {
+                    fail("required", "The property \(name) is required", key: name)
+                }
+                out += memberViolations
             }
         default:
             break
