@@ -136,20 +136,23 @@ final class Connection: @unchecked Sendable {
                 case .continueExpected:
                     output += Connection.continueBytes
                 case .request(let request):
-                    if !Connection.answersAtOnce(request), let responder = router.asyncResponder(for: local(request)) {
-                        // Its handler awaits: a task on this loop, which serves the other
-                        // connections meanwhile; the connection is the task's until it answers.
-                        owner.store(Owner.worker.rawValue, ordering: .relaxed)
-                        let started = ContinuousClock.now
-                        return loop.run { [self] in
-                            let response = await responder()
-                            if !queue(response, to: local(request), started: started) { closeAfterOutput = true }
-                            advance(onWorker: false)
+                    if !Connection.answersAtOnce(request) {
+                        let routed = local(request)
+                        if let responder = router.asyncResponder(for: routed) {
+                            // Its handler awaits: a task on this loop, which serves the other
+                            // connections meanwhile; the connection is the task's until it answers.
+                            owner.store(Owner.worker.rawValue, ordering: .relaxed)
+                            let started = ContinuousClock.now
+                            return loop.run { [self] in
+                                let response = await responder()
+                                if !queue(response, to: routed, started: started) { closeAfterOutput = true }
+                                advance(onWorker: false)
+                            }
                         }
-                    }
-                    if !onWorker && !Connection.answersAtOnce(request) {
-                        owner.store(Owner.worker.rawValue, ordering: .relaxed)
-                        return server.workers.submit(self, request)
+                        if !onWorker {
+                            owner.store(Owner.worker.rawValue, ordering: .relaxed)
+                            return server.workers.submit(self, request)
+                        }
                     }
                     if !answer(request) { closeAfterOutput = true }
                     // A long pipeline waits for the client to read before more is answered.
