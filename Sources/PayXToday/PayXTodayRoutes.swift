@@ -169,8 +169,8 @@ struct PayXTodayRoutes {
             throw PayXTodayError.invalid(error.description)
         }
         return try await store.createPayment(reseller: reseller, .init(client: client, paymentSystem: system, price: price, period: period,
-                                                                 description: description, urlSuccess: success, urlError: error),
-                                                 plan: plan, client: embedded)
+                                                                       description: description, urlSuccess: success, urlError: error),
+                                             plan: plan, client: embedded)
     }
 
     private func deletePayment(_ reseller: Int, _ params: RequestParams) throws -> JSON {

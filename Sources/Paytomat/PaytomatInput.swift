@@ -41,8 +41,9 @@ enum PaytomatInput {
     static func positiveDecimal(_ p: RequestParams, _ name: String, kind: String = "decimal", places: Int) throws -> Decimal {
         guard let text = p.string(name) else { throw PaytomatError.invalid("\(name) is required") }
         guard case .bool = p.raw(name) ?? .null else {
-            guard text.utf8.allSatisfy({ (48 ... 57).contains($0) || $0 == 46 || $0 == 45 || $0 == 101 || $0 == 69 || $0 == 43 }),
-                  let value = Decimal(string: text) else {
+            // ASCII digits, sign, point and exponent only: `Decimal(string:)` reads a number's
+            // beginning and ignores the rest ("12abc" is 12), and knows no other digits.
+            guard text.utf8.allSatisfy({ "0123456789.-+eE".utf8.contains($0) }), let value = Decimal(string: text) else {
                 throw PaytomatError.invalid("\(name) must be a \(kind)")
             }
             guard value > 0 else { throw PaytomatError.invalid("\(name) must be greater than 0") }

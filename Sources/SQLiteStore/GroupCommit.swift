@@ -26,9 +26,8 @@ final class GroupCommit: @unchecked Sendable {
         /// outlive its writer's call (`withoutActuallyEscaping`). It may run twice (see
         /// `Store.runBatch`).
         var work: ((Database) throws -> Void)?
-        /// What `work` threw (its changes undone), or what the batch's BEGIN or COMMIT did.
+        /// What `work` threw (its changes undone), or what the batch's BEGIN or COMMIT threw.
         var failure: Error?
-        var commitError: Error?
         /// For a writer that waits; nil for one that is resumed.
         let wake: DispatchSemaphore?
         /// For a writer that is resumed: called once its batch has ended.
@@ -42,7 +41,7 @@ final class GroupCommit: @unchecked Sendable {
 
         /// What the writer gets: `value` (set by `work`) once committed, else the error.
         func outcome<T>(_ value: T?) throws -> T {
-            if let error = commitError ?? failure { throw error }
+            if let failure { throw failure }
             guard let value else { throw SQLiteError(code: 1, message: "write was not run", sql: nil) }
             return value
         }

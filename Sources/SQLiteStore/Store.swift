@@ -149,7 +149,7 @@ public final class Store: @unchecked Sendable {
                 try writer.run("COMMIT")
             } catch {
                 _ = try? writer.run("ROLLBACK")
-                for request in batch { request.commitError = error }
+                for request in batch { request.failure = error }
             }
         }
     }
@@ -160,7 +160,7 @@ public final class Store: @unchecked Sendable {
             try writer.run("BEGIN IMMEDIATE")
             return true
         } catch {
-            for request in batch { request.commitError = error }
+            for request in batch { request.failure = error }
             return false
         }
     }

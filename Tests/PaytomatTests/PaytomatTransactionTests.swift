@@ -75,6 +75,8 @@ private struct Fixture {
         (#"{"order_id":"A","currency_in":"USD","amount_in":1}"#, "currency_out is required"),
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC"}"#, "amount_in is required"),
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":"ten"}"#, "amount_in must be a float"),
+        (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":"12abc"}"#, "amount_in must be a float"),
+        (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":"١٢"}"#, "amount_in must be a float"),
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":0}"#, "amount_in must be greater than 0"),
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":true}"#, "amount_in must be a float"),
         (#"{"order_id":"A","currency_in":"USD","currency_out":"BTC","amount_in":1.123456789}"#, "amount_in must have at most 8 decimal places"),
