@@ -16,9 +16,7 @@ public struct AlphacommProvider: Provider {
 
     public init() {}
 
-    public func describe(_ account: AccountSeed) -> String {
-        "client_id \(account.login), client_secret \(account.secret)"
-    }
+    public var credentialNames: (login: String, secret: String)? { ("client_id", "client_secret") }
 
     public func routes(_ context: SandboxContext) -> Router {
         AlphacommRoutes(context: context).router()

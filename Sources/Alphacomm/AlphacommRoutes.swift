@@ -16,10 +16,11 @@ struct AlphacommRoutes {
 
     func router() -> Router {
         var router = Router()
-        router.get("/oauth/v2/token") { request in try token(request) }
+        // Both GETs write (a token, a capture): they await their commit.
+        router.get("/oauth/v2/token") { request in try await token(request) }
         router.post("/api/paypal/create") { request in try await create(request) }
         router.get("/api/paypal/status/:paymentId") { request in try status(request) }
-        router.get("/api/paypal/capture/:paymentId") { request in try capture(request) }
+        router.get("/api/paypal/capture/:paymentId") { request in try await capture(request) }
         router.get("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).show(request) }
         router.post("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).submit(request) }
         router.notFound = { request in AlphacommError.notFound("No route for \(request.method) \(request.path)").response }
@@ -29,7 +30,7 @@ struct AlphacommRoutes {
         return router
     }
 
-    private func token(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func token(_ request: HTTPRequest) async throws -> HTTPResponse {
         let query = request.query
         guard let grant = query["grant_type"], !grant.isEmpty else { throw AlphacommError.invalidRequest("grant_type is required") }
         guard grant == "client_credentials" else { throw AlphacommError.unsupportedGrantType(grant) }
@@ -38,7 +39,7 @@ struct AlphacommRoutes {
         guard let account = try context.accounts.authenticate(provider: AlphacommProvider.key, login: id, secret: secret) else {
             throw AlphacommError.invalidClient
         }
-        return .json(["access_token": .string(try store.issueToken(account: account.id))])
+        return .json(["access_token": .string(try await store.issueToken(account: account.id))])
     }
 
     private func authenticate(_ request: HTTPRequest) throws -> Int {
@@ -106,13 +107,18 @@ struct AlphacommRoutes {
         state(try ownPayment(request))
     }
 
-    private func capture(_ request: HTTPRequest) throws -> HTTPResponse {
-        let payment = try ownPayment(request)
-        guard payment.state == "authorized" else {
-            throw AlphacommError.invalidState("Payment \(payment.id) is \(payment.state): only an authorized payment can be captured")
+    /// Checked and captured in one transaction, so that a capture racing the payer's cancel
+    /// (or another capture) sees the state it changes.
+    private func capture(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let id = try ownPayment(request).id
+        let captured = try await context.store.write { db -> AlphacommStore.Payment in
+            guard let payment = try AlphacommStore.payment(db, id: id) else { throw AlphacommError.notFound("No payment \(id)") }
+            guard payment.state == "authorized" else {
+                throw AlphacommError.invalidState("Payment \(id) is \(payment.state): only an authorized payment can be captured")
+            }
+            try AlphacommStore.setState(db, id: id, state: "captured", context: context)
+            return try AlphacommStore.payment(db, id: id) ?? payment
         }
-        try context.store.write { db in try AlphacommStore.setState(db, id: payment.id, state: "captured", context: context) }
-        guard let captured = try store.payment(id: payment.id) else { throw AlphacommError.notFound("No payment \(payment.id)") }
         return state(captured)
     }
 }

@@ -59,10 +59,10 @@ struct AlphacommStore {
     }
 
     /// A token in the form the real one has: base64 of 64 hex digits, no padding.
-    func issueToken(account: Int) throws -> String {
+    func issueToken(account: Int) async throws -> String {
         let token = Base64.encode(Array(context.ids.hex(32).utf8), padded: false)
         let now = context.clock.nowMilliseconds()
-        try context.store.write { db in
+        try await context.store.write { db in
             try db.run("DELETE FROM alphacomm_tokens WHERE expires_at <= ?", [now])
             try db.run("INSERT INTO alphacomm_tokens (token, account, expires_at) VALUES (?, ?, ?)", [token, account, now + Self.tokenLifetime * 1000])
         }

@@ -18,6 +18,8 @@ public struct CensusProvider: Provider {
         self.access = access
     }
 
+    public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL + "/api/v1" }
+
     public func describe(_ account: AccountSeed) -> String {
         "no authentication (IP allow-list, loopback always allowed); persons 1@census, 2@census, 3@census"
     }

@@ -135,26 +135,31 @@ final class Connection: @unchecked Sendable {
                 switch event {
                 case .continueExpected:
                     output += Connection.continueBytes
-                case .request(let request):
-                    if !Connection.answersAtOnce(request) {
-                        let routed = local(request)
-                        if let responder = router.asyncResponder(for: routed) {
+                case .request(let parsed):
+                    let request = local(parsed)
+                    let started = ContinuousClock.now
+                    let response: HTTPResponse
+                    if let preflight = Connection.cors(request, server.configuration) {
+                        response = preflight
+                    } else {
+                        switch router.dispatch(request, mayBlock: onWorker) {
+                        case .answer(let answer):
+                            response = answer
+                        case .blocking:
+                            owner.store(Owner.worker.rawValue, ordering: .relaxed)
+                            return server.workers.submit(self, request)
+                        case .awaiting(let responder):
                             // Its handler awaits: a task on this loop, which serves the other
                             // connections meanwhile; the connection is the task's until it answers.
                             owner.store(Owner.worker.rawValue, ordering: .relaxed)
-                            let started = ContinuousClock.now
                             return loop.run { [self] in
                                 let response = await responder()
-                                if !queue(response, to: routed, started: started) { closeAfterOutput = true }
+                                if !queue(response, to: request, started: started) { closeAfterOutput = true }
                                 advance(onWorker: false)
                             }
                         }
-                        if !onWorker {
-                            owner.store(Owner.worker.rawValue, ordering: .relaxed)
-                            return server.workers.submit(self, request)
-                        }
                     }
-                    if !answer(request) { closeAfterOutput = true }
+                    if !queue(response, to: request, started: started) { closeAfterOutput = true }
                     // A long pipeline waits for the client to read before more is answered.
                     if output.count - written > 64 * 1024 && !flush() { break requests }
                 }
@@ -222,12 +227,6 @@ final class Connection: @unchecked Sendable {
         return true
     }
 
-    /// GET, HEAD and OPTIONS only read: answered on the loop. Everything else may wait on a
-    /// group commit or on deliveries: in a task when its handler awaits, else on a worker.
-    static func answersAtOnce(_ request: HTTPRequest) -> Bool {
-        request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS"
-    }
-
     /// The request as this connection's handlers see it.
     private func local(_ parsed: HTTPRequest) -> HTTPRequest {
         var request = parsed
@@ -236,11 +235,11 @@ final class Connection: @unchecked Sendable {
         return request
     }
 
-    /// Routes one request and queues its response; tells whether to keep the connection.
-    private func answer(_ parsed: HTTPRequest) -> Bool {
-        let request = local(parsed)
+    /// Answers a request a worker was handed (its route may block); tells whether to keep
+    /// the connection.
+    private func answer(_ request: HTTPRequest) -> Bool {
         let started = ContinuousClock.now
-        return queue(Connection.cors(request, server.configuration) ?? router.respond(to: request), to: request, started: started)
+        return queue(router.respond(to: request), to: request, started: started)
     }
 
     /// Queues the response to `request`; tells whether to keep the connection.

@@ -59,6 +59,20 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         buffer.deallocate()
     }
 
+    /// Whether the calling thread is an event loop's: what runs here must not block (a
+    /// store holds its blocking writes to this; see `Router`).
+    static var isCurrentThread: Bool { pthread_getspecific(threadKey) != nil }
+
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    private static func markCurrentThread() {
+        pthread_setspecific(threadKey, UnsafeRawPointer(bitPattern: 1))
+    }
+
     /// Starts the loop's thread (handlers run on it: a worker's stack size).
     func start() throws {
         try spawnThread(stackSize: 1024 * 1024) { [self] in run() }
@@ -120,6 +134,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     private func run() {
+        EventLoop.markCurrentThread()
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var lastSweep = ContinuousClock.now
         let timeout = Int32(sweepInterval.components.seconds * 1000 + sweepInterval.components.attoseconds / 1_000_000_000_000_000)

@@ -29,6 +29,10 @@ public final class HTTPServer: Sendable {
         keepAliveTimeout = .milliseconds(Int(configuration.keepAliveTimeout * 1000))
     }
 
+    /// Whether the calling thread is one of the event loops, where nothing may block: a
+    /// route that writes declares an `async` handler and awaits its commit instead.
+    public static var isOnEventLoop: Bool { EventLoop.isCurrentThread }
+
     /// The numeric addresses a host name stands for: "localhost" is both loopbacks.
     public static func addresses(for host: String) -> [String] {
         switch host.lowercased() {

@@ -5,6 +5,11 @@ public typealias AsyncHandler = @Sendable (HTTPRequest) async throws -> HTTPResp
 
 /// Method + path-pattern routes (`/api/v1/:reseller/:key/options`) and mounts of other
 /// routers under a prefix. A router is a value: build it, then hand it to a server.
+///
+/// How a route runs is declared with it, by what it does: a synchronous GET handler only
+/// reads and is answered on the event loop at once; a synchronous handler of another method
+/// may block (a write's commit, deliveries) and runs on a worker thread; an `async` handler,
+/// of any method, awaits its writes as a task on the event loop.
 public struct Router: Sendable {
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -12,8 +17,22 @@ public struct Router: Sendable {
     }
 
     enum Action: Sendable {
-        case sync(Handler)
+        /// Only reads: answered where it arrives.
+        case read(Handler)
+        /// May block its thread: answered on a worker.
+        case block(Handler)
+        /// Awaits: a task on the connection's event loop.
         case async(AsyncHandler)
+    }
+
+    /// How the server is to answer a request (`dispatch(_:mayBlock:)`).
+    public enum Dispatch: Sendable {
+        /// The answer, made already.
+        case answer(HTTPResponse)
+        /// Its handler may block: ask again with `respond(to:)` on a thread that may wait.
+        case blocking
+        /// Its handler awaits: run this in a task.
+        case awaiting(@Sendable () async -> HTTPResponse)
     }
 
     struct Route: Sendable {
@@ -50,16 +69,21 @@ public struct Router: Sendable {
 
     public init() {}
 
+    /// A synchronous route: a GET only reads (answered on the event loop), any other method
+    /// may block (answered on a worker).
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), action: .sync(handler)))
+        let method = method.uppercased()
+        routes.append(Route(method: method, segments: Router.compile(pattern),
+                            action: method == "GET" ? .read(handler) : .block(handler)))
     }
 
-    /// A route whose handler awaits: for the methods that write (see `asyncResponder`).
+    /// A route whose handler awaits: whatever writes, of any method.
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping AsyncHandler) {
         routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), action: .async(handler)))
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
+    public mutating func get(_ pattern: String, _ handler: @escaping AsyncHandler) { add("GET", pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add("POST", pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping AsyncHandler) { add("POST", pattern, handler) }
     public mutating func put(_ pattern: String, _ handler: @escaping Handler) { add("PUT", pattern, handler) }
@@ -82,41 +106,35 @@ public struct Router: Sendable {
         } + mounts.flatMap { mount in mount.router.table.map { $0.replacingFirstSpace(with: " /" + mount.prefix.joined(separator: "/")) } }
     }
 
-    /// Routes a request to its handler and always answers. A route whose handler awaits
-    /// answers 500 here: the server asks `asyncResponder` first.
+    /// Routes a request to its handler and always answers, blocking if its handler does. A
+    /// route whose handler awaits answers 500 here: the server runs those (`dispatch`).
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        let (router, request, segments) = locate(request)
-        guard let observer = router.observer else { return router.respondLocally(to: request, segments: segments) }
-        let started = ContinuousClock.now
-        let response = router.respondLocally(to: request, segments: segments)
-        observer(request, response, started.duration(to: .now))
-        return response
+        switch dispatch(request, mayBlock: true) {
+        case .answer(let response): return response
+        case .blocking, .awaiting: return errorResponse(RouterError.awaitsOffTheServer, request)
+        }
     }
 
-    /// For a request whose route's handler awaits: what answers it (nil for every other
-    /// request, which `respond(to:)` answers).
-    public func asyncResponder(for request: HTTPRequest) -> (@Sendable () async -> HTTPResponse)? {
+    /// Finds the request's route and answers it now if its handler only reads (or may block
+    /// and `mayBlock`); otherwise says how it is to run.
+    public func dispatch(_ request: HTTPRequest, mayBlock: Bool) -> Dispatch {
         let (router, request, segments) = locate(request)
-        for route in router.routes where route.method == request.method {
-            guard case .async(let handler) = route.action, let parameters = Router.match(route.segments, segments) else { continue }
-            var request = request
-            request.parameters = parameters
-            let observer = router.observer, errorResponse = router.errorResponse
-            return { [request] in
+        guard let observer = router.observer else { return router.dispatchLocally(request, segments, mayBlock: mayBlock) }
+        let started = ContinuousClock.now
+        switch router.dispatchLocally(request, segments, mayBlock: mayBlock) {
+        case .answer(let response):
+            observer(request, response, started.duration(to: .now))
+            return .answer(response)
+        case .blocking:
+            return .blocking
+        case .awaiting(let responder):
+            return .awaiting {
                 let started = ContinuousClock.now
-                let response: HTTPResponse
-                do {
-                    response = try await handler(request)
-                } catch let error as HTTPResponseConvertible {
-                    response = error.response
-                } catch {
-                    response = errorResponse(error, request)
-                }
-                observer?(request, response, started.duration(to: .now))
+                let response = await responder()
+                observer(request, response, started.duration(to: .now))
                 return response
             }
         }
-        return nil
     }
 
     /// The (mounted) router that serves `request`, with the request as that router sees it
@@ -136,43 +154,58 @@ public struct Router: Sendable {
         }
     }
 
-    private func respondLocally(to request: HTTPRequest, segments: ArraySlice<String>) -> HTTPResponse {
+    private func dispatchLocally(_ request: HTTPRequest, _ segments: ArraySlice<String>, mayBlock: Bool) -> Dispatch {
         var allowed: [String] = []
         var fallback: (Route, [String: String])?
         for route in routes {
             guard let parameters = Router.match(route.segments, segments) else { continue }
             if route.method == request.method {
-                return call(route.action, request, parameters)
+                return run(route.action, request, parameters, mayBlock: mayBlock)
             }
             if request.method == "HEAD" && route.method == "GET" { fallback = (route, parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
-        if let (route, parameters) = fallback { return call(route.action, request, parameters) }
-        if allowed.isEmpty { return notFound(request) }
+        if let (route, parameters) = fallback { return run(route.action, request, parameters, mayBlock: mayBlock) }
+        if allowed.isEmpty { return .answer(notFound(request)) }
         if allowed.contains("GET") { allowed.append("HEAD") }
         allowed.append("OPTIONS")
         if request.method == "OPTIONS" {
             var response = HTTPResponse(status: 204)
             response.headers.add("Allow", allowed.joined(separator: ", "))
-            return response
+            return .answer(response)
         }
         var response = methodNotAllowed(request, allowed)
         response.headers.set("Allow", allowed.joined(separator: ", "))
-        return response
+        return .answer(response)
     }
 
-    private func call(_ action: Action, _ request: HTTPRequest, _ parameters: [String: String]) -> HTTPResponse {
+    private func run(_ action: Action, _ request: HTTPRequest, _ parameters: [String: String], mayBlock: Bool) -> Dispatch {
         var request = request
         request.parameters = parameters
-        guard case .sync(let handler) = action else {
-            return errorResponse(RouterError.awaitsOffTheServer, request)
+        let handler: Handler
+        switch action {
+        case .read(let h): handler = h
+        case .block(let h):
+            guard mayBlock else { return .blocking }
+            handler = h
+        case .async(let h):
+            let errorResponse = errorResponse
+            return .awaiting { [request] in
+                do {
+                    return try await h(request)
+                } catch let error as HTTPResponseConvertible {
+                    return error.response
+                } catch {
+                    return errorResponse(error, request)
+                }
+            }
         }
         do {
-            return try handler(request)
+            return .answer(try handler(request))
         } catch let error as HTTPResponseConvertible {
-            return error.response
+            return .answer(error.response)
         } catch {
-            return errorResponse(error, request)
+            return .answer(errorResponse(error, request))
         }
     }
 

@@ -20,8 +20,11 @@ public struct PayXTodayProvider: Provider {
 
     public init() {}
 
-    public func describe(_ account: AccountSeed) -> String {
-        "id_reseller \(account.login), secret_key \(account.secret)"
+    public var credentialNames: (login: String, secret: String)? { ("id_reseller", "secret_key") }
+
+    /// Every call is under `/api/v1/{id_reseller}/{secret_key}/`.
+    public func apiURL(mountURL: String, account: AccountSeed) -> String {
+        "\(mountURL)/api/v1/\(PercentDecoding.encode(account.login))/\(PercentDecoding.encode(account.secret))/"
     }
 
     public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {

@@ -26,8 +26,9 @@ struct PayXTodayRoutes {
         router.get(api + "/payments/uuid") { try call($0, paymentByUUID) }
         router.post(api + "/payments/create") { request in try await call(request) { try await createPayment($0, $1, request) } }
         router.post(api + "/payments/delete") { try call($0, deletePayment) }
-        router.get(api + "/webhook/test/success") { try call($0) { reseller, _ in try testWebhook(reseller, success: true) } }
-        router.get(api + "/webhook/test/error") { try call($0) { reseller, _ in try testWebhook(reseller, success: false) } }
+        // Each queues a delivery: they await their commit.
+        router.get(api + "/webhook/test/success") { try await call($0) { reseller, _ in try await testWebhook(reseller, success: true) } }
+        router.get(api + "/webhook/test/error") { try await call($0) { reseller, _ in try await testWebhook(reseller, success: false) } }
         let page = PayXTodayPage(context: context)
         router.get("/pay/:uuid") { try page.show($0) }
         router.post("/pay/:uuid") { try page.submit($0) }
@@ -184,16 +185,19 @@ struct PayXTodayRoutes {
 
     // MARK: webhooks
 
-    /// Sends the documented sample at once to the reseller's webhook URL.
-    private func testWebhook(_ reseller: Int, success: Bool) throws -> JSON {
+    /// Sends the documented sample at once to the reseller's webhook URL. Each is a queue
+    /// entry of its own (the sample's payment ids are fixed): it waits for no earlier test
+    /// webhook, and no other reseller's.
+    private func testWebhook(_ reseller: Int, success: Bool) async throws -> JSON {
         var body: [(String, JSON)] = [
             ("reseller", .int(reseller)), ("id_client", 123456), ("id_payment", 123), ("uuid_payment", "4523698skjsjsskj2k2jkbhs"),
             ("id_payment_system", 1), ("period", 1), ("price", 100), ("success", .int(success ? 1 : 0)),
         ]
         body.append(success ? ("paid_at", "2024-01-01 00:01:05") : ("error_message", "5051 (Insufficient funds)"))
         body += [("created_at", "2024-01-01 00:01:00"), ("description", "order 125")]
-        let sent = try context.store.write { db in
-            try PayXTodayStore.enqueueWebhook(db, reseller: reseller, payment: "webhook-test", success: success, body: .object(body), context: context)
+        let key = "webhook-test-" + context.ids.hex(6)
+        let sent = try await context.store.write { db in
+            try PayXTodayStore.enqueueWebhook(db, reseller: reseller, payment: key, success: success, body: .object(body), context: context)
         }
         if sent { context.wake() }
         return ["sent": .int(sent ? 1 : 0)]

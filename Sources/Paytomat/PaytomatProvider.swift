@@ -17,6 +17,16 @@ public struct PaytomatProvider: Provider {
 
     public init() {}
 
+    /// The Basic user and password.
+    public var credentialNames: (login: String, secret: String)? { ("username", "password") }
+
+    /// As the document writes it: `https://username:password@app.paytomat.com/api/v1`.
+    public func apiURL(mountURL: String, account: AccountSeed) -> String {
+        let userinfo = PercentDecoding.encode(account.login) + ":" + PercentDecoding.encode(account.secret) + "@"
+        guard let scheme = mountURL.range(of: "://") else { return mountURL + "/api/v1" }
+        return mountURL[..<scheme.upperBound] + userinfo + mountURL[scheme.upperBound...] + "/api/v1"
+    }
+
     public func describe(_ account: AccountSeed) -> String {
         "Basic \(account.login):\(account.secret) (or the JWT from /api/v1/token)"
     }

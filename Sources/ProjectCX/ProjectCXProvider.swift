@@ -19,9 +19,9 @@ public struct ProjectCXProvider: Provider {
 
     public init() {}
 
-    public func describe(_ account: AccountSeed) -> String {
-        "username \(account.login), password \(account.secret)"
-    }
+    public var credentialNames: (login: String, secret: String)? { ("username", "password") }
+
+    public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL + "/rest2" }
 
     public func routes(_ context: SandboxContext) -> Router {
         ProjectCXRoutes(context: context).router()

@@ -1,6 +1,13 @@
 import Dispatch
 import Synchronization
 
+/// A blocking `write` on a thread that must not block (see `Store.init`).
+public struct BlockingWriteError: Error, CustomStringConvertible {
+    public var description: String {
+        "a blocking write on a thread that must not block (a route that writes awaits its commit: declare it async)"
+    }
+}
+
 /// The shared store: one writer connection that reads go through as well, and one read-only
 /// connection for the reads that arrive while a write batch holds the writer. Writes run in
 /// `BEGIN IMMEDIATE` transactions, grouped: writers that arrive together share one
@@ -27,10 +34,17 @@ public final class Store: @unchecked Sendable {
     private let checkpointer: Checkpointer?
     private let timer: DispatchSourceTimer?
 
+    /// Says whether the calling thread may block on a write; where it may not (an HTTP event
+    /// loop), a blocking `write` throws `BlockingWriteError` instead of stalling everything
+    /// else the thread serves.
+    private let mayBlock: (@Sendable () -> Bool)?
+
     /// `checkpointEvery`: the background checkpoint's period (nil: none, for tests that run
-    /// it themselves with `checkpointInBackground()`).
-    public init(path: String, checkpointEvery interval: DispatchTimeInterval? = .milliseconds(500)) throws {
+    /// it themselves with `checkpointInBackground()`). `mayBlock`: see the property.
+    public init(path: String, checkpointEvery interval: DispatchTimeInterval? = .milliseconds(500),
+                mayBlock: (@Sendable () -> Bool)? = nil) throws {
         self.path = path
+        self.mayBlock = mayBlock
         writer = try Database(path: path)
         if writer.isInMemory {
             reader = nil
@@ -104,6 +118,7 @@ public final class Store: @unchecked Sendable {
     /// standing (see `runBatch`).
     @discardableResult
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        if let mayBlock, !mayBlock() { throw BlockingWriteError() }
         var value: T?
         let request = withoutActuallyEscaping(body) { body -> GroupCommit.Request in
             let request = GroupCommit.Request { db in value = try body(db) }

@@ -216,7 +216,7 @@ struct ControlPlane: Sendable {
         }
         context.accountCache.invalidate()
         guard let account else { throw ControlPlaneError.conflict("account could not be created") }
-        return .json(describe(account, provider), status: 201)
+        return .json(describe(account, provider, request), status: 201)
     }
 
     private func findAccount(_ request: HTTPRequest) throws -> (any Provider, Accounts.Account) {
@@ -230,7 +230,7 @@ struct ControlPlane: Sendable {
 
     private func account(_ request: HTTPRequest) throws -> HTTPResponse {
         let (provider, account) = try findAccount(request)
-        return .json(describe(account, provider))
+        return .json(describe(account, provider, request))
     }
 
     private func updateAccount(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -248,12 +248,19 @@ struct ControlPlane: Sendable {
         guard let updated = try context.accounts.find(provider: provider.key, id: account.id) else {
             throw ControlPlaneError.notFound("account disappeared")
         }
-        return .json(describe(updated, provider))
+        return .json(describe(updated, provider, request))
     }
 
-    private func describe(_ account: Accounts.Account, _ provider: any Provider) -> JSON {
-        account.json.merging([
-            "settle": ((try? SettleSettings.parse(account.settings["settle"] ?? .null)) ?? provider.defaultSettle).json,
-        ])
+    /// The account with its credentials also under the provider's own names, and the base
+    /// URL a client of it starts from (on the port this request came in on).
+    private func describe(_ account: Accounts.Account, _ provider: any Provider, _ request: HTTPRequest) -> JSON {
+        let seed = AccountSeed(login: account.login, secret: account.secret)
+        var fields: [(String, JSON)] = []
+        if let names = provider.credentialNames {
+            fields = [(names.login, .string(account.login)), (names.secret, .string(account.secret))]
+        }
+        fields.append(("api_url", .string(provider.apiURL(mountURL: request.baseURL + "/" + provider.key, account: seed))))
+        fields.append(("settle", ((try? SettleSettings.parse(account.settings["settle"] ?? .null)) ?? provider.defaultSettle).json))
+        return account.json.merging(.object(fields))
     }
 }

@@ -79,5 +79,12 @@ enum CoreMigrations {
                 PRIMARY KEY (delivery, number)
             );
             """),
+        // Deliveries are ordered per account and payment: payment ids of two accounts may
+        // coincide (sample ids, fixed strings), and one account's failing receiver must not
+        // hold back another's.
+        Migration("core-003-deliveries-ordered-per-account", """
+            DROP INDEX deliveries_payment;
+            CREATE INDEX deliveries_payment ON deliveries (provider, account, payment, id);
+            """),
     ]
 }

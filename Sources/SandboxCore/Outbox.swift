@@ -78,13 +78,14 @@ public enum Outbox {
         return db.lastInsertRowID
     }
 
-    /// Due deliveries, at most the oldest pending one per payment (order per payment).
+    /// Due deliveries, at most the oldest pending one per account and payment (the order of
+    /// one payment's callbacks; accounts never wait for each other).
     static func due(_ db: Database, now: Int64, limit: Int = 64) throws -> [DeliveryRow] {
         try db.query("""
             SELECT d.id, d.provider, d.payment, d.url, d.content_type, d.body, d.attempts, d.replays FROM deliveries d
             WHERE d.state = 'pending' AND d.next_attempt_at <= ?
-              AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.provider = d.provider AND e.payment = d.payment
-                              AND e.state = 'pending' AND e.id < d.id)
+              AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.provider = d.provider AND e.account = d.account
+                              AND e.payment = d.payment AND e.state = 'pending' AND e.id < d.id)
             ORDER BY d.next_attempt_at, d.id LIMIT ?
             """, [now, limit]).map {
             DeliveryRow(id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", payment: $0["payment"].string ?? "",

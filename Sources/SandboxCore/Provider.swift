@@ -17,8 +17,14 @@ public protocol Provider: Sendable {
     var defaultAccounts: [AccountSeed] { get }
     /// How its payments settle when nobody acts, unless an account's settings say otherwise.
     var defaultSettle: SettleSettings { get }
-    /// How the banner and README name an account's credentials ("username sandbox, password sandbox-secret").
+    /// What its users call an account's login and secret (`username` / `password`,
+    /// `client_id` / `client_secret`, …); nil where it has no credentials.
+    var credentialNames: (login: String, secret: String)? { get }
+    /// How the banner names an account's credentials ("username sandbox, password sandbox-secret").
     func describe(_ account: AccountSeed) -> String
+    /// Where a client of `account` points its base URL, given where the provider is mounted
+    /// (`http://localhost:8080/projectcx`): PayXToday's has the credentials in its path.
+    func apiURL(mountURL: String, account: AccountSeed) -> String
     /// Credentials for a fresh account (`POST /_sandbox/accounts`) with the given id.
     func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed
     /// Seeds provider data beyond accounts (runs in the seeding transaction).
@@ -35,6 +41,15 @@ public protocol Provider: Sendable {
 }
 
 extension Provider {
+    public var credentialNames: (login: String, secret: String)? { nil }
+
+    public func describe(_ account: AccountSeed) -> String {
+        guard let names = credentialNames else { return "login \(account.login)" }
+        return "\(names.login) \(account.login), \(names.secret) \(account.secret)"
+    }
+
+    public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL }
+
     public func seed(_ db: Database, context: SandboxContext) throws {}
 
     public func controlRoutes(_ context: SandboxContext) -> Router? { nil }

@@ -35,7 +35,7 @@ public final class Sandbox: Sendable {
     }
 
     public init(configuration: SandboxConfiguration, providers: [any Provider]) throws {
-        let store = try Store(path: configuration.databasePath)
+        let store = try Store(path: configuration.databasePath, mayBlock: { !HTTPServer.isOnEventLoop })
         context = SandboxContext(store: store, clock: SandboxClock(startMilliseconds: configuration.startTime),
                                  ids: IDGenerator(seed: configuration.seed), logger: configuration.logger)
         self.providers = providers

@@ -4,9 +4,10 @@ import HTTPServer
 public struct ListenConfiguration: Sendable {
     public var host = "localhost"
     public var port = 8080
-    /// Dedicated ports by provider key; a provider missing here gets its default port.
+    /// Dedicated ports by provider key, each opened whatever `providerPortsEnabled` says; a
+    /// provider missing here gets its default port, if those are enabled.
     public var providerPorts: [String: Int] = [:]
-    /// False turns the dedicated ports off.
+    /// False turns the default dedicated ports off (those in `providerPorts` stay).
     public var providerPortsEnabled = true
 
     public init() {}
@@ -26,14 +27,14 @@ public final class SandboxServer: Sendable {
         server = HTTPServer(configuration: configuration)
         port = try server.listen(host: listen.host, port: listen.port, router: sandbox.mainRouter())
         var bound: [String: Int] = [:]
-        if listen.providerPortsEnabled {
-            for provider in sandbox.providers {
-                let wanted = listen.providerPorts[provider.key] ?? provider.defaultPort
-                do {
-                    bound[provider.key] = try server.listen(host: listen.host, port: wanted, router: sandbox.providerRouter(provider))
-                } catch {
-                    configuration.logger.warning("\(provider.key) not served on its own port \(wanted): \(error)")
-                }
+        for provider in sandbox.providers {
+            guard let wanted = listen.providerPorts[provider.key] ?? (listen.providerPortsEnabled ? provider.defaultPort : nil) else {
+                continue
+            }
+            do {
+                bound[provider.key] = try server.listen(host: listen.host, port: wanted, router: sandbox.providerRouter(provider))
+            } catch {
+                configuration.logger.warning("\(provider.key) not served on its own port \(wanted): \(error)")
             }
         }
         providerPorts = bound

@@ -31,10 +31,10 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "debug, info (one access-log line per request), warning or error. (default: info)")
     var logLevel: String?
 
-    @Option(name: .customLong("listen"), help: "Move a provider's dedicated port: provider=port (repeatable). Defaults: projectcx=8081 paytomat=8082 census=8083 payxtoday=8084 alphacomm=8085.")
+    @Option(name: .customLong("listen"), help: "Set a provider's dedicated port: provider=port (repeatable). Defaults: projectcx=8081 paytomat=8082 census=8083 payxtoday=8084 alphacomm=8085.")
     var listen: [String] = []
 
-    @Flag(help: "Serve providers on the main port only.")
+    @Flag(help: "Serve providers on the main port only (but those given a port with --listen).")
     var noProviderPorts = false
 
     @Option(help: "Access-Control-Allow-Origin for browser clients, or 'off'. (default: *)")

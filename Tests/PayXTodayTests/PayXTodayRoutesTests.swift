@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import HTTPServer
 import SandboxCore
@@ -333,6 +334,56 @@ private struct Fixture {
         #expect(success.json == ["reseller": 1, "id_client": 123456, "id_payment": 123, "uuid_payment": "4523698skjsjsskj2k2jkbhs",
                                  "id_payment_system": 1, "period": 1, "price": 100, "success": 1, "paid_at": "2024-01-01 00:01:05",
                                  "created_at": "2024-01-01 00:01:00", "description": "order 125"])
+    }
+
+    /// One reseller's refusing receiver, its test webhook in retry, holds back no other
+    /// reseller's test webhook, nor its own next one (each test webhook is a queue of its own).
+    @Test func aFailingResellerHoldsBackNoOtherWebhook() throws {
+        let receiver = try Receiver()
+        let f = try Fixture()
+        let refused = "http://127.0.0.1:\(refusedPort())/wh"
+        _ = try f.client.request("PATCH", "/_sandbox/accounts/payxtoday/1", json: ["webhook": ["payments": ["success": .string(refused)]]])
+        #expect(try f.api("GET", "webhook/test/success").json == ["data": ["sent": 1]])
+        // Its first attempt fails; it now waits 5 s for a retry.
+        var deadline = ContinuousClock.now + .seconds(5)
+        while try f.client.request("GET", "/_sandbox/deliveries?state=pending").json["deliveries"]?[0]?["attempts"]?.arrayValue?.isEmpty != false,
+              ContinuousClock.now < deadline { usleep(10_000) }
+        let fresh = try f.client.request("POST", "/_sandbox/accounts", json: ["provider": "payxtoday"]).json
+        let reseller = try #require(fresh["account"]?.intValue)
+        let key = try #require(fresh["secret_key"]?.stringValue)
+        _ = try f.client.request("PATCH", "/_sandbox/accounts/payxtoday/\(reseller)",
+                                 json: ["webhook": ["payments": ["success": .string(receiver.url + "/fresh")]]])
+        #expect(try f.api("GET", "webhook/test/success", reseller: reseller, key: key).json == ["data": ["sent": 1]])
+        _ = try f.client.request("PATCH", "/_sandbox/accounts/payxtoday/1", json: ["webhook": ["payments": ["success": .string(receiver.url + "/own")]]])
+        #expect(try f.api("GET", "webhook/test/success").json == ["data": ["sent": 1]])
+        deadline = ContinuousClock.now + .seconds(2)
+        let arrived = receiver.wait(for: 2, seconds: 2)
+        #expect(ContinuousClock.now < deadline)
+        #expect(Set(arrived.map(\.path)) == ["/cb/fresh", "/cb/own"])
+        #expect(arrived.first { $0.path == "/cb/fresh" }?.json["reseller"]?.intValue == reseller)
+        var pending: [JSON] = []
+        deadline = ContinuousClock.now + .seconds(2)
+        repeat {  // the arrivals are recorded just after the receiver answers
+            pending = try f.client.request("GET", "/_sandbox/deliveries?state=pending").json["deliveries"]?.arrayValue ?? []
+        } while pending.count > 1 && ContinuousClock.now < deadline
+        #expect(pending.count == 1)
+        #expect(pending.first?["url"]?.stringValue == refused)
+    }
+
+    /// A fresh reseller answers in PayXToday's words, with its ready-made API base URL.
+    @Test func aFreshResellerSpeaksPayXTodaysWords() throws {
+        let f = try Fixture()
+        let fresh = try f.client.request("POST", "/_sandbox/accounts", json: ["provider": "payxtoday"])
+        #expect(fresh.status == 201)
+        let reseller = try #require(fresh.json["id_reseller"]?.stringValue)
+        let key = try #require(fresh.json["secret_key"]?.stringValue)
+        #expect(fresh.json["login"]?.stringValue == reseller)
+        #expect(fresh.json["secret"]?.stringValue == key)
+        let base = try #require(fresh.json["api_url"]?.stringValue)
+        #expect(base == "http://localhost/payxtoday/api/v1/\(reseller)/\(key)/")  // Host: localhost
+        let path = String(base.dropFirst("http://localhost".count))
+        #expect(try f.client.request("GET", path + "options").json["data"]?["reseller"]?.intValue == Int(reseller))
+        #expect(try f.client.request("GET", "/_sandbox/accounts/payxtoday/\(reseller)").json["api_url"]?.stringValue == base)
     }
 
     @Test func controlPlaneOutcome() throws {

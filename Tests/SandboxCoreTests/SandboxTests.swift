@@ -32,6 +32,17 @@ struct DemoProvider: Provider {
             }
             return .json(["account": .int(account.id), "items": .int(count), "mount": .string(request.mountURL)])
         }
+        // A GET declared read-only (synchronous) that writes anyway, and one declared as
+        // writing (async): only the second may.
+        let insert: @Sendable (Database) throws -> Void = { db in _ = try db.run("INSERT INTO demo_items VALUES (1, 'from a GET')") }
+        router.get("/sneaky") { _ in
+            try context.store.write(insert)
+            return .json(["written": true])
+        }
+        router.get("/declared") { _ in
+            try await context.store.write(insert)
+            return .json(["written": true])
+        }
         return router
     }
 }
@@ -65,6 +76,26 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
         #expect(other.json["items"] == 1)
         #expect(try client.request("POST", "/demo/items", headers: [basic("a", "wrong")]).status == 401)
         #expect(try client.request("POST", "/demo/items", headers: [basic("nobody", "a-secret")]).status == 401)
+    }
+
+    /// GET routes run on the event loop: one declared read-only that writes is refused (a
+    /// blocking commit there would stall every connection of the loop) and writes nothing;
+    /// one declared as writing awaits its commit.
+    @Test func aRouteDeclaredReadOnlyCannotWrite() throws {
+        let test = try TestSandbox(providers: [DemoProvider()])
+        let client = try test.client()
+        func items() throws -> Int {
+            try test.sandbox.store.read { db in try db.queryOne("SELECT COUNT(*) FROM demo_items")?[0].int ?? -1 }
+        }
+        let refused = try client.request("GET", "/demo/sneaky")
+        #expect(refused.status == 500)
+        #expect(try items() == 0)
+        let declared = try client.request("GET", "/demo/declared")
+        #expect(declared.status == 200)
+        #expect(try items() == 1)
+        // Off the event loop (a worker, the scheduler, a test) a blocking write is fine.
+        try test.sandbox.store.write { db in _ = try db.run("INSERT INTO demo_items VALUES (2, 'x')") }
+        #expect(try items() == 2)
     }
 
     @Test func resetWipesStateAndReseeds() throws {

@@ -47,6 +47,38 @@ import ProjectCX
         try client.request("GET", "/_sandbox/payments/\(provider)/\(id)").json
     }
 
+    /// `POST /_sandbox/accounts` answers each provider's own names for the credentials
+    /// (beside `login` / `secret`) and its API's base URL, and both work as answered.
+    @Test func freshAccountsSpeakTheirProvidersWords() throws {
+        func fresh(_ provider: String) throws -> JSON {
+            let created = try client.request("POST", "/_sandbox/accounts", json: ["provider": .string(provider)])
+            #expect(created.status == 201)
+            return created.json
+        }
+        let base = "http://localhost"  // the test client sends Host: localhost
+        let cx = try fresh("projectcx")
+        #expect(cx["username"] == cx["login"] && cx["password"] == cx["secret"])
+        #expect(cx["api_url"]?.stringValue == base + "/projectcx/rest2")
+        #expect(try client.request("POST", "/projectcx/rest2/login", json: ["username": cx["username"] ?? .null,
+                                                                           "password": cx["password"] ?? .null]).status == 200)
+        let pt = try fresh("paytomat")
+        let (user, password) = (try #require(pt["username"]?.stringValue), try #require(pt["password"]?.stringValue))
+        #expect(pt["login"]?.stringValue == user && pt["secret"]?.stringValue == password)
+        #expect(pt["api_url"]?.stringValue == "http://\(user):\(password)@localhost/paytomat/api/v1")
+        let basic = ("Authorization", "Basic " + Base64.encode(Array("\(user):\(password)".utf8)))
+        #expect(try client.request("GET", "/paytomat/api/v1/balance", headers: [basic]).status == 200)
+        let ac = try fresh("alphacomm")
+        let (id, secret) = (try #require(ac["client_id"]?.stringValue), try #require(ac["client_secret"]?.stringValue))
+        #expect(ac["api_url"]?.stringValue == base + "/alphacomm")
+        #expect(try client.request("GET", "/alphacomm/oauth/v2/token?client_id=\(id)&client_secret=\(secret)&grant_type=client_credentials")
+            .json["access_token"] != nil)
+        let px = try fresh("payxtoday")
+        #expect(px["id_reseller"] == px["login"] && px["secret_key"] == px["secret"])
+        let census = try fresh("census")
+        #expect(census["username"] == nil && census["client_id"] == nil)
+        #expect(census["api_url"]?.stringValue == base + "/census/api/v1")
+    }
+
     @Test func theSecondAccountNeverReachesTheFirstAccountsObjects() throws {
         // Account 1's objects, one per provider, each completed so that totals count them.
         let order = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(try projectCXToken())")],

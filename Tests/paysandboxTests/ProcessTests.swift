@@ -132,6 +132,23 @@ private func removeDatabase(_ path: String) {
         #expect(first[4].contains("2026-01-01T09:01:30.000Z"))
     }
 
+    /// `--no-provider-ports` turns off the default dedicated ports only: a port given with
+    /// `--listen` is opened, and the banner says so.
+    @Test func anExplicitListenOpensItsPortDespiteNoProviderPorts() throws {
+        let database = temporaryDatabase()
+        defer { removeDatabase(database) }
+        let censusPort = refusedPort()
+        let sandbox = try SandboxProcess(database: database, extra: ["--listen", "census=\(censusPort)"])
+        let census = try TestClient(port: censusPort)
+        #expect(try census.request("GET", "/api/v1/payments/payment_methods/1").status == 200)
+        #expect(sandbox.terminate() == 0)
+        let banner = String(decoding: sandbox.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let censusLine = banner.split(separator: "\n").first { $0.contains("/census/") } ?? ""
+        #expect(censusLine.contains("and http://127.0.0.1:\(censusPort)/"), "\(banner)")
+        let projectcxLine = banner.split(separator: "\n").first { $0.contains("/projectcx/") } ?? ""
+        #expect(!projectcxLine.contains(" and "), "\(banner)")
+    }
+
     @Test func sigtermStopsCleanlyAndBadFlagsAreRefused() throws {
         let database = temporaryDatabase()
         defer { removeDatabase(database) }
