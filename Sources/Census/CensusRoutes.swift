@@ -157,7 +157,7 @@ struct CensusRoutes {
         // (`Time.parse(params[:from_date])`), and an empty one does not parse.
         func date(_ name: String) throws -> Int64? {
             guard params.has(name) else { return nil }
-            guard let ms = params.string(name).flatMap(Timestamp.parseISO8601) else { throw CensusError.unprocessable }
+            guard let ms = params.string(name).flatMap(CensusDate.parse) else { throw CensusError.unprocessable }
             return ms
         }
         let amount = try store.total(campaign: campaign, person: person, from: try date("from_date"), until: try date("until_date"))

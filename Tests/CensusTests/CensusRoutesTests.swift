@@ -14,9 +14,22 @@ private struct Fixture {
     let test: TestSandbox
     let client: TestClient
 
-    init() throws {
-        test = try TestSandbox(providers: [CensusProvider()])
+    init(start: String? = nil) throws {
+        test = try TestSandbox(providers: [CensusProvider()]) { config in
+            config.startTime = start.flatMap(Timestamp.parseISO8601)
+        }
         client = try test.client()
+    }
+
+    /// Campaign `a`: 1,000 processed now, 500 processed a day later.
+    func processedOrders() throws {
+        _ = try client.request("PATCH", "/_sandbox/accounts/census/1", json: ["settle": ["mode": "immediate"]])
+        for amount in [1000, 500] {
+            let r = try order([("person_id", "1@census"), ("description", "d"), ("amount", String(amount)), ("campaign_code", "a"),
+                               ("payment_method_type", "existing_payment_method"), ("payment_method_id", "1")])
+            #expect(r.status == 201)
+            _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 86400])
+        }
     }
 
     func order(_ fields: [(String, String)], prefix: String = "/census/api/v1") throws -> TestResponse {
@@ -247,6 +260,50 @@ private struct Fixture {
     }
 
     // MARK: totals
+
+    /// What Rails clients send (`Time#to_s`: `2026-01-01 10:30:00 +0100`, its `+` encoded,
+    /// sent raw so that it decodes to a space, or in a form body) and the other forms Ruby's
+    /// `Time.parse` reads; the offset counts. Order A is processed at 2026-01-01T10:00Z,
+    /// order B a day later.
+    @Test(arguments: [
+        // from_date 09:30Z: both; 10:30Z: B only (an offset read as UTC would say B only).
+        ("from_date=2026-01-01%2010:30:00%20%2B0100", 1500),
+        ("from_date=2026-01-01+10:30:00++0100", 1500),
+        ("from_date=2026-01-01+10:30:00+-0100", 500),
+        ("from_date=2026-01-01T10:30:00%2B01:00", 1500),
+        ("from_date=2026-01-01T10:30:00%2B01", 1500),
+        ("from_date=2026-01-01%2009:30:00%20UTC", 1500),
+        ("from_date=2026-01-01%2010:30:00%20GMT", 500),
+        ("from_date=2026-01-01T09:30:00Z", 1500),
+        ("from_date=2026-01-01T10:00:00.250Z", 500),
+        ("from_date=2026-01-01T10:00:00.000Z", 1500),
+        ("from_date=2026-01-01%2010:30:00", 500),
+        ("from_date=2026-01-02", 500),
+        ("until_date=2026-01-02%2010:30:00%20%2B0100", 1000),
+        ("until_date=2026-01-02+10:30:00++0100", 1000),
+        ("until_date=2026-01-02", 1000),
+        ("from_date=2026-01-01&until_date=2026-01-03", 1500),
+    ])
+    func totalsReadTheDatesRubyReads(query: String, amount: Int) throws {
+        let f = try Fixture(start: "2026-01-01T10:00:00Z")
+        try f.processedOrders()
+        let r = try f.client.request("GET", "/census/api/v1/payments/orders/total?campaign_code=a&" + query)
+        #expect(r.status == 200)
+        #expect(r.json == ["amount": .int(amount)])
+        // The same in a form body, as a Rails client's POST-style encoding would carry it.
+        let body = try f.client.request("GET", "/census/api/v1/payments/orders/total", headers: [formType],
+                                        body: Array("campaign_code=a&\(query)".utf8))
+        #expect(body.json == ["amount": .int(amount)])
+    }
+
+    @Test(arguments: ["yesterday", "2026-13-01", "2026-02-30%2010:00:00", "2026-01-01%2010:00:00%20%2B01000", "2026-01-01X10:00",
+                      "2026-01-01%2010:00:00%20CEST%20x", "2026-01-01%2025:00:00", "+", "2026"])
+    func unreadableDatesAreStill422(value: String) throws {
+        let f = try Fixture()
+        let r = try f.client.request("GET", "/census/api/v1/payments/orders/total?campaign_code=a&from_date=" + value)
+        #expect(r.status == 422)
+        #expect(r.json == [:])
+    }
 
     @Test func totalsFilterByCampaignPersonAndDates() throws {
         let f = try Fixture()
