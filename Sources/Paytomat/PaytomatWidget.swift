@@ -15,6 +15,12 @@ struct PaytomatWidget {
         String(PaytomatAddress.base58(Array(SHA256.hash(data: Data("paytomat-widget:\(account.id):\(account.login)".utf8)))).prefix(11))
     }
 
+    /// The transaction's page, absolute, on the scheme, host and port the request came in on
+    /// (the code is base58: nothing a plugin's unencoded query string would break on).
+    static func trackURL(_ request: HTTPRequest, code: String) -> String {
+        request.mountURL + "/pay/tx/" + code
+    }
+
     private func merchant(code: String) throws -> Accounts.Account? {
         try context.accounts.list(provider: PaytomatProvider.key).first { Self.code(for: $0) == code }
     }

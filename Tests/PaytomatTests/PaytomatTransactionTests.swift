@@ -42,7 +42,7 @@ private struct Fixture {
         let r = try f.post("create_transaction", ["ref": 125, "currency_in": "USD", "currency_out": "BTC", "amount_in": 100])
         #expect(r.status == 200)
         guard case .object(let members) = r.json else { Issue.record("not an object"); return }
-        #expect(Set(members.map(\.0)) == ["amount_out", "currency_out", "id", "qr_code", "rate", "address", "note"])
+        #expect(Set(members.map(\.0)) == ["amount_out", "currency_out", "id", "qr_code", "rate", "address", "note", "track_url"])
         #expect(r.json["rate"] == .number("0.00002312"))
         #expect(r.json["amount_out"] == .number("0.00231214"))
         let address = try #require(r.json["address"]?.stringValue)
@@ -63,6 +63,39 @@ private struct Fixture {
         for (coin, version) in [("LTC", UInt8(0x32)), ("DASH", UInt8(0x4C))] {
             let c = try f.post("create_transaction", ["order_id": "X", "currency_in": "EUR", "currency_out": .string(coin), "amount_in": "12.5"])
             #expect(PaytomatAddress.decodeCheck(c.json["address"]?.stringValue ?? "")?.first == version)
+        }
+    }
+
+    /// As the Paytomat WooCommerce plugin calls it: a JWT Bearer, `Content-type:
+    /// application/json`, the order id as a string, the cart total as a JSON float, a
+    /// callback URL with an unencoded base64 query value; then it puts `address`, `qr_code`,
+    /// `amount_out` and `track_url` unencoded into a query string of its own
+    /// (`add_query_arg`), so none may hold `&`, `#`, `+`, `%` or a space; the payer is sent
+    /// to `track_url`, the sandbox's transaction page.
+    @Test func theWooCommercePluginsCreateAndWhatItReads() throws {
+        let f = try Fixture()
+        let jwt = try #require(try f.get("token").json["token"]?.stringValue)
+        let bearer = ("Authorization", "Bearer \(jwt)")
+        let outgoing = PaytomatCurrency.all.filter(\.outgoing).map(\.code)
+        #expect(outgoing.count >= 3)
+        for (n, coin) in outgoing.enumerated() {
+            for total in ["49.99", "0.01", "1234567.89", "100"] {
+                let body = #"{"order_id":"\#(4000 + n)","currency_in":"USD","currency_out":"\#(coin)","amount_in":\#(total),"#
+                    + #""callback_url":"http:\/\/127.0.0.1:9\/?wc-api=paytomat&order=a+b\/c=="}"#
+                let r = try f.client.request("POST", "/paytomat/api/v1/create_transaction",
+                                             headers: [bearer, ("Content-type", "application/json")], body: Array(body.utf8))
+                #expect(r.status == 200, "\(coin) \(total): \(r.text)")
+                let read = ["address", "qr_code", "amount_out", "track_url"].map { (r.json[$0] ?? .null).serialized() }
+                for text in read {
+                    #expect(!text.contains(where: { "&#+% ".contains($0) }), "\(coin) \(total): \(text)")
+                }
+                let track = try #require(r.json["track_url"]?.stringValue)
+                let code = String(track.split(separator: "/").last ?? "")
+                #expect(track == "http://localhost/paytomat/pay/tx/\(code)")
+                let page = try f.client.request("GET", "/paytomat/pay/tx/\(code)")
+                #expect(page.status == 200)
+                #expect(page.text.contains(r.json["address"]?.stringValue ?? "?"))
+            }
         }
     }
 
