@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "HTTPServer", "SQLiteStore", "TestSupport"]),
         .testTarget(name: "paysandboxTests", dependencies: [
+            "SQLiteStore",
             "paysandbox", "ProjectCX", "Paytomat", "Census", "PayXToday", "Alphacomm", "SandboxCore", "HTTPServer", "TestSupport",
         ]),
         .testTarget(name: "CensusTests", dependencies: ["Census", "SandboxCore", "HTTPServer", "TestSupport"]),

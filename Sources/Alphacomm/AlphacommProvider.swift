@@ -18,6 +18,8 @@ public struct AlphacommProvider: Provider {
 
     public var credentialNames: (login: String, secret: String)? { ("client_id", "client_secret") }
 
+    public func internalError(message: String) -> HTTPResponse { AlphacommError.internalError(message).response }
+
     public func routes(_ context: SandboxContext) -> Router {
         AlphacommRoutes(context: context).router()
     }

@@ -28,6 +28,9 @@ public struct CensusProvider: Provider {
         AccountSeed(login: "census-\(id)", secret: "")
     }
 
+    /// Census's 500 is an empty object; the error id is in the header only.
+    public func internalError(message: String) -> HTTPResponse { CensusError.internalError.response }
+
     public func routes(_ context: SandboxContext) -> Router {
         CensusRoutes(context: context, access: access).router()
     }

@@ -18,16 +18,22 @@ public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Lines on stderr, each written with one `write` so concurrent lines never interleave.
+/// Lines on stderr, each written with one `write` so concurrent lines never interleave (or
+/// handed to `sink`, where a test reads them).
 public struct Logger: Sendable {
     public var level: LogLevel
+    public var sink: (@Sendable (String) -> Void)?
 
-    public init(level: LogLevel = .info) { self.level = level }
+    public init(level: LogLevel = .info, sink: (@Sendable (String) -> Void)? = nil) {
+        self.level = level
+        self.sink = sink
+    }
 
     public func enabled(_ l: LogLevel) -> Bool { l >= level }
 
     public func log(_ l: LogLevel, _ message: @autoclosure () -> String) {
         guard l >= level else { return }
+        if let sink { return sink(message()) }
         let line = Array((message() + "\n").utf8)
         line.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
     }

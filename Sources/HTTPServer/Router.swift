@@ -62,9 +62,10 @@ public struct Router: Sendable {
     /// response and how long the handler took: the request journal hooks in here.
     public var observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?
     /// Turns an error a handler threw into a response. `HTTPResponseConvertible` errors
-    /// answer for themselves before this is asked.
-    public var errorResponse: @Sendable (Error, HTTPRequest) -> HTTPResponse = { error, _ in
-        .json(["error": .string("Internal error: \(error)")], status: 500)
+    /// answer for themselves before this is asked. What the error says (SQL, codes) stays out
+    /// of the answer: the sandbox sets this to log it and answer in the provider's shape.
+    public var errorResponse: @Sendable (Error, HTTPRequest) -> HTTPResponse = { _, _ in
+        .json(["error": "Internal error"], status: 500)
     }
 
     public init() {}

@@ -8,6 +8,7 @@ enum PayXTodayError: Error, HTTPResponseConvertible {
     case invalid(String)
     case notFound(String)
     case methodNotAllowed(String)
+    case internalError(String)
 
     var response: HTTPResponse {
         let (status, message): (Int, String)
@@ -16,6 +17,7 @@ enum PayXTodayError: Error, HTTPResponseConvertible {
         case .invalid(let m): (status, message) = (422, m)
         case .notFound(let m): (status, message) = (404, m)
         case .methodNotAllowed(let m): (status, message) = (405, m)
+        case .internalError(let m): (status, message) = (500, m)
         }
         return .json(["error": ["message": .string(message)]], status: status)
     }

@@ -31,6 +31,8 @@ public struct PayXTodayProvider: Provider {
         AccountSeed(login: String(id), secret: ids.token(15))
     }
 
+    public func internalError(message: String) -> HTTPResponse { PayXTodayError.internalError(message).response }
+
     public func routes(_ context: SandboxContext) -> Router {
         PayXTodayRoutes(context: context).router()
     }

@@ -7,6 +7,7 @@ enum PaytomatError: Error, HTTPResponseConvertible {
     case notFound(String)
     case conflict(String)
     case methodNotAllowed(String)
+    case internalError(String)
 
     var response: HTTPResponse {
         let (status, message): (Int, String)
@@ -16,6 +17,7 @@ enum PaytomatError: Error, HTTPResponseConvertible {
         case .notFound(let m): (status, message) = (404, m)
         case .conflict(let m): (status, message) = (409, m)
         case .methodNotAllowed(let m): (status, message) = (405, m)
+        case .internalError(let m): (status, message) = (500, m)
         }
         var response = HTTPResponse.json(["error": .string(message)], status: status)
         if status == 401 { response.headers.add("WWW-Authenticate", "Basic realm=\"paytomat\", Bearer") }

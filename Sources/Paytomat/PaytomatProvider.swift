@@ -35,6 +35,8 @@ public struct PaytomatProvider: Provider {
         try PaytomatJWT.seedSecret(db, context: context)
     }
 
+    public func internalError(message: String) -> HTTPResponse { PaytomatError.internalError(message).response }
+
     public func routes(_ context: SandboxContext) -> Router {
         PaytomatRoutes(context: context).router()
     }

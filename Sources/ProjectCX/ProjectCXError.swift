@@ -9,6 +9,7 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
     case unauthorized(String)
     case notFound(String)
     case methodNotAllowed(String)
+    case internalError(String)
 
     var status: Int {
         switch self {
@@ -16,6 +17,7 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
         case .invalidCredentials, .unauthorized: return 401
         case .notFound: return 404
         case .methodNotAllowed: return 405
+        case .internalError: return 500
         }
     }
 
@@ -26,12 +28,13 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
         case .unauthorized: return "unauthorized"
         case .notFound: return "not_found"
         case .methodNotAllowed: return "method_not_allowed"
+        case .internalError: return "internal_error"
         }
     }
 
     var message: String {
         switch self {
-        case .invalidRequest(let m), .unauthorized(let m), .notFound(let m), .methodNotAllowed(let m): return m
+        case .invalidRequest(let m), .unauthorized(let m), .notFound(let m), .methodNotAllowed(let m), .internalError(let m): return m
         case .invalidCredentials: return "Invalid username or password"
         }
     }

@@ -23,6 +23,8 @@ public struct ProjectCXProvider: Provider {
 
     public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL + "/rest2" }
 
+    public func internalError(message: String) -> HTTPResponse { ProjectCXError.internalError(message).response }
+
     public func routes(_ context: SandboxContext) -> Router {
         ProjectCXRoutes(context: context).router()
     }

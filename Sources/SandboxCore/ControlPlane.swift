@@ -31,7 +31,9 @@ struct ControlPlane: Sendable {
         for provider in sandbox.providers {
             if let own = provider.controlRoutes(context) { router.mount("/" + provider.key, own) }
         }
-        router.errorResponse = { error, _ in .json(["error": .string("\(error)")], status: 500) }
+        router.errorResponse = { [logger = context.logger] error, request in
+            InternalError.respond(error, request, logger: logger) { .json(["error": .string($0)], status: 500) }
+        }
         return router
     }
 

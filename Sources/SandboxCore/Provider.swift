@@ -36,6 +36,9 @@ public protocol Provider: Sendable {
     /// Completes one of its payments now, as the provider would (state, callbacks), inside
     /// the caller's transaction. Throws `CompletionError` for unknown or finished payments.
     func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws
+    /// Its answer to a failure of the sandbox itself (500, in its own error shape), saying
+    /// `message` where that shape has room for one.
+    func internalError(message: String) -> HTTPResponse
     /// Runs one of its scheduled jobs inside the job's transaction.
     func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws
 }
@@ -49,6 +52,8 @@ extension Provider {
     }
 
     public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL }
+
+    public func internalError(message: String) -> HTTPResponse { .json(["error": .string(message)], status: 500) }
 
     public func seed(_ db: Database, context: SandboxContext) throws {}
 

@@ -97,6 +97,9 @@ public final class Sandbox: Sendable {
     public func providerRouter(_ provider: any Provider) -> Router {
         var router = provider.routes(context)
         let key = provider.key
+        router.errorResponse = { [logger = context.logger] error, request in
+            InternalError.respond(error, request, logger: logger, shape: provider.internalError)
+        }
         router.observer = { [journal, context] request, response, duration in
             journal.record(provider: key, request: request, response: response, duration: duration, at: context.clock.nowMilliseconds())
         }
