@@ -259,6 +259,55 @@ private struct Fixture {
         #expect(try f.client.request("GET", "/_sandbox/payments/census/1").json["status"] == "pending")
     }
 
+    // MARK: real clients
+
+    /// Exactly what podemos-info's two Rails clients of Census send, and what they read:
+    /// decidim-module-census-connector (Faraday, `request :url_encoded`: form bodies with keys
+    /// sorted, spaces as `+`, a locale in the path; every answer but 500 and 204 is
+    /// `JSON.parse`d) and decidim-module-crowdfundings' totals (HTTParty, `query:` with
+    /// `Time.zone.now.beginning_of_year`: `%20` spaces and `%2B`; reads `amount` on a 2xx).
+    @Test func whatTheRailsClientsSendAndRead() throws {
+        let f = try Fixture(start: "2026-03-01T10:00:00Z")
+        _ = try f.client.request("PATCH", "/_sandbox/accounts/census/1", json: ["settle": ["mode": "immediate"]])
+        let faraday = [("User-Agent", "Faraday v2.9.0"), ("Accept", "*/*"),
+                       ("Accept-Encoding", "gzip;q=1.0,deflate;q=0.6,identity;q=0.3"), formType]
+        // create_order: `params[:amount] *= 100`, merged with person_id, url_encoded.
+        let created = try f.client.request("POST", "/census/api/v1/es/payments/orders", headers: faraday, body: Array(
+            ("amount=1000&campaign_code=crowdfunding-1&description=Cuota+mensual+%28marzo%29&payment_method_id=1"
+             + "&payment_method_type=existing_payment_method&person_id=1%40census").utf8))
+        #expect(created.status == 201)
+        #expect(created.json == ["payment_method_id": 1])
+        let direct = try f.client.request("POST", "/census/api/v1/es/payments/orders", headers: faraday, body: Array(
+            ("amount=2500&campaign_code=crowdfunding-1&description=Aportaci%C3%B3n&iban=ES9121000418450200051332"
+             + "&payment_method_type=direct_debit&person_id=1%40census").utf8))
+        #expect(direct.status == 201)
+        #expect(direct.json["payment_method_id"]?.intValue != nil)
+        // An invalid order: 422 with JSON the client parses (errors.details).
+        let invalid = try f.client.request("POST", "/census/api/v1/es/payments/orders", headers: faraday, body: Array(
+            "amount=-100&campaign_code=c&description=x&payment_method_type=existing_payment_method&payment_method_id=1&person_id=1%40census".utf8))
+        #expect(invalid.status == 422)
+        #expect(invalid.json["amount"]?[0]?["error"] == "greater_than_or_equal_to")
+        _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 1])
+        // payment_methods(qualified_id) and payment_method(id): JSON the client maps field by field.
+        let methods = try f.client.request("GET", "/census/api/v1/es/payments/payment_methods?person_id=1%40census", headers: faraday)
+        #expect(methods.status == 200)
+        let first = try #require(methods.json.arrayValue?.first)
+        for field in ["id", "name", "type", "status", "verified?"] { #expect(first[field] != nil, "\(field)") }
+        #expect(try f.client.request("GET", "/census/api/v1/es/payments/payment_methods/1", headers: faraday).json["id"] == 1)
+        // orders_total: Faraday's query encoding of a Time (`+` for spaces, `%2B` for the offset).
+        let connectorTotal = try f.client.request(
+            "GET", "/census/api/v1/es/payments/orders/total?campaign_code=crowdfunding-1&from_date=2026-03-01+11%3A00%3A00+%2B0100"
+                + "&person_id=1%40census", headers: faraday)
+        #expect(connectorTotal.status == 200)
+        #expect(connectorTotal.json == ["amount": 3500])  // the client shows amount / 100
+        // Totals.user_totals: the year in the Rails app's zone, sent by HTTParty.
+        let crowdfunding = try f.client.request(
+            "GET", "/census/api/v1/payments/orders/total?person_id=1%40census&from_date=2026-01-01%2000%3A00%3A00%20%2B0100"
+                + "&until_date=2026-12-31%2023%3A59%3A59%20%2B0100", headers: [("User-Agent", "Ruby")])
+        #expect(crowdfunding.status == 200)
+        #expect(crowdfunding.json["amount"] == 3500)
+    }
+
     // MARK: totals
 
     /// What Rails clients send (`Time#to_s`: `2026-01-01 10:30:00 +0100`, its `+` encoded,
