@@ -20,6 +20,7 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "docker-check: $*" >&2; exit 1; }
+trap 'echo "docker-check: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
 
@@ -67,10 +68,11 @@ ls -d "$out"/*.resources >/dev/null 2>&1 || fail "the build stage copied no *.re
 # 2. Shared libraries: each NEEDED one from a runtime package (or the base image's libc/libgcc).
 runtime_packages=$(packages "$run_stage")
 for lib in $(objdump -p "$out/paysandbox" | awk '/NEEDED/{print $2}'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1==l{print $NF; exit}')
+  # (awk reads all of it: an early exit would SIGPIPE ldconfig and fail the pipeline)
+  path=$(ldconfig -p | awk -v l="$lib" '$1==l && !found {print $NF; found=1}')
   [ -n "$path" ] || fail "$lib (needed by the binary) is not on this machine"
-  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) || pkg=""
-  [ -n "$pkg" ] || pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
+  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | awk -F: 'NR==1{print $1}') || pkg=""
+  [ -n "$pkg" ] || pkg=$(dpkg -S "$path" 2>/dev/null | awk -F: 'NR==1{print $1}') || pkg=""
   case " libc6 libgcc-s1 $(echo $runtime_packages) " in
     *" $pkg "*) echo "docker-check: $lib from $pkg" ;;
     *) fail "$lib comes from $pkg, which the runtime stage does not install (it installs: $(echo $runtime_packages))" ;;

@@ -22,7 +22,7 @@ struct AlphacommRoutes {
         router.get("/api/paypal/status/:paymentId") { request in try status(request) }
         router.get("/api/paypal/capture/:paymentId") { request in try await capture(request) }
         router.get("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).show(request) }
-        router.post("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).submit(request) }
+        router.post("/paypal/approve/:paymentId", SandboxPage.action { request in try AlphacommPage(context: context).submit(request) })
         router.notFound = { request in AlphacommError.notFound("No route for \(request.method) \(request.path)").response }
         router.methodNotAllowed = { request, allowed in
             AlphacommError.methodNotAllowed("\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))").response

@@ -61,7 +61,8 @@ struct CensusGateway {
             "error": .string(error ?? ""), "amount": .string(SandboxPage.amount(minorUnits: order.amount) + " €"),
             "description": .string(order.description), "token": .string(token), "action": .string(action),
         ]
-        return SandboxPage.render("census-card", title: "Card payment", view, status: error == nil ? 200 : 422)
+        return SandboxPage.render("census-card", title: "Card payment", view, status: error == nil ? 200 : 422,
+                                  redirects: [order.returnURL ?? ""])
     }
 }
 

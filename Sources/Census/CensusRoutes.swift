@@ -30,8 +30,10 @@ struct CensusRoutes {
             router.get(prefix + "/payments/payment_methods/:id") { request in try guarded(request, paymentMethod) }
         }
         let gateway = CensusGateway(context: context)
+        // `form.action`: the shop's own page posts the order's fields here (open to it, as the
+        // real gateway is); the card page's action is the sandbox's own.
         router.post("/gateway/pay") { request in try gateway.show(request) }
-        router.post("/gateway/pay/complete") { request in try gateway.complete(request) }
+        router.post("/gateway/pay/complete", SandboxPage.action { request in try gateway.complete(request) })
         router.notFound = { _ in CensusError.notFound.response }
         router.methodNotAllowed = { _, _ in CensusError.notFound.response }
         return router

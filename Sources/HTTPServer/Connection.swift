@@ -139,7 +139,11 @@ final class Connection: @unchecked Sendable {
                     let request = local(parsed)
                     let started = ContinuousClock.now
                     let response: HTTPResponse
-                    if let preflight = Connection.cors(request, server.configuration) {
+                    if var preflight = Connection.cors(request, server.configuration) {
+                        if !router.allowsCORS(for: request) {
+                            preflight = .text("Cross-origin requests to this path are not allowed\n", status: 403)
+                            preflight.allowsCORS = false
+                        }
                         response = preflight
                     } else {
                         switch router.dispatch(request, mayBlock: onWorker) {
@@ -246,7 +250,7 @@ final class Connection: @unchecked Sendable {
     private func queue(_ answer: HTTPResponse, to request: HTTPRequest, started: ContinuousClock.Instant) -> Bool {
         var response = answer
         let configuration = server.configuration
-        if let origin = configuration.corsAllowOrigin, request.headers.contains("Origin") {
+        if let origin = configuration.corsAllowOrigin, response.allowsCORS, request.headers.contains("Origin") {
             response.headers.set("Access-Control-Allow-Origin", origin)
             if origin != "*" { response.headers.add("Vary", "Origin") }
         }

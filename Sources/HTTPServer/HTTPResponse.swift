@@ -4,6 +4,9 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// False for answers that browsers of other origins may not read: no
+    /// `Access-Control-Allow-Origin` is added to them, whatever `--cors-origin` says.
+    public var allowsCORS = true
 
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status

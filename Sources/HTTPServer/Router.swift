@@ -61,6 +61,12 @@ public struct Router: Sendable {
     /// Told of every request this router answers itself (not its mounts'), with the
     /// response and how long the handler took: the request journal hooks in here.
     public var observer: (@Sendable (HTTPRequest, HTTPResponse, Duration) -> Void)?
+    /// Asked before any route of this router or of its mounts (unknown paths included): an
+    /// answer refuses the request (a missing token, a foreign `Host`), nil lets it through.
+    public var admit: (@Sendable (HTTPRequest) -> HTTPResponse?)?
+    /// False: answers of this router and its mounts never carry CORS headers, and CORS
+    /// preflights to them are refused (`allowsCORS(for:)`).
+    public var allowsCORS = true
     /// Turns an error a handler threw into a response. `HTTPResponseConvertible` errors
     /// answer for themselves before this is asked. What the error says (SQL, codes) stays out
     /// of the answer: the sandbox sets this to log it and answer in the provider's shape.
@@ -119,7 +125,34 @@ public struct Router: Sendable {
     /// Finds the request's route and answers it now if its handler only reads (or may block
     /// and `mayBlock`); otherwise says how it is to run.
     public func dispatch(_ request: HTTPRequest, mayBlock: Bool) -> Dispatch {
-        let (router, request, segments) = locate(request)
+        let (router, request, segments, guards) = locate(request)
+        guard let guards else { return router.observed(request, segments, mayBlock: mayBlock) }
+        if let refusal = guards.refusal(request) { return .answer(refusal) }
+        let dispatch = router.observed(request, segments, mayBlock: mayBlock)
+        return guards.cors ? dispatch : Router.withoutCORS(dispatch)
+    }
+
+    /// Whether a CORS preflight for `request` may be answered (see `allowsCORS`).
+    public func allowsCORS(for request: HTTPRequest) -> Bool { locate(request).3?.cors ?? true }
+
+    private static func withoutCORS(_ dispatch: Dispatch) -> Dispatch {
+        switch dispatch {
+        case .answer(var response):
+            response.allowsCORS = false
+            return .answer(response)
+        case .blocking:
+            return .blocking
+        case .awaiting(let responder):
+            return .awaiting {
+                var response = await responder()
+                response.allowsCORS = false
+                return response
+            }
+        }
+    }
+
+    private func observed(_ request: HTTPRequest, _ segments: ArraySlice<String>, mayBlock: Bool) -> Dispatch {
+        let router = self
         guard let observer = router.observer else { return router.dispatchLocally(request, segments, mayBlock: mayBlock) }
         let started = ContinuousClock.now
         switch router.dispatchLocally(request, segments, mayBlock: mayBlock) {
@@ -138,20 +171,49 @@ public struct Router: Sendable {
         }
     }
 
-    /// The (mounted) router that serves `request`, with the request as that router sees it
-    /// and the path segments left for its routes.
-    private func locate(_ request: HTTPRequest) -> (Router, HTTPRequest, ArraySlice<String>) {
+    /// The admit hooks and CORS rule met on the way down to the router that serves a request
+    /// (nil when there are none: the common case costs nothing).
+    struct Guards {
+        var admits: [@Sendable (HTTPRequest) -> HTTPResponse?] = []
+        var cors = true
+
+        mutating func add(_ router: Router) {
+            if let admit = router.admit { admits.append(admit) }
+            if !router.allowsCORS { cors = false }
+        }
+
+        /// The first refusal, if any (CORS headers withheld where the router says so).
+        func refusal(_ request: HTTPRequest) -> HTTPResponse? {
+            for admit in admits {
+                if var refusal = admit(request) {
+                    refusal.allowsCORS = cors
+                    return refusal
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The (mounted) router that serves `request`, with the request as that router sees it,
+    /// the path segments left for its routes and the guards met on the way.
+    private func locate(_ request: HTTPRequest) -> (Router, HTTPRequest, ArraySlice<String>, Guards?) {
         var router = self
         var request = request
+        var guards: Guards?
+        if admit != nil || !allowsCORS { guards = Guards(); guards?.add(self) }
         var segments = Router.split(request.path).map { PercentDecoding.decode($0, plusAsSpace: false) }[...]
         descending: while true {
             for mount in router.mounts where segments.starts(with: mount.prefix) {
                 request.mountPrefix += "/" + mount.prefix.joined(separator: "/")
                 segments = segments.dropFirst(mount.prefix.count)
                 router = mount.router
+                if router.admit != nil || !router.allowsCORS {
+                    if guards == nil { guards = Guards() }
+                    guards?.add(router)
+                }
                 continue descending
             }
-            return (router, request, segments)
+            return (router, request, segments, guards)
         }
     }
 

@@ -31,7 +31,7 @@ struct PayXTodayRoutes {
         router.get(api + "/webhook/test/error") { try await call($0) { reseller, _ in try await testWebhook(reseller, success: false) } }
         let page = PayXTodayPage(context: context)
         router.get("/pay/:uuid") { try page.show($0) }
-        router.post("/pay/:uuid") { try page.submit($0) }
+        router.post("/pay/:uuid", SandboxPage.action { try page.submit($0) })
         router.notFound = { request in PayXTodayError.notFound("Not found: \(request.method) \(request.path)").response }
         router.methodNotAllowed = { request, allowed in
             PayXTodayError.methodNotAllowed("Method \(request.method) is not allowed; use \(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))").response

@@ -33,9 +33,9 @@ struct PaytomatRoutes {
         }
         let widget = PaytomatWidget(context: context)
         router.get("/pay/:code") { request in try widget.shop(request) }
-        router.post("/pay/:code") { request in try await widget.buy(request) }
+        router.post("/pay/:code", SandboxPage.action { request in try await widget.buy(request) })
         router.get("/pay/tx/:code") { request in try widget.transaction(request) }
-        router.post("/pay/tx/:code") { request in try widget.simulate(request) }
+        router.post("/pay/tx/:code", SandboxPage.action { request in try widget.simulate(request) })
         router.notFound = { request in PaytomatError.notFound("Unknown endpoint \(request.method) \(request.path)").response }
         router.methodNotAllowed = { request, allowed in
             PaytomatError.methodNotAllowed("Method \(request.method) is not allowed; use \(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))").response

@@ -20,7 +20,7 @@ struct ProjectCXPage {
             "id": .string(order.id), "status": .string(order.status), "message": .string(order.message ?? order.status),
             "pending": .bool(order.status == "pending"), "action": .string(request.mountPrefix + "/payment"), "returnURL": .string(returnURL ?? ""),
         ]
-        return SandboxPage.render("projectcx-payment", title: "Project CX payment", view)
+        return SandboxPage.render("projectcx-payment", title: "Project CX payment", view, redirects: [returnURL ?? ""])
     }
 
     func submit(_ request: HTTPRequest) throws -> HTTPResponse {

@@ -24,7 +24,7 @@ public struct Accounts: Sendable {
     /// The account whose login and secret match, or nil.
     public func authenticate(provider: String, login: String, secret: String) throws -> Account? {
         guard let account = try find(provider: provider, login: login) else { return nil }
-        return constantTimeEqual(account.secret, secret) ? account : nil
+        return constantTimeEquals(account.secret.utf8, secret.utf8) ? account : nil
     }
 
     public func find(provider: String, login: String) throws -> Account? {
@@ -84,12 +84,6 @@ public struct Accounts: Sendable {
     private static func account(_ provider: String, _ row: Row) -> Account {
         Account(provider: provider, id: row["id"].int ?? 0, login: row["login"].string ?? "", secret: row["secret"].string ?? "",
                 settings: (try? JSON.parse(row["settings"].string ?? "{}")) ?? [:])
-    }
-
-    private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
 

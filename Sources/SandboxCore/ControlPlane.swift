@@ -31,6 +31,8 @@ struct ControlPlane: Sendable {
         for provider in sandbox.providers {
             if let own = provider.controlRoutes(context) { router.mount("/" + provider.key, own) }
         }
+        router.admit = { [access = sandbox.admin] request in access.refusal(request) }
+        router.allowsCORS = false
         router.errorResponse = { [logger = context.logger] error, request in
             InternalError.respond(error, request, logger: logger) { .json(["error": .string($0)], status: 500) }
         }

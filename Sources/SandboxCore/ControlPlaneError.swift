@@ -5,9 +5,17 @@ enum ControlPlaneError: Error, HTTPResponseConvertible {
     case badRequest(String)
     case notFound(String)
     case conflict(String)
+    case unauthorized(String)
+    case forbidden(String)
 
     var response: HTTPResponse {
         switch self {
+        case .unauthorized(let m):
+            var response = HTTPResponse.json(["error": .string(m)], status: 401)
+            response.headers.add("WWW-Authenticate", "Basic realm=\"PaySandbox\", charset=\"UTF-8\"")
+            response.headers.add("WWW-Authenticate", "Bearer realm=\"PaySandbox\"")
+            return response
+        case .forbidden(let m): return .json(["error": .string(m)], status: 403)
         case .badRequest(let m): return .json(["error": .string(m)], status: 400)
         case .notFound(let m): return .json(["error": .string(m)], status: 404)
         case .conflict(let m): return .json(["error": .string(m)], status: 409)

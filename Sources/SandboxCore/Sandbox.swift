@@ -12,6 +12,8 @@ public struct SandboxConfiguration: Sendable {
     /// How many requests the journal keeps.
     public var journalSize = 1000
     public var logger = Logger()
+    /// Who may use the control plane and the dashboard.
+    public var admin = AdminAccess()
 
     public init(databasePath: String = "./paysandbox.sqlite") {
         self.databasePath = databasePath
@@ -27,6 +29,7 @@ public final class Sandbox: Sendable {
     public let scheduler: Scheduler
     public let journal: RequestJournal
     public let startedAt: Int64
+    public let admin: AdminAccess
 
     public convenience init(databasePath: String, providers: [any Provider], logger: Logger = Logger()) throws {
         var configuration = SandboxConfiguration(databasePath: databasePath)
@@ -39,6 +42,7 @@ public final class Sandbox: Sendable {
         context = SandboxContext(store: store, clock: SandboxClock(startMilliseconds: configuration.startTime),
                                  ids: IDGenerator(seed: configuration.seed), logger: configuration.logger)
         self.providers = providers
+        admin = configuration.admin
         startedAt = SandboxClock.systemMilliseconds()
         journal = RequestJournal(capacity: configuration.journalSize)
         scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery)

@@ -2,11 +2,25 @@ import HTTPServer
 import SandboxCore
 
 enum Banner {
-    static func print(sandbox: Sandbox, server: SandboxServer, host: String, database: String, logger: Logger) {
+    /// What the banner says of the admin token.
+    enum Token {
+        case none, given, off
+        case made(String)
+    }
+
+    static func print(sandbox: Sandbox, server: SandboxServer, host: String, database: String, token: Token, logger: Logger) {
         let shownHost = host == "0.0.0.0" || host == "::" || host == "*" ? "localhost" : host
         let base = "http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(server.port)"
         var lines = ["PaySandbox listening on \(base) (\(HTTPServer.addresses(for: host).joined(separator: ", "))), database \(database)"]
         lines.append("  control plane   \(base)/_sandbox/health")
+        switch token {
+        case .none: lines.append("  admin token     none (loopback only)")
+        case .given: lines.append("  admin token     the one given (--admin-token / PAYSANDBOX_ADMIN_TOKEN)")
+        case .made(let t):
+            lines.append("  admin token     \(t)")
+            lines.append("      (listening beyond loopback: /_sandbox/ needs Authorization: Bearer <token>, or Basic with it as the password)")
+        case .off: lines.append("  admin token     OFF: anyone who reaches this port can reset the sandbox and read its journal")
+        }
         for provider in sandbox.providers {
             var line = "  \(provider.key.padding(to: 15)) \(base)/\(provider.key)/"
             if let own = server.providerPorts[provider.key] {

@@ -70,6 +70,14 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "Addresses (comma-separated) allowed to call Census besides loopback; others get 403. (default: loopback only)")
     var censusAllowIp: String?
 
+    @Option(help: """
+        Token the control plane and dashboard require (Authorization: Bearer TOKEN, or Basic with it as the password);         'off' for none. (default: none on loopback; beyond loopback a random one, printed in the banner)
+        """)
+    var adminToken: String?
+
+    @Option(help: "Names (comma-separated) the control plane answers to besides localhost and IP addresses: a LAN name, a proxy's.")
+    var publicHost: String?
+
     func run() throws {
         SignalWaiter.block()
         let env = Environment()
@@ -131,10 +139,14 @@ struct PaySandboxCommand: ParsableCommand {
         let journal = try journalSize ?? env.int("JOURNAL_SIZE") ?? sandboxConfiguration.journalSize
         guard journal >= 0 && journal <= 1_000_000 else { throw ValidationError("--journal-size must be 0 to 1000000") }
         sandboxConfiguration.journalSize = journal
+        let access = try adminAccess(host: listenConfiguration.host, env: env)
+        sandboxConfiguration.admin = access.admin
         let sandbox = try Sandbox(configuration: sandboxConfiguration, providers: providers)
         let server = try SandboxServer(sandbox: sandbox, listen: listenConfiguration, server: serverConfiguration)
         sandbox.scheduler.start()
-        Banner.print(sandbox: sandbox, server: server, host: listenConfiguration.host, database: databasePath, logger: logger)
+        Banner.print(sandbox: sandbox, server: server, host: listenConfiguration.host, database: databasePath,
+                     token: access.shown, logger: logger)
+        if access.off { logger.warning("the control plane is exposed beyond loopback with no admin token (--admin-token off)") }
         SignalWaiter.waitForTermination()
         logger.warning("shutting down: finishing in-flight requests")
         server.stop()
@@ -143,6 +155,36 @@ struct PaySandboxCommand: ParsableCommand {
             try sandbox.store.checkpoint()
         } catch {
             logger.error("closing the store: \(error)")
+        }
+    }
+}
+
+extension PaySandboxCommand {
+    /// The admin token and names. Beyond loopback the control plane is locked: with the token
+    /// given, or one made now and shown in the banner, unless `--admin-token off`.
+    func adminAccess(host: String, env: Environment) throws
+        -> (admin: AdminAccess, shown: Banner.Token, off: Bool) {
+        let given = (adminToken ?? env["ADMIN_TOKEN"])?.trimmingASCIISpaces()
+        let hosts = (publicHost ?? env["PUBLIC_HOST"] ?? "").split(separator: ",")
+            .map { String($0).trimmingASCIISpaces() }.filter { !$0.isEmpty }
+        for name in hosts where name.contains(where: { $0 == "/" || $0 == " " || $0 == "@" }) {
+            throw ValidationError("--public-host takes host names, got '\(name)'")
+        }
+        let loopback = AdminAccess.isLoopback(host)
+        let bound = loopback || host == "0.0.0.0" || host == "::" || host == "*" ? nil : host
+        switch given {
+        case "off"?:
+            return (AdminAccess(publicHosts: hosts, boundHost: bound), loopback ? .none : .off, !loopback)
+        case let token?:
+            guard !token.isEmpty, token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                throw ValidationError("--admin-token must be printable ASCII without spaces (or 'off')")
+            }
+            return (AdminAccess(token: token, publicHosts: hosts, boundHost: bound), .given, false)
+        case nil where loopback:
+            return (AdminAccess(publicHosts: hosts, boundHost: bound), .none, false)
+        case nil:
+            let token = IDGenerator(seed: nil).token(24)
+            return (AdminAccess(token: token, publicHosts: hosts, boundHost: bound), .made(token), false)
         }
     }
 }

@@ -76,7 +76,9 @@ public final class TestClient {
     public func request(_ method: String, _ path: String, headers: [(String, String)] = [],
                         body: [UInt8]? = nil, json: JSON? = nil) throws -> TestResponse {
         var bytes = json?.serializedBytes() ?? body ?? []
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n"
+        // Host: localhost unless the test gives its own.
+        let hasHost = headers.contains { $0.0.lowercased() == "host" }
+        var head = "\(method) \(path) HTTP/1.1\r\n" + (hasHost ? "" : "Host: localhost\r\n")
         var hasType = false
         for (name, value) in headers {
             head += "\(name): \(value)\r\n"
