@@ -432,6 +432,63 @@ def hostile_pass(sandbox, merchant, browser):
     b.shot("projectcx-payment-phone")
 
 
+def cross_site_pass(sandbox, merchant, browser):
+    """Another site's page (the merchant's listener reached as `localhost`, a different site
+    from the sandbox's 127.0.0.1) tries what a hostile page would: a form POST to
+    /_sandbox/reset, a fetch of the request journal, a form POST to a payer page's approve
+    action, and framing the approval page. Each fails; the payment stays pending and nothing
+    is wiped. The same site's auto-submitted Census order form still reaches the card page,
+    as a shop's does, and paying there lands back at the shop."""
+    b = browser
+    flows = Flows(sandbox, merchant, browser)
+    order = flows.projectcx_create()
+    status, before = sandbox.call("GET", "/_sandbox/requests?limit=1000")
+    expect(status == 200 and before["requests"], "the journal has the create")
+    other = merchant.url.replace("127.0.0.1", "localhost")
+    base = sandbox.base
+    merchant.pages["/evil"] = """<!doctype html><title>Evil</title>
+<form id=reset method=post action="%(base)s/_sandbox/reset" target=sink1><input name=confirm value=yes></form>
+<form id=approve method=post action="%(base)s/projectcx/payment" target=sink2>
+<input name=orderId value="%(order)s"><input name=decision value=approve></form>
+<iframe name=sink1></iframe><iframe name=sink2></iframe>
+<iframe id=framed src="%(base)s/projectcx/payment?orderId=%(order)s"></iframe>
+<p id=read>pending</p>
+<script>
+fetch("%(base)s/_sandbox/requests").then(r => r.text()).then(t => { document.getElementById("read").textContent = "READ " + t.length; })
+  .catch(() => { document.getElementById("read").textContent = "blocked"; });
+document.getElementById("reset").submit();
+document.getElementById("approve").submit();
+</script>""" % {"base": base, "order": order}
+    b.open(other + "/evil")
+    WebDriverWait(b.driver, 10).until(lambda d: d.find_element(By.ID, "read").text != "pending")
+    time.sleep(1.5)  # the two form posts land in their frames
+    expect(b.driver.find_element(By.ID, "read").text == "blocked",
+           "another site read the journal: %s" % b.driver.find_element(By.ID, "read").text)
+    b.driver.switch_to.frame(b.driver.find_element(By.ID, "framed"))
+    framed = b.driver.execute_script("return document.body ? document.body.innerText : ''") or ""
+    b.driver.switch_to.default_content()
+    expect("Approve payment" not in framed, "the approval page showed in another site's frame")
+    b.shot("cross-site-attempts")
+    status, payment = sandbox.call("GET", "/_sandbox/payments/projectcx/" + order)
+    expect(status == 200 and payment["status"] == "pending", "the payment changed: %s %s" % (status, payment))
+    status, after = sandbox.call("GET", "/_sandbox/requests?limit=1000")
+    kept = set(r["id"] if "id" in r else json.dumps(r, sort_keys=True) for r in before["requests"])
+    still = set(r["id"] if "id" in r else json.dumps(r, sort_keys=True) for r in after["requests"])
+    expect(kept <= still, "the journal was wiped")
+    refused = [r for r in after["requests"] if r["path"].endswith("/payment") and r["method"] == "POST"]
+    expect(refused and all(r["status"] == 403 for r in refused), "the approve attempt: %s" % [r["status"] for r in refused])
+    # The shop's own auto-submitted Census form, from the other site, reaches the card page.
+    page, census_order = flows.census_form()
+    auto = page.replace("127.0.0.1", "localhost")
+    path = urllib.parse.urlparse(page).path
+    merchant.pages[path] = merchant.pages[path].replace("<form ", "<form id=shop ") + "<script>document.getElementById('shop').submit()</script>"
+    b.open(auto)
+    WebDriverWait(b.driver, 10).until(lambda d: d.current_url.startswith(base))
+    WebDriverWait(b.driver, 10).until(lambda d: "15.00" in d.find_element(By.TAG_NAME, "body").text)
+    b.click("Pay")
+    expect(b.driver.current_url == merchant.url + "/return/census/ok", "landed on %s" % b.driver.current_url)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -489,6 +546,15 @@ def main():
             browser.shot("failed-hostile")
             failures.append("hostile")
             print("FAIL hostile\n%s" % traceback.format_exc())
+        try:
+            started = time.time()
+            browser.driver.set_window_size(1200, 1000)
+            cross_site_pass(sandbox, merchant, browser)
+            print("ok   another site can neither write, read, submit a payer's form nor frame a page (%.1f s)" % (time.time() - started))
+        except Exception:
+            browser.shot("failed-cross-site")
+            failures.append("cross-site")
+            print("FAIL cross-site\n%s" % traceback.format_exc())
         finally:
             browser.quit()
     finally:

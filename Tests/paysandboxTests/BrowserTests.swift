@@ -3,7 +3,8 @@ import Testing
 
 /// The payer pages of all five providers and the dashboard, driven in headless Chromium by
 /// `Tests/Browser/browser_test.py` against the built binary: pay or decline, land on the
-/// merchant's redirect, see the callback in the dashboard; hostile text inert on every page.
+/// merchant's redirect, see the callback in the dashboard; hostile text inert on every page;
+/// another site's page can neither write, read, submit a payer's form nor frame a page.
 /// Screenshots land in `.build/browser/`. Needs chromium, chromium-driver and selenium
 /// (`.ci/run` installs them).
 @Suite struct BrowserTests {

@@ -149,6 +149,52 @@ private func removeDatabase(_ path: String) {
         #expect(!projectcxLine.contains(" and "), "\(banner)")
     }
 
+    /// Listening beyond loopback without a token, the sandbox makes one, prints it in the
+    /// banner and requires it; `--admin-token off` opens it with a warning; a token given is
+    /// required on loopback too.
+    @Test func exposedMeansLocked() throws {
+        let database = temporaryDatabase()
+        defer { removeDatabase(database) }
+        do {
+            let sandbox = try SandboxProcess(database: database, extra: ["--host", "0.0.0.0"])
+            let client = try sandbox.client()
+            #expect(try client.request("GET", "/_sandbox/payments").status == 401)
+            #expect(try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"]).status == 200)
+            #expect(sandbox.terminate() == 0)
+            let banner = String(decoding: sandbox.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let line = banner.split(separator: "\n").first { $0.contains("admin token") } ?? ""
+            let token = String(line.split(separator: " ").last ?? "")
+            #expect(token.count >= 30, "\(banner)")
+            let again = try SandboxProcess(database: database, extra: ["--host", "0.0.0.0", "--admin-token", token])
+            #expect(try again.client().request("GET", "/_sandbox/payments", headers: [("Authorization", "Bearer \(token)")]).status == 200)
+            _ = again.terminate()
+        }
+        do {
+            let sandbox = try SandboxProcess(database: database, extra: ["--host", "0.0.0.0", "--admin-token", "off"])
+            #expect(try sandbox.client().request("GET", "/_sandbox/payments").status == 200)
+            #expect(sandbox.terminate() == 0)
+            let banner = String(decoding: sandbox.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(banner.contains("admin token     OFF"), "\(banner)")
+            #expect(banner.contains("no admin token (--admin-token off)"), "\(banner)")
+        }
+        do {
+            let sandbox = try SandboxProcess(database: database, extra: ["--admin-token", "local-secret"])
+            let client = try sandbox.client()
+            #expect(try client.request("GET", "/_sandbox/payments").status == 401)
+            #expect(try client.request("GET", "/_sandbox/payments", headers: [("Authorization", "Bearer local-secret")]).status == 200)
+            _ = sandbox.terminate()
+        }
+        for bad in ["", "with space"] {
+            let process = Process()
+            process.executableURL = SandboxProcess.binary
+            process.arguments = ["--db", ":memory:", "--admin-token", bad]
+            process.standardError = Pipe()
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0, "\(bad)")
+        }
+    }
+
     @Test func sigtermStopsCleanlyAndBadFlagsAreRefused() throws {
         let database = temporaryDatabase()
         defer { removeDatabase(database) }
