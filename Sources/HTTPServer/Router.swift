@@ -151,11 +151,11 @@ public struct Router: Sendable {
         }
     }
 
+    /// This router's answer, told to its observer (the request journal).
     private func observed(_ request: HTTPRequest, _ segments: ArraySlice<String>, mayBlock: Bool) -> Dispatch {
-        let router = self
-        guard let observer = router.observer else { return router.dispatchLocally(request, segments, mayBlock: mayBlock) }
+        guard let observer else { return dispatchLocally(request, segments, mayBlock: mayBlock) }
         let started = ContinuousClock.now
-        switch router.dispatchLocally(request, segments, mayBlock: mayBlock) {
+        switch dispatchLocally(request, segments, mayBlock: mayBlock) {
         case .answer(let response):
             observer(request, response, started.duration(to: .now))
             return .answer(response)
