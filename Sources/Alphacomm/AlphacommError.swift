@@ -14,8 +14,8 @@ enum AlphacommError: Error, HTTPResponseConvertible {
     case conflict(String)
     case invalidState(String)
     case methodNotAllowed(String)
-    /// OAuth2's `server_error`.
-    case internalError(String)
+    /// Any other status, in OAuth2's words: `server_error`, `temporarily_unavailable` (503).
+    case status(Int, String)
 
     var response: HTTPResponse {
         var body: [(String, JSON)]
@@ -35,7 +35,10 @@ enum AlphacommError: Error, HTTPResponseConvertible {
         case .conflict(let m): status = 409; body = [("error", "conflict"), ("error_description", .string(m))]
         case .invalidState(let m): status = 409; body = [("error", "invalid_state"), ("error_description", .string(m))]
         case .methodNotAllowed(let m): status = 405; body = [("error", "method_not_allowed"), ("error_description", .string(m))]
-        case .internalError(let m): status = 500; body = [("error", "server_error"), ("error_description", .string(m))]
+        case .status(let s, let m):
+            status = s
+            let code = s == 503 ? "temporarily_unavailable" : s >= 500 ? "server_error" : s == 401 ? "invalid_client" : "invalid_request"
+            body = [("error", .string(code)), ("error_description", .string(m))]
         }
         var response = HTTPResponse.json(.object(body), status: status)
         if status == 401 { response.headers.add("WWW-Authenticate", "Bearer realm=\"Service\"") }

@@ -18,7 +18,15 @@ public struct AlphacommProvider: Provider {
 
     public var credentialNames: (login: String, secret: String)? { ("client_id", "client_secret") }
 
-    public func internalError(message: String) -> HTTPResponse { AlphacommError.internalError(message).response }
+    public func error(status: Int, message: String) -> HTTPResponse { AlphacommError.status(status, message).response }
+
+    /// By its access token, or the client id asking for one.
+    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
+        if let token = request.bearerToken ?? request.query["access_token"] {
+            return try? AlphacommStore(context: context).account(forToken: token)
+        }
+        return request.query["client_id"].flatMap { try? context.accounts.find(provider: key, login: $0)?.id }
+    }
 
     public func routes(_ context: SandboxContext) -> Router {
         AlphacommRoutes(context: context).router()

@@ -28,8 +28,12 @@ public struct CensusProvider: Provider {
         AccountSeed(login: "census-\(id)", secret: "")
     }
 
-    /// Census's 500 is an empty object; the error id is in the header only.
-    public func internalError(message: String) -> HTTPResponse { CensusError.internalError.response }
+    /// Census's error bodies (404, 422 without a person, 500) are an empty object: so is
+    /// every other status it is asked for (the error id of a 500 is in the header only).
+    public func error(status: Int, message: String) -> HTTPResponse { .json([:], status: status) }
+
+    /// Census has one account: every request is its.
+    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? { 1 }
 
     public func routes(_ context: SandboxContext) -> Router {
         CensusRoutes(context: context, access: access).router()

@@ -44,6 +44,8 @@ final class Connection: @unchecked Sendable {
     private var phase = Phase.serving
     private var idleSince = ContinuousClock.now
     private var requestStart: ContinuousClock.Instant?
+    /// A `hang` fault: answer nothing more and close at this time.
+    private var hangUntil: ContinuousClock.Instant?
 
     static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
@@ -120,7 +122,17 @@ final class Connection: @unchecked Sendable {
     /// A worker's turn: answers the request the loop handed over, then whatever else the
     /// client sent meanwhile.
     func serve(_ request: HTTPRequest) {
-        if !answer(request) {
+        let started = ContinuousClock.now
+        let response = router.respond(to: request)
+        if case .delay(let pause) = response.fault {
+            // Off the worker: the wait holds no thread.
+            return loop.run { [self] in
+                try? await Task.sleep(for: pause)
+                if !queue(response, to: request, started: started) { closeAfterOutput = true }
+                advance(onWorker: false)
+            }
+        }
+        if !queue(response, to: request, started: started) {
             closeAfterOutput = true
             return finishTurn()
         }
@@ -148,16 +160,27 @@ final class Connection: @unchecked Sendable {
                     } else {
                         switch router.dispatch(request, mayBlock: onWorker) {
                         case .answer(let answer):
+                            if case .delay(let pause) = answer.fault {
+                                owner.store(Owner.worker.rawValue, ordering: .relaxed)
+                                return loop.run { [self] in
+                                    try? await Task.sleep(for: pause)
+                                    if !queue(answer, to: request, started: started) { closeAfterOutput = true }
+                                    advance(onWorker: false)
+                                }
+                            }
                             response = answer
-                        case .blocking:
+                        case .blocking(let plan):
                             owner.store(Owner.worker.rawValue, ordering: .relaxed)
-                            return server.workers.submit(self, request)
+                            var decided = request
+                            decided.decidedFault = .some(plan)
+                            return server.workers.submit(self, decided)
                         case .awaiting(let responder):
                             // Its handler awaits: a task on this loop, which serves the other
                             // connections meanwhile; the connection is the task's until it answers.
                             owner.store(Owner.worker.rawValue, ordering: .relaxed)
                             return loop.run { [self] in
                                 let response = await responder()
+                                if case .delay(let pause) = response.fault { try? await Task.sleep(for: pause) }
                                 if !queue(response, to: request, started: started) { closeAfterOutput = true }
                                 advance(onWorker: false)
                             }
@@ -179,6 +202,11 @@ final class Connection: @unchecked Sendable {
         guard flush() else {
             phase = .writing(since: .now)
             return park(forOutput: true)
+        }
+        if let until = hangUntil {
+            hangUntil = nil
+            phase = .lingering(until: until, drained: 0)
+            return park(forOutput: false)
         }
         if closeAfterOutput || inputEnded { return close() }
         if parser.isMidRequest {
@@ -239,17 +267,27 @@ final class Connection: @unchecked Sendable {
         return request
     }
 
-    /// Answers a request a worker was handed (its route may block); tells whether to keep
-    /// the connection.
-    private func answer(_ request: HTTPRequest) -> Bool {
-        let started = ContinuousClock.now
-        return queue(router.respond(to: request), to: request, started: started)
-    }
-
     /// Queues the response to `request`; tells whether to keep the connection.
     private func queue(_ answer: HTTPResponse, to request: HTTPRequest, started: ContinuousClock.Instant) -> Bool {
         var response = answer
         let configuration = server.configuration
+        switch response.fault {
+        case .close?:
+            configuration.logger.info("\(request.method) \(request.target) fault: answer lost (connection closed) \(remote)")
+            return false
+        case .reset?:
+            configuration.logger.info("\(request.method) \(request.target) fault: connection reset \(remote)")
+            socket.setResetOnClose()
+            output.removeAll()
+            written = 0
+            return false
+        case .hang?:
+            configuration.logger.info("\(request.method) \(request.target) fault: no answer \(remote)")
+            hangUntil = .now + server.requestTimeout
+            return false
+        case .delay?, nil:
+            break
+        }
         if let origin = configuration.corsAllowOrigin, response.allowsCORS, request.headers.contains("Origin") {
             response.headers.set("Access-Control-Allow-Origin", origin)
             if origin != "*" { response.headers.add("Vary", "Origin") }

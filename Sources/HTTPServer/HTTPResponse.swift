@@ -1,3 +1,26 @@
+/// What a connection does with an answer that carries a fault.
+public enum ConnectionFault: Sendable, Equatable {
+    /// Sends it after this long, holding no thread meanwhile.
+    case delay(Duration)
+    /// Sends nothing of it and closes the connection (the request was carried out).
+    case close
+    /// Sends nothing and resets the connection (RST).
+    case reset
+    /// Sends nothing and keeps the connection open until the request timeout, then closes it.
+    case hang
+}
+
+/// The fault a request met: the rule (nil for the `X-PaySandbox-Fault` header) and its kind.
+public struct FaultMark: Sendable, Equatable {
+    public let rule: Int?
+    public let kind: String
+
+    public init(rule: Int?, kind: String) {
+        self.rule = rule
+        self.kind = kind
+    }
+}
+
 /// A response a handler returns. The connection adds `Date`, `Content-Length` and
 /// `Connection`; a handler sets status, content headers and the body.
 public struct HTTPResponse: Sendable {
@@ -7,6 +30,11 @@ public struct HTTPResponse: Sendable {
     /// False for answers that browsers of other origins may not read: no
     /// `Access-Control-Allow-Origin` is added to them, whatever `--cors-origin` says.
     public var allowsCORS = true
+    /// How the connection misbehaves instead of (or before) sending this answer: faults a
+    /// test asks for (`/_sandbox/faults`).
+    public var fault: ConnectionFault?
+    /// Which fault rule touched this answer (for the request journal); never sent.
+    public var faultMark: FaultMark?
 
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status

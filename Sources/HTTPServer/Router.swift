@@ -29,8 +29,9 @@ public struct Router: Sendable {
     public enum Dispatch: Sendable {
         /// The answer, made already.
         case answer(HTTPResponse)
-        /// Its handler may block: ask again with `respond(to:)` on a thread that may wait.
-        case blocking
+        /// Its handler may block: ask again with `respond(to:)` on a thread that may wait,
+        /// with the fault decided for it (see `HTTPRequest.decidingFault`).
+        case blocking(FaultPlan?)
         /// Its handler awaits: run this in a task.
         case awaiting(@Sendable () async -> HTTPResponse)
     }
@@ -67,6 +68,9 @@ public struct Router: Sendable {
     /// False: answers of this router and its mounts never carry CORS headers, and CORS
     /// preflights to them are refused (`allowsCORS(for:)`).
     public var allowsCORS = true
+    /// Asked (after `admit`) whether a request of this router or its mounts meets a fault:
+    /// an answer instead of the route's, or a change to the route's answer.
+    public var faults: (@Sendable (HTTPRequest) -> FaultPlan?)?
     /// Turns an error a handler threw into a response. `HTTPResponseConvertible` errors
     /// answer for themselves before this is asked. What the error says (SQL, codes) stays out
     /// of the answer: the sandbox sets this to log it and answer in the provider's shape.
@@ -128,9 +132,23 @@ public struct Router: Sendable {
         let (router, request, segments, guards) = locate(request)
         guard let guards else { return router.observed(request, segments, mayBlock: mayBlock) }
         if let refusal = guards.refusal(request) { return .answer(refusal) }
-        let dispatch = router.observed(request, segments, mayBlock: mayBlock)
+        let plan = request.decidedFault ?? guards.fault(request)
+        var dispatch: Dispatch
+        switch plan {
+        case .instead(let response)?:
+            dispatch = router.observer.map { observer in
+                observer(request, response, .zero)
+                return .answer(response)
+            } ?? .answer(response)
+        case .amend(let change)?:
+            dispatch = router.observed(request, segments, mayBlock: mayBlock, change: change)
+        case nil:
+            dispatch = router.observed(request, segments, mayBlock: mayBlock)
+        }
+        if case .blocking = dispatch { dispatch = .blocking(plan) }
         return guards.cors ? dispatch : Router.withoutCORS(dispatch)
     }
+
 
     /// Whether a CORS preflight for `request` may be answered (see `allowsCORS`).
     public func allowsCORS(for request: HTTPRequest) -> Bool { locate(request).3?.cors ?? true }
@@ -140,8 +158,8 @@ public struct Router: Sendable {
         case .answer(var response):
             response.allowsCORS = false
             return .answer(response)
-        case .blocking:
-            return .blocking
+        case .blocking(let plan):
+            return .blocking(plan)
         case .awaiting(let responder):
             return .awaiting {
                 var response = await responder()
@@ -152,20 +170,25 @@ public struct Router: Sendable {
     }
 
     /// This router's answer, told to its observer (the request journal).
-    private func observed(_ request: HTTPRequest, _ segments: ArraySlice<String>, mayBlock: Bool) -> Dispatch {
-        guard let observer else { return dispatchLocally(request, segments, mayBlock: mayBlock) }
+    /// `change` (a fault's) is made to the answer before the observer sees it.
+    private func observed(_ request: HTTPRequest, _ segments: ArraySlice<String>, mayBlock: Bool,
+                          change: (@Sendable (inout HTTPResponse) -> Void)? = nil) -> Dispatch {
+        guard observer != nil || change != nil else { return dispatchLocally(request, segments, mayBlock: mayBlock) }
+        let observer = observer
         let started = ContinuousClock.now
         switch dispatchLocally(request, segments, mayBlock: mayBlock) {
-        case .answer(let response):
-            observer(request, response, started.duration(to: .now))
+        case .answer(var response):
+            change?(&response)
+            observer?(request, response, started.duration(to: .now))
             return .answer(response)
-        case .blocking:
-            return .blocking
+        case .blocking(let plan):
+            return .blocking(plan)
         case .awaiting(let responder):
             return .awaiting {
                 let started = ContinuousClock.now
-                let response = await responder()
-                observer(request, response, started.duration(to: .now))
+                var response = await responder()
+                change?(&response)
+                observer?(request, response, started.duration(to: .now))
                 return response
             }
         }
@@ -175,12 +198,16 @@ public struct Router: Sendable {
     /// (nil when there are none: the common case costs nothing).
     struct Guards {
         var admits: [@Sendable (HTTPRequest) -> HTTPResponse?] = []
+        var faults: (@Sendable (HTTPRequest) -> FaultPlan?)?
         var cors = true
 
         mutating func add(_ router: Router) {
             if let admit = router.admit { admits.append(admit) }
+            if let f = router.faults { faults = f }
             if !router.allowsCORS { cors = false }
         }
+
+        func fault(_ request: HTTPRequest) -> FaultPlan? { faults?(request) }
 
         /// The first refusal, if any (CORS headers withheld where the router says so).
         func refusal(_ request: HTTPRequest) -> HTTPResponse? {
@@ -200,14 +227,14 @@ public struct Router: Sendable {
         var router = self
         var request = request
         var guards: Guards?
-        if admit != nil || !allowsCORS { guards = Guards(); guards?.add(self) }
+        if admit != nil || faults != nil || !allowsCORS { guards = Guards(); guards?.add(self) }
         var segments = Router.split(request.path).map { PercentDecoding.decode($0, plusAsSpace: false) }[...]
         descending: while true {
             for mount in router.mounts where segments.starts(with: mount.prefix) {
                 request.mountPrefix += "/" + mount.prefix.joined(separator: "/")
                 segments = segments.dropFirst(mount.prefix.count)
                 router = mount.router
-                if router.admit != nil || !router.allowsCORS {
+                if router.admit != nil || router.faults != nil || !router.allowsCORS {
                     if guards == nil { guards = Guards() }
                     guards?.add(router)
                 }
@@ -249,7 +276,7 @@ public struct Router: Sendable {
         switch action {
         case .read(let h): handler = h
         case .block(let h):
-            guard mayBlock else { return .blocking }
+            guard mayBlock else { return .blocking(nil) }
             handler = h
         case .async(let h):
             let errorResponse = errorResponse
@@ -298,6 +325,13 @@ extension String {
         guard let space = firstIndex(of: " ") else { return self }
         return String(self[..<space]) + text + String(self[index(after: space)...])
     }
+}
+
+/// A fault a request meets (`Router.faults`): an answer instead of the route's (nothing is
+/// carried out), or a change to the route's answer once it has been carried out.
+public enum FaultPlan: Sendable {
+    case instead(HTTPResponse)
+    case amend(@Sendable (inout HTTPResponse) -> Void)
 }
 
 enum RouterError: Error, CustomStringConvertible {

@@ -91,6 +91,12 @@ struct Socket: Sendable {
 
     func setNoDelay() { try? setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
 
+    /// Makes the next close send a reset (RST) instead of an orderly end (FIN).
+    func setResetOnClose() {
+        var value = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Makes reads and writes return EAGAIN instead of waiting (for the event loop).
     func setNonBlocking() { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
 

@@ -8,7 +8,8 @@ enum PayXTodayError: Error, HTTPResponseConvertible {
     case invalid(String)
     case notFound(String)
     case methodNotAllowed(String)
-    case internalError(String)
+    /// Any other status: a failure of the sandbox (500), a fault asked for (503, …).
+    case status(Int, String)
 
     var response: HTTPResponse {
         let (status, message): (Int, String)
@@ -17,7 +18,7 @@ enum PayXTodayError: Error, HTTPResponseConvertible {
         case .invalid(let m): (status, message) = (422, m)
         case .notFound(let m): (status, message) = (404, m)
         case .methodNotAllowed(let m): (status, message) = (405, m)
-        case .internalError(let m): (status, message) = (500, m)
+        case .status(let s, let m): (status, message) = (s, m)
         }
         return .json(["error": ["message": .string(message)]], status: status)
     }

@@ -31,7 +31,14 @@ public struct PayXTodayProvider: Provider {
         AccountSeed(login: String(id), secret: ids.token(15))
     }
 
-    public func internalError(message: String) -> HTTPResponse { PayXTodayError.internalError(message).response }
+    public func error(status: Int, message: String) -> HTTPResponse { PayXTodayError.status(status, message).response }
+
+    /// The reseller id in the path (`/api/v1/{id_reseller}/{secret_key}/…`).
+    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
+        let segments = request.path.split(separator: "/")
+        guard let v1 = segments.firstIndex(of: "v1"), v1 > 0, segments[v1 - 1] == "api", v1 + 1 < segments.count else { return nil }
+        return Int(segments[v1 + 1])
+    }
 
     public func routes(_ context: SandboxContext) -> Router {
         PayXTodayRoutes(context: context).router()

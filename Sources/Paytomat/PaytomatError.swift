@@ -7,7 +7,8 @@ enum PaytomatError: Error, HTTPResponseConvertible {
     case notFound(String)
     case conflict(String)
     case methodNotAllowed(String)
-    case internalError(String)
+    /// Any other status: a failure of the sandbox (500), a fault asked for (503, …).
+    case status(Int, String)
 
     var response: HTTPResponse {
         let (status, message): (Int, String)
@@ -17,7 +18,7 @@ enum PaytomatError: Error, HTTPResponseConvertible {
         case .notFound(let m): (status, message) = (404, m)
         case .conflict(let m): (status, message) = (409, m)
         case .methodNotAllowed(let m): (status, message) = (405, m)
-        case .internalError(let m): (status, message) = (500, m)
+        case .status(let s, let m): (status, message) = (s, m)
         }
         var response = HTTPResponse.json(["error": .string(message)], status: status)
         if status == 401 { response.headers.add("WWW-Authenticate", "Basic realm=\"paytomat\", Bearer") }

@@ -35,7 +35,12 @@ public struct PaytomatProvider: Provider {
         try PaytomatJWT.seedSecret(db, context: context)
     }
 
-    public func internalError(message: String) -> HTTPResponse { PaytomatError.internalError(message).response }
+    public func error(status: Int, message: String) -> HTTPResponse { PaytomatError.status(status, message).response }
+
+    /// By its Basic credentials or JWT.
+    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
+        try? PaytomatRoutes(context: context).authenticate(request)
+    }
 
     public func routes(_ context: SandboxContext) -> Router {
         PaytomatRoutes(context: context).router()

@@ -9,7 +9,8 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
     case unauthorized(String)
     case notFound(String)
     case methodNotAllowed(String)
-    case internalError(String)
+    /// Any other status: a failure of the sandbox (500), a fault asked for (503, …).
+    case status(Int, String)
 
     var status: Int {
         switch self {
@@ -17,7 +18,7 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
         case .invalidCredentials, .unauthorized: return 401
         case .notFound: return 404
         case .methodNotAllowed: return 405
-        case .internalError: return 500
+        case .status(let status, _): return status
         }
     }
 
@@ -28,13 +29,15 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
         case .unauthorized: return "unauthorized"
         case .notFound: return "not_found"
         case .methodNotAllowed: return "method_not_allowed"
-        case .internalError: return "internal_error"
+        case .status(500, _): return "internal_error"
+        case .status(503, _): return "service_unavailable"
+        case .status(let status, _): return status >= 500 ? "server_error" : "error"
         }
     }
 
     var message: String {
         switch self {
-        case .invalidRequest(let m), .unauthorized(let m), .notFound(let m), .methodNotAllowed(let m), .internalError(let m): return m
+        case .invalidRequest(let m), .unauthorized(let m), .notFound(let m), .methodNotAllowed(let m), .status(_, let m): return m
         case .invalidCredentials: return "Invalid username or password"
         }
     }

@@ -23,7 +23,12 @@ public struct ProjectCXProvider: Provider {
 
     public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL + "/rest2" }
 
-    public func internalError(message: String) -> HTTPResponse { ProjectCXError.internalError(message).response }
+    public func error(status: Int, message: String) -> HTTPResponse { ProjectCXError.status(status, message).response }
+
+    /// By its bearer token (a login names no account yet).
+    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
+        request.bearerToken.flatMap { try? context.account(forToken: $0, provider: key, table: "projectcx_tokens") }
+    }
 
     public func routes(_ context: SandboxContext) -> Router {
         ProjectCXRoutes(context: context).router()

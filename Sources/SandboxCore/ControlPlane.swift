@@ -27,6 +27,18 @@ struct ControlPlane: Sendable {
         router.get("/accounts/:provider/:account") { request in try account(request) }
         router.patch("/accounts/:provider/:account") { request in try updateAccount(request) }
         router.get("/openapi/:document") { request in try openAPI(request) }
+        router.post("/faults") { request in try addFault(request) }
+        router.get("/faults") { _ in .json(["faults": .array(sandbox.faults.list())]) }
+        router.delete("/faults") { _ in
+            try sandbox.faults.remove(nil)
+            return .json(["faults": []])
+        }
+        router.delete("/faults/:id") { request in
+            guard let id = request.parameters["id"].flatMap({ Int($0) }), try sandbox.faults.remove(id) else {
+                throw ControlPlaneError.notFound("no fault rule '\(request.parameters["id"] ?? "")'")
+            }
+            return .json(["faults": .array(sandbox.faults.list())])
+        }
         Dashboard(sandbox: sandbox).register(&router)
         for provider in sandbox.providers {
             if let own = provider.controlRoutes(context) { router.mount("/" + provider.key, own) }
@@ -59,6 +71,18 @@ struct ControlPlane: Sendable {
             throw ControlPlaneError.notFound("no OpenAPI document '\(name)' (known: \(sandbox.providers.map { $0.key + ".json" }.joined(separator: ", ")))")
         }
         return .json(document.merging(["servers": [["url": .string(request.baseURL + "/" + provider.key)]]]))
+    }
+
+    // MARK: faults
+
+    private func addFault(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try request.controlPlaneJSON()
+        do {
+            let rule = try sandbox.faults.add(body, routes: { [tables = sandbox.routeTables] in tables[$0] }, now: context.clock.nowISO8601())
+            return .json(rule, status: 201)
+        } catch let error as FaultError {
+            throw ControlPlaneError.badRequest(error.description)
+        }
     }
 
     // MARK: clock

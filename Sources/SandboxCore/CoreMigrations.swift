@@ -86,5 +86,13 @@ enum CoreMigrations {
             DROP INDEX deliveries_payment;
             CREATE INDEX deliveries_payment ON deliveries (provider, account, payment, id);
             """),
+        // Fault rules as they were posted (`Faults`), so that a restart keeps them.
+        Migration("core-004-fault-rules", """
+            CREATE TABLE fault_rules (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                rule TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            );
+            """),
     ]
 }

@@ -67,7 +67,8 @@ public struct Outcome: Sendable, Equatable {
         self.init(kind, message: payload["message"]?.stringValue)
     }
 
-    private static func splitParameters(_ text: String) -> [String] {
+    /// `a; b=1; c="x;y"` → `["a", "b=1", "c=\"x;y\""]` (this header's and `X-PaySandbox-Fault`'s).
+    static func splitParameters(_ text: String) -> [String] {
         var parts: [String] = []
         var current = ""
         var quoted = false

@@ -36,9 +36,12 @@ public protocol Provider: Sendable {
     /// Completes one of its payments now, as the provider would (state, callbacks), inside
     /// the caller's transaction. Throws `CompletionError` for unknown or finished payments.
     func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws
-    /// Its answer to a failure of the sandbox itself (500, in its own error shape), saying
-    /// `message` where that shape has room for one.
-    func internalError(message: String) -> HTTPResponse
+    /// An error answer in its own shape with `status` (a failure of the sandbox itself, a
+    /// fault asked for), saying `message` where that shape has room for one.
+    func error(status: Int, message: String) -> HTTPResponse
+    /// Which of its accounts a request comes from, by its credentials (nil: none, or not
+    /// valid). Asked only by fault rules that name an account.
+    func account(of request: HTTPRequest, _ context: SandboxContext) -> Int?
     /// Runs one of its scheduled jobs inside the job's transaction.
     func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws
 }
@@ -53,7 +56,9 @@ extension Provider {
 
     public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL }
 
-    public func internalError(message: String) -> HTTPResponse { .json(["error": .string(message)], status: 500) }
+    public func error(status: Int, message: String) -> HTTPResponse { .json(["error": .string(message)], status: status) }
+
+    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? { nil }
 
     public func seed(_ db: Database, context: SandboxContext) throws {}
 

@@ -17,6 +17,7 @@ public final class RequestJournal: Sendable {
         let responseHeaders: HTTPHeaders
         let responseBody: [UInt8]
         let durationMicros: Int
+        let fault: FaultMark?
     }
 
     private struct State {
@@ -38,7 +39,8 @@ public final class RequestJournal: Sendable {
         // request's buffers under the lock had halved the throughput of 32 connections).
         var entry = Entry(at: at, provider: provider, method: request.method, target: request.target, path: request.path,
                           headers: request.headers, body: Self.bounded(request.body), status: response.status,
-                          responseHeaders: response.headers, responseBody: Self.bounded(response.body), durationMicros: micros)
+                          responseHeaders: response.headers, responseBody: Self.bounded(response.body), durationMicros: micros,
+                          fault: response.faultMark)
         let replaced: Entry? = state.withLock { state in
             state.seq += 1
             entry.seq = state.seq
@@ -104,6 +106,7 @@ public final class RequestJournal: Sendable {
                 "body": body(e.responseBody, e.responseHeaders),
             ],
             "duration_ms": .number(String(Double(e.durationMicros) / 1000)),
+            "fault": e.fault.map { ["id": $0.rule.map(JSON.int) ?? .null, "kind": .string($0.kind)] } ?? .null,
         ]
     }
 }

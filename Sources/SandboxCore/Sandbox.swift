@@ -30,6 +30,9 @@ public final class Sandbox: Sendable {
     public let journal: RequestJournal
     public let startedAt: Int64
     public let admin: AdminAccess
+    public let faults: Faults
+    /// Each provider's routes ("POST /api/v1/create_transaction"), for checking fault rules.
+    let routeTables: [String: [String]]
 
     public convenience init(databasePath: String, providers: [any Provider], logger: Logger = Logger()) throws {
         var configuration = SandboxConfiguration(databasePath: databasePath)
@@ -43,14 +46,17 @@ public final class Sandbox: Sendable {
                                  ids: IDGenerator(seed: configuration.seed), logger: configuration.logger)
         self.providers = providers
         admin = configuration.admin
+        faults = Faults(store: store, seed: configuration.seed)
         startedAt = SandboxClock.systemMilliseconds()
         journal = RequestJournal(capacity: configuration.journalSize)
         scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery)
+        routeTables = Dictionary(providers.map { [context] in ($0.key, $0.routes(context).table) }, uniquingKeysWith: { a, _ in a })
         try store.migrate(CoreMigrations.all + providers.flatMap(\.migrations))
         let advanced = try store.read { db in
             try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap { Int64($0) }
         }
         context.clock.restore(advancedMilliseconds: advanced ?? 0)
+        try faults.load()
         let seeded = try store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
         if seeded == 0 { try store.write { db in try seed(db) } }
         context.wakeup.set { [weak scheduler] in scheduler?.wake() }
@@ -73,6 +79,7 @@ public final class Sandbox: Sendable {
             try seed(db)
         }
         context.invalidateCaches()
+        faults.clear()
         journal.clear()
     }
 
@@ -102,7 +109,11 @@ public final class Sandbox: Sendable {
         var router = provider.routes(context)
         let key = provider.key
         router.errorResponse = { [logger = context.logger] error, request in
-            InternalError.respond(error, request, logger: logger, shape: provider.internalError)
+            InternalError.respond(error, request, logger: logger) { provider.error(status: 500, message: $0) }
+        }
+        router.faults = { [faults, context] request in
+            faults.plan(for: request, provider: key, account: { provider.account(of: request, context) },
+                        error: { provider.error(status: $0, message: $1) })
         }
         router.observer = { [journal, context] request, response, duration in
             journal.record(provider: key, request: request, response: response, duration: duration, at: context.clock.nowMilliseconds())

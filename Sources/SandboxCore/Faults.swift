@@ -1,0 +1,303 @@
+import HTTPServer
+import SQLiteStore
+import Synchronization
+
+/// Faults on purpose (`/_sandbox/faults`, the `X-PaySandbox-Fault` header): a provider that
+/// answers its own error, answers late, resets the connection, never answers, or carries a
+/// request out and loses the answer. Rules live in memory for the check each provider request
+/// makes (none: one atomic load) and in the store, so that a restart keeps them.
+public final class Faults: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case error, latency, reset, timeout
+        case lostResponse = "lost_response"
+    }
+
+    struct Rule: Sendable {
+        let id: Int
+        let provider: String
+        let account: Int?
+        /// "POST /api/v1/create_transaction" as given, and its method and segments (nil:
+        /// a `{parameter}`, any segment).
+        let route: String?
+        let method: String?
+        let segments: [String?]?
+        let kind: Kind
+        let status: Int
+        let retryAfter: Int?
+        let latencyMs: Int
+        let probability: Double
+        let count: Int?
+        let seed: UInt64
+        let createdAt: String
+        var fired = 0
+        var random: SplitMix64
+
+        var expired: Bool { count.map { fired >= $0 } ?? false }
+
+        var json: JSON {
+            var fields: [(String, JSON)] = [("id", .int(id)), ("provider", .string(provider)),
+                                            ("account", account.map(JSON.int) ?? .null),
+                                            ("route", route.map(JSON.string) ?? .null), ("fault", .string(kind.rawValue))]
+            switch kind {
+            case .error:
+                fields.append(("status", .int(status)))
+                fields.append(("retry_after", retryAfter.map(JSON.int) ?? .null))
+            case .latency: fields.append(("latency_ms", .int(latencyMs)))
+            default: break
+            }
+            fields += [("probability", .number(String(probability))), ("count", count.map(JSON.int) ?? .null),
+                       ("seed", .number(String(seed))), ("fired", .int(fired)), ("expired", .bool(expired)),
+                       ("created_at", .string(createdAt))]
+            return .object(fields)
+        }
+    }
+
+    private let rules = Mutex<[Rule]>([])
+    private let empty = Atomic<Bool>(true)
+    private let store: Store
+    private let seed: UInt64?
+
+    init(store: Store, seed: UInt64?) {
+        self.store = store
+        self.seed = seed
+    }
+
+
+    // MARK: the check
+
+    /// What a request of `provider` meets: the header's fault first, then the first live rule
+    /// that matches and fires (its own seeded draw). `account` is asked only when a rule
+    /// names one. `error` builds the provider's own error answer.
+    func plan(for request: HTTPRequest, provider: String, account: () -> Int?,
+              error: (Int, String) -> HTTPResponse) -> FaultPlan? {
+        if let header = request.headers["X-PaySandbox-Fault"] {
+            do {
+                let rule = try Faults.parse(header: header)
+                return Faults.plan(rule.kind, status: rule.status, retryAfter: rule.retryAfter, latencyMs: rule.latencyMs,
+                                   mark: FaultMark(rule: nil, kind: rule.kind.rawValue), error: error)
+            } catch let problem {
+                return .instead(error(400, problem.description))
+            }
+        }
+        guard !empty.load(ordering: .relaxed) else { return nil }
+        let segments = Faults.relativeSegments(request)
+        var caller: Int??
+        let fired: Rule? = rules.withLock { rules in
+            for index in rules.indices where rules[index].provider == provider && !rules[index].expired {
+                let rule = rules[index]
+                if let method = rule.method, method != request.method && !(method == "GET" && request.method == "HEAD") { continue }
+                if let pattern = rule.segments {
+                    guard pattern.count == segments.count, zip(pattern, segments).allSatisfy({ $0 == nil || $0 == $1 }) else { continue }
+                }
+                if let wanted = rule.account {
+                    if caller == nil { caller = .some(account()) }
+                    guard caller == .some(wanted) else { continue }
+                }
+                let draw = Double(rules[index].random.next() >> 11) / Double(1 << 53)
+                guard draw < rule.probability else { continue }
+                rules[index].fired += 1
+                return rules[index]
+            }
+            return nil
+        }
+        guard let fired else { return nil }
+        return Faults.plan(fired.kind, status: fired.status, retryAfter: fired.retryAfter, latencyMs: fired.latencyMs,
+                           mark: FaultMark(rule: fired.id, kind: fired.kind.rawValue), error: error)
+    }
+
+    private static func plan(_ kind: Kind, status: Int, retryAfter: Int?, latencyMs: Int, mark: FaultMark,
+                             error: (Int, String) -> HTTPResponse) -> FaultPlan {
+        switch kind {
+        case .error:
+            var response = error(status, HTTPResponse.reasonPhrase(status))
+            if let retryAfter { response.headers.set("Retry-After", String(retryAfter)) }
+            response.faultMark = mark
+            return .instead(response)
+        case .reset, .timeout:
+            var response = HTTPResponse(status: 0)
+            response.fault = kind == .reset ? .reset : .hang
+            response.faultMark = mark
+            return .instead(response)
+        case .latency, .lostResponse:
+            let fault: ConnectionFault = kind == .latency ? .delay(.milliseconds(latencyMs)) : .close
+            return .amend { response in
+                response.fault = fault
+                response.faultMark = mark
+            }
+        }
+    }
+
+    /// The request's path below its provider's mount, decoded, as routes see it.
+    static func relativeSegments(_ request: HTTPRequest) -> [String] {
+        let split = { (path: String) in path.split(separator: "/").map { PercentDecoding.decode($0, plusAsSpace: false) } }
+        return Array(split(request.path).dropFirst(split(request.mountPrefix).count))
+    }
+
+    // MARK: rules
+
+    /// Loads the stored rules (at start).
+    func load() throws {
+        let stored = try store.read { db in try db.query("SELECT id, rule, created_at FROM fault_rules ORDER BY id") }
+        var loaded: [Rule] = []
+        for row in stored {
+            guard let text = row["rule"].string, let json = try? JSON.parse(text) else { continue }
+            if let rule = try? Faults.rule(json, id: row["id"].int ?? 0, createdAt: row["created_at"].string ?? "",
+                                           routes: nil, defaultSeed: seed) {
+                loaded.append(rule)
+            }
+        }
+        replace(loaded)
+    }
+
+    /// Checks `body` (400 naming the field), stores it and starts it. `routes`: the
+    /// provider's route table ("POST /api/v1/:id").
+    func add(_ body: JSON, routes: @escaping (String) -> [String]?, now: String) throws -> JSON {
+        _ = try Faults.rule(body, id: 0, createdAt: now, routes: routes, defaultSeed: seed)
+        let id = try store.write { db -> Int in
+            try db.run("INSERT INTO fault_rules (rule, created_at) VALUES (?, ?)", [body.serialized(), now])
+            return Int(db.lastInsertRowID)
+        }
+        let rule = try Faults.rule(body, id: id, createdAt: now, routes: routes, defaultSeed: seed)
+        rules.withLock { $0.append(rule) }
+        empty.store(false, ordering: .relaxed)
+        return rule.json
+    }
+
+    func list() -> [JSON] { rules.withLock { $0.map(\.json) } }
+
+    /// Removes one rule (false: unknown) or, with nil, all of them.
+    @discardableResult
+    func remove(_ id: Int?) throws -> Bool {
+        let removed = try store.write { db in
+            try id.map { try db.run("DELETE FROM fault_rules WHERE id = ?", [$0]) } ?? db.run("DELETE FROM fault_rules")
+        }
+        let left = rules.withLock { rules -> [Rule] in
+            rules.removeAll { id == nil || $0.id == id }
+            return rules
+        }
+        empty.store(left.isEmpty, ordering: .relaxed)
+        return id == nil || removed > 0
+    }
+
+    /// After a reset (which emptied the table).
+    func clear() { replace([]) }
+
+    private func replace(_ new: [Rule]) {
+        rules.withLock { $0 = new }
+        empty.store(new.isEmpty, ordering: .relaxed)
+    }
+
+    // MARK: parsing
+
+    struct Parsed {
+        var kind: Kind
+        var status = 503
+        var retryAfter: Int?
+        var latencyMs = 0
+    }
+
+    /// `X-PaySandbox-Fault: error; status=503; retry_after=30`, `latency; latency_ms=1500`,
+    /// `reset`, `timeout`, `lost_response`.
+    static func parse(header: String) throws(FaultError) -> Parsed {
+        var parts = Outcome.splitParameters(header)
+        guard !parts.isEmpty else { throw FaultError("X-PaySandbox-Fault is empty") }
+        var object: [(String, JSON)] = [("fault", .string(parts.removeFirst().lowercased()))]
+        for part in parts {
+            let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingASCIISpaces() }
+            guard kv.count == 2 else { throw FaultError("X-PaySandbox-Fault: parameter '\(part)' needs a value") }
+            object.append((kv[0].lowercased(), Int(kv[1]).map(JSON.int) ?? .string(kv[1])))
+        }
+        return try parsed(.object(object), name: "X-PaySandbox-Fault: ")
+    }
+
+    private static func parsed(_ body: JSON, name: String) throws(FaultError) -> Parsed {
+        let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let text = body["fault"]?.stringValue else { throw FaultError("\(name)fault is required (\(kinds))") }
+        guard let kind = Kind(rawValue: text) else {
+            throw FaultError("\(name)fault '\(text)' is not one of \(kinds) (delivery faults are not built yet)")
+        }
+        var parsed = Parsed(kind: kind)
+        switch kind {
+        case .error:
+            guard let status = body["status"]?.intValue, (400 ... 599).contains(status) else {
+                throw FaultError("\(name)status is required for an error fault: 400 to 599")
+            }
+            parsed.status = status
+            if let value = body["retry_after"], !value.isNull {
+                guard let seconds = value.intValue, (0 ... 86400).contains(seconds) else {
+                    throw FaultError("\(name)retry_after must be whole seconds, 0 to 86400")
+                }
+                parsed.retryAfter = seconds
+            }
+        case .latency:
+            guard let ms = body["latency_ms"]?.intValue, (1 ... 600_000).contains(ms) else {
+                throw FaultError("\(name)latency_ms is required for a latency fault: 1 to 600000")
+            }
+            parsed.latencyMs = ms
+        case .reset, .timeout, .lostResponse:
+            break
+        }
+        return parsed
+    }
+
+    /// A rule from its JSON (`routes` nil: stored, checked already).
+    static func rule(_ body: JSON, id: Int, createdAt: String, routes: ((String) -> [String]?)?,
+                     defaultSeed: UInt64?) throws(FaultError) -> Rule {
+        guard case .object = body else { throw FaultError("the body must be a JSON object") }
+        guard let provider = body["provider"]?.stringValue else { throw FaultError("provider is required") }
+        var table: [String]?
+        if let routes {
+            guard let known = routes(provider) else { throw FaultError("provider '\(provider)' is not one of this sandbox's") }
+            table = known
+        }
+        var account: Int?
+        if let value = body["account"], !value.isNull {
+            guard let n = value.intValue, n >= 1 else { throw FaultError("account must be an account number (1, 2, …)") }
+            account = n
+        }
+        var route: String?, method: String?, segments: [String?]?
+        if let value = body["route"], !value.isNull {
+            guard let text = value.stringValue else { throw FaultError("route must be a string like \"POST /api/v1/create_transaction\"") }
+            let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[1].hasPrefix("/") else {
+                throw FaultError("route must be a method and a documented path, like \"POST /api/v1/create_transaction\"")
+            }
+            method = parts[0].uppercased()
+            segments = parts[1].split(separator: "/").map { $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : String($0) }
+            if let table {
+                let wanted = [method ?? ""] + (segments ?? []).map { $0 ?? "*" }
+                let served = table.contains { entry in
+                    let p = entry.split(separator: " ", maxSplits: 1)
+                    guard p.count == 2 else { return false }
+                    return [String(p[0])] + p[1].split(separator: "/").map { $0.hasPrefix(":") ? "*" : String($0) } == wanted
+                }
+                guard served else { throw FaultError("route '\(text)': \(provider) has no such route") }
+            }
+            route = text
+        }
+        let parsed = try parsed(body, name: "")
+        var probability = 1.0
+        if let value = body["probability"], !value.isNull {
+            guard case .number(let n) = value, let p = Double(n), p >= 0, p <= 1 else { throw FaultError("probability must be a number from 0 to 1") }
+            probability = p
+        }
+        var count: Int?
+        if let value = body["count"], !value.isNull {
+            guard let n = value.intValue, n >= 0 else { throw FaultError("count must be a whole number, 0 or more") }
+            count = n
+        }
+        var seed = defaultSeed.map { $0 &+ UInt64(id) &* 0x9E37_79B9_7F4A_7C15 } ?? UInt64.random(in: .min ... .max)
+        if let value = body["seed"], !value.isNull {
+            guard case .number(let n) = value, let s = UInt64(n) else { throw FaultError("seed must be a whole number, 0 or more") }
+            seed = s
+        }
+        return Rule(id: id, provider: provider, account: account, route: route, method: method, segments: segments, kind: parsed.kind,
+                    status: parsed.status, retryAfter: parsed.retryAfter, latencyMs: parsed.latencyMs, probability: probability,
+                    count: count, seed: seed, createdAt: createdAt, random: SplitMix64(seed: seed))
+    }
+}
+
+public struct FaultError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
