@@ -68,8 +68,8 @@ public struct Router: Sendable {
     /// False: answers of this router and its mounts never carry CORS headers, and CORS
     /// preflights to them are refused (`allowsCORS(for:)`).
     public var allowsCORS = true
-    /// Asked (after `admit`) whether a request of this router or its mounts meets a fault:
-    /// an answer instead of the route's, or a change to the route's answer.
+    /// Asked (after `admit`) whether a request of this router's own routes (not its mounts')
+    /// meets a fault: an answer instead of the route's, or a change to the route's answer.
     public var faults: (@Sendable (HTTPRequest) -> FaultPlan?)?
     /// Turns an error a handler threw into a response. `HTTPResponseConvertible` errors
     /// answer for themselves before this is asked. What the error says (SQL, codes) stays out
@@ -130,9 +130,9 @@ public struct Router: Sendable {
     /// and `mayBlock`); otherwise says how it is to run.
     public func dispatch(_ request: HTTPRequest, mayBlock: Bool) -> Dispatch {
         let (router, request, segments, guards) = locate(request)
-        guard let guards else { return router.observed(request, segments, mayBlock: mayBlock) }
-        if let refusal = guards.refusal(request) { return .answer(refusal) }
-        let plan = request.decidedFault ?? guards.fault(request)
+        if let refusal = guards?.refusal(request) { return .answer(refusal) }
+        let plan = router.faults.flatMap { faults in request.decidedFault ?? faults(request) }
+        if guards == nil && plan == nil { return router.observed(request, segments, mayBlock: mayBlock) }
         var dispatch: Dispatch
         switch plan {
         case .instead(let response)?:
@@ -146,7 +146,7 @@ public struct Router: Sendable {
             dispatch = router.observed(request, segments, mayBlock: mayBlock)
         }
         if case .blocking = dispatch { dispatch = .blocking(plan) }
-        return guards.cors ? dispatch : Router.withoutCORS(dispatch)
+        return guards?.cors ?? true ? dispatch : Router.withoutCORS(dispatch)
     }
 
 
@@ -198,16 +198,12 @@ public struct Router: Sendable {
     /// (nil when there are none: the common case costs nothing).
     struct Guards {
         var admits: [@Sendable (HTTPRequest) -> HTTPResponse?] = []
-        var faults: (@Sendable (HTTPRequest) -> FaultPlan?)?
         var cors = true
 
         mutating func add(_ router: Router) {
             if let admit = router.admit { admits.append(admit) }
-            if let f = router.faults { faults = f }
             if !router.allowsCORS { cors = false }
         }
-
-        func fault(_ request: HTTPRequest) -> FaultPlan? { faults?(request) }
 
         /// The first refusal, if any (CORS headers withheld where the router says so).
         func refusal(_ request: HTTPRequest) -> HTTPResponse? {
@@ -227,14 +223,14 @@ public struct Router: Sendable {
         var router = self
         var request = request
         var guards: Guards?
-        if admit != nil || faults != nil || !allowsCORS { guards = Guards(); guards?.add(self) }
+        if admit != nil || !allowsCORS { guards = Guards(); guards?.add(self) }
         var segments = Router.split(request.path).map { PercentDecoding.decode($0, plusAsSpace: false) }[...]
         descending: while true {
             for mount in router.mounts where segments.starts(with: mount.prefix) {
                 request.mountPrefix += "/" + mount.prefix.joined(separator: "/")
                 segments = segments.dropFirst(mount.prefix.count)
                 router = mount.router
-                if router.admit != nil || router.faults != nil || !router.allowsCORS {
+                if router.admit != nil || !router.allowsCORS {
                     if guards == nil { guards = Guards() }
                     guards?.add(router)
                 }

@@ -70,7 +70,7 @@ public final class Faults: Sendable {
     /// names one. `error` builds the provider's own error answer.
     func plan(for request: HTTPRequest, provider: String, account: () -> Int?,
               error: (Int, String) -> HTTPResponse) -> FaultPlan? {
-        if let header = request.headers["X-PaySandbox-Fault"] {
+        if let header = request.headers["X-PaySandbox-Fault"] {  // (a scan of a few header names)
             do {
                 let rule = try Faults.parse(header: header)
                 return Faults.plan(rule.kind, status: rule.status, retryAfter: rule.retryAfter, latencyMs: rule.latencyMs,
