@@ -94,5 +94,8 @@ enum CoreMigrations {
                 created_at TEXT NOT NULL
             );
             """),
+        // A delivery's fault (`DeliveryFault.text`), decided once before its first attempt;
+        // NULL: not decided yet, '': none.
+        Migration("core-005-delivery-faults", "ALTER TABLE deliveries ADD COLUMN fault TEXT;"),
     ]
 }

@@ -10,6 +10,11 @@ public final class Faults: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case error, latency, reset, timeout
         case lostResponse = "lost_response"
+        // On callbacks and webhooks (`route: "deliveries"`):
+        case duplicate, delay
+        case dropFirst = "drop_first"
+
+        var onDeliveries: Bool { self == .duplicate || self == .delay || self == .dropFirst }
     }
 
     struct Rule: Sendable {
@@ -25,6 +30,8 @@ public final class Faults: Sendable {
         let status: Int
         let retryAfter: Int?
         let latencyMs: Int
+        /// `delay`'s seconds, `drop_first`'s attempts.
+        let amount: Int
         let probability: Double
         let count: Int?
         let seed: UInt64
@@ -43,6 +50,8 @@ public final class Faults: Sendable {
                 fields.append(("status", .int(status)))
                 fields.append(("retry_after", retryAfter.map(JSON.int) ?? .null))
             case .latency: fields.append(("latency_ms", .int(latencyMs)))
+            case .delay: fields.append(("seconds", .int(amount)))
+            case .dropFirst: fields.append(("attempts", .int(amount)))
             default: break
             }
             fields += [("probability", .number(String(probability))), ("count", count.map(JSON.int) ?? .null),
@@ -83,7 +92,8 @@ public final class Faults: Sendable {
         let segments = Faults.relativeSegments(request)
         var caller: Int??
         let fired: Rule? = rules.withLock { rules in
-            for index in rules.indices where rules[index].provider == provider && !rules[index].expired {
+            for index in rules.indices where rules[index].provider == provider && !rules[index].expired
+                && !rules[index].kind.onDeliveries {
                 let rule = rules[index]
                 if let method = rule.method, method != request.method && !(method == "GET" && request.method == "HEAD") { continue }
                 if let pattern = rule.segments {
@@ -105,6 +115,22 @@ public final class Faults: Sendable {
                            mark: FaultMark(rule: fired.id, kind: fired.kind.rawValue), error: error)
     }
 
+    /// What a delivery of `provider` for `account` meets, decided once, before its first
+    /// attempt: the first live delivery rule that matches and draws a hit.
+    func deliveryFault(provider: String, account: Int) -> DeliveryFault? {
+        guard !empty.load(ordering: .relaxed) else { return nil }
+        return rules.withLock { rules -> DeliveryFault? in
+            for index in rules.indices where rules[index].provider == provider && !rules[index].expired && rules[index].kind.onDeliveries {
+                if let wanted = rules[index].account, wanted != account { continue }
+                let draw = Double(rules[index].random.next() >> 11) / Double(1 << 53)
+                guard draw < rules[index].probability else { continue }
+                rules[index].fired += 1
+                return DeliveryFault(rule: rules[index].id, kind: rules[index].kind, amount: rules[index].amount)
+            }
+            return nil
+        }
+    }
+
     private static func plan(_ kind: Kind, status: Int, retryAfter: Int?, latencyMs: Int, mark: FaultMark,
                              error: (Int, String) -> HTTPResponse) -> FaultPlan {
         switch kind {
@@ -118,6 +144,8 @@ public final class Faults: Sendable {
             response.fault = kind == .reset ? .reset : .hang
             response.faultMark = mark
             return .instead(response)
+        case .duplicate, .delay, .dropFirst:
+            return .amend { _ in }  // never: delivery rules are not asked about requests
         case .latency, .lostResponse:
             let fault: ConnectionFault = kind == .latency ? .delay(.milliseconds(latencyMs)) : .close
             return .amend { response in
@@ -194,6 +222,7 @@ public final class Faults: Sendable {
         var status = 503
         var retryAfter: Int?
         var latencyMs = 0
+        var amount = 0
     }
 
     /// `X-PaySandbox-Fault: error; status=503; retry_after=30`, `latency; latency_ms=1500`,
@@ -207,15 +236,17 @@ public final class Faults: Sendable {
             guard kv.count == 2 else { throw FaultError("X-PaySandbox-Fault: parameter '\(part)' needs a value") }
             object.append((kv[0].lowercased(), Int(kv[1]).map(JSON.int) ?? .string(kv[1])))
         }
-        return try parsed(.object(object), name: "X-PaySandbox-Fault: ")
+        let parsed = try parsed(.object(object), name: "X-PaySandbox-Fault: ")
+        guard !parsed.kind.onDeliveries else {
+            throw FaultError("X-PaySandbox-Fault: \(parsed.kind.rawValue) is a delivery fault: add a rule with route \"deliveries\"")
+        }
+        return parsed
     }
 
     private static func parsed(_ body: JSON, name: String) throws(FaultError) -> Parsed {
         let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
         guard let text = body["fault"]?.stringValue else { throw FaultError("\(name)fault is required (\(kinds))") }
-        guard let kind = Kind(rawValue: text) else {
-            throw FaultError("\(name)fault '\(text)' is not one of \(kinds) (delivery faults are not built yet)")
-        }
+        guard let kind = Kind(rawValue: text) else { throw FaultError("\(name)fault '\(text)' is not one of \(kinds)") }
         var parsed = Parsed(kind: kind)
         switch kind {
         case .error:
@@ -234,7 +265,17 @@ public final class Faults: Sendable {
                 throw FaultError("\(name)latency_ms is required for a latency fault: 1 to 600000")
             }
             parsed.latencyMs = ms
-        case .reset, .timeout, .lostResponse:
+        case .delay:
+            guard let seconds = body["seconds"]?.intValue, (1 ... 31_622_400).contains(seconds) else {
+                throw FaultError("\(name)seconds is required for a delay fault: 1 to 31622400 (sandbox-clock seconds)")
+            }
+            parsed.amount = seconds
+        case .dropFirst:
+            guard let attempts = body["attempts"]?.intValue, (1 ... 100).contains(attempts) else {
+                throw FaultError("\(name)attempts is required for a drop_first fault: 1 to 100")
+            }
+            parsed.amount = attempts
+        case .reset, .timeout, .lostResponse, .duplicate:
             break
         }
         return parsed
@@ -256,7 +297,13 @@ public final class Faults: Sendable {
             account = n
         }
         var route: String?, method: String?, segments: [String?]?
-        if let value = body["route"], !value.isNull {
+        let parsed = try parsed(body, name: "")
+        let deliveries = body["route"]?.stringValue == "deliveries"
+        guard deliveries == parsed.kind.onDeliveries else {
+            throw FaultError(deliveries ? "route \"deliveries\" takes the delivery faults: duplicate, delay, drop_first"
+                : "fault '\(parsed.kind.rawValue)' is a delivery fault: give route \"deliveries\"")
+        }
+        if !deliveries, let value = body["route"], !value.isNull {
             guard let text = value.stringValue else { throw FaultError("route must be a string like \"POST /api/v1/create_transaction\"") }
             let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2, parts[1].hasPrefix("/") else {
@@ -275,7 +322,7 @@ public final class Faults: Sendable {
             }
             route = text
         }
-        let parsed = try parsed(body, name: "")
+        if deliveries { route = "deliveries" }
         var probability = 1.0
         if let value = body["probability"], !value.isNull {
             guard case .number(let n) = value, let p = Double(n), p >= 0, p <= 1 else { throw FaultError("probability must be a number from 0 to 1") }
@@ -292,9 +339,35 @@ public final class Faults: Sendable {
             seed = s
         }
         return Rule(id: id, provider: provider, account: account, route: route, method: method, segments: segments, kind: parsed.kind,
-                    status: parsed.status, retryAfter: parsed.retryAfter, latencyMs: parsed.latencyMs, probability: probability,
+                    status: parsed.status, retryAfter: parsed.retryAfter, latencyMs: parsed.latencyMs, amount: parsed.amount,
+                    probability: probability,
                     count: count, seed: seed, createdAt: createdAt, random: SplitMix64(seed: seed))
     }
+}
+
+/// A delivery's fault, as decided before its first attempt and kept with it.
+struct DeliveryFault: Sendable, Equatable {
+    let rule: Int
+    let kind: Faults.Kind
+    let amount: Int
+
+    /// Stored in `deliveries.fault`: `3 duplicate 0`.
+    var text: String { "\(rule) \(kind.rawValue) \(amount)" }
+
+    init(rule: Int, kind: Faults.Kind, amount: Int) {
+        self.rule = rule
+        self.kind = kind
+        self.amount = amount
+    }
+
+    init?(text: String) {
+        let parts = text.split(separator: " ")
+        guard parts.count == 3, let rule = Int(parts[0]), let kind = Faults.Kind(rawValue: String(parts[1])),
+              let amount = Int(parts[2]) else { return nil }
+        self.init(rule: rule, kind: kind, amount: amount)
+    }
+
+    var json: JSON { ["id": .int(rule), "kind": .string(kind.rawValue)] }
 }
 
 public struct FaultError: Error, CustomStringConvertible, Sendable {

@@ -48,6 +48,7 @@ public struct DeliveryPolicy: Sendable {
 struct DeliveryRow: Sendable {
     let id: Int64
     let provider: String
+    var account = 0
     let payment: String
     let url: String
     let contentType: String
@@ -55,6 +56,8 @@ struct DeliveryRow: Sendable {
     let attempts: Int
     /// Replays requested before this attempt started.
     let replays: Int
+    /// Its fault (`DeliveryFault.text`): nil not decided yet, "" none.
+    var fault: String?
 }
 
 struct AttemptResult: Sendable {
@@ -66,6 +69,15 @@ struct AttemptResult: Sendable {
     var permanent = false
 
     var delivered: Bool { statusCode.map { (200 ..< 300).contains($0) } ?? false }
+}
+
+extension DeliveryRow {
+    func with(account: Int, fault: String?) -> DeliveryRow {
+        var row = self
+        row.account = account
+        row.fault = fault
+        return row
+    }
 }
 
 public enum Outbox {
@@ -82,7 +94,8 @@ public enum Outbox {
     /// one payment's callbacks; accounts never wait for each other).
     static func due(_ db: Database, now: Int64, limit: Int = 64) throws -> [DeliveryRow] {
         try db.query("""
-            SELECT d.id, d.provider, d.payment, d.url, d.content_type, d.body, d.attempts, d.replays FROM deliveries d
+            SELECT d.id, d.provider, d.account, d.payment, d.url, d.content_type, d.body, d.attempts, d.replays, d.fault
+            FROM deliveries d
             WHERE d.state = 'pending' AND d.next_attempt_at <= ?
               AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.provider = d.provider AND e.account = d.account
                               AND e.payment = d.payment AND e.state = 'pending' AND e.id < d.id)
@@ -91,6 +104,7 @@ public enum Outbox {
             DeliveryRow(id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", payment: $0["payment"].string ?? "",
                                url: $0["url"].string ?? "", contentType: $0["content_type"].string ?? "application/json",
                                body: $0["body"].bytes, attempts: $0["attempts"].int ?? 0, replays: $0["replays"].int ?? 0)
+                .with(account: $0["account"].int ?? 0, fault: $0["fault"].string)
         }
     }
 
@@ -103,14 +117,15 @@ public enum Outbox {
     static func record(_ db: Database, _ row: DeliveryRow, _ result: AttemptResult, at now: Int64,
                        policy: DeliveryPolicy, jitter: Double) throws {
         // A reset may have removed it meanwhile.
-        guard let current = try db.queryOne("SELECT attempts, replays FROM deliveries WHERE id = ?", [row.id]) else { return }
+        guard let current = try db.queryOne("SELECT attempts, replays, fault FROM deliveries WHERE id = ?", [row.id]) else { return }
         let number = (current["attempts"].int ?? row.attempts) + 1
         try db.run("""
             INSERT INTO delivery_attempts (delivery, number, at, status_code, error, duration_ms, response)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, [row.id, number, now, result.statusCode, result.error, result.durationMs, result.response])
-        if (current["replays"].int ?? 0) > row.replays {
-            // Replayed while this attempt was on the wire: the replay still stands.
+        let duplicated = number == 1 && current["fault"].string.flatMap(DeliveryFault.init(text:))?.kind == .duplicate
+        if (current["replays"].int ?? 0) > row.replays || duplicated {
+            // Replayed while this attempt was on the wire, or a `duplicate` fault: sent again now.
             try db.run("UPDATE deliveries SET state = 'pending', attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
                        [number, now, now, row.id])
         } else if result.delivered {
@@ -123,6 +138,17 @@ public enum Outbox {
             let delay = policy.delay(afterFailedAttempts: number) * (1 + policy.jitter * jitter)
             try db.run("UPDATE deliveries SET attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
                        [number, now + Int64(delay * 1000), now, row.id])
+        }
+    }
+
+    /// Keeps the faults decided for due deliveries; a `delay` moves the first attempt later.
+    static func decide(_ db: Database, _ decisions: [(Int64, DeliveryFault?)], now: Int64) throws {
+        for (id, fault) in decisions {
+            if let fault, fault.kind == .delay {
+                try db.run("UPDATE deliveries SET fault = ?, next_attempt_at = ? WHERE id = ?", [fault.text, now + Int64(fault.amount) * 1000, id])
+            } else {
+                try db.run("UPDATE deliveries SET fault = ? WHERE id = ?", [fault?.text ?? "", id])
+            }
         }
     }
 
@@ -183,6 +209,7 @@ public enum Outbox {
             "created_at": .string(Timestamp.iso8601(milliseconds: row["created_at"].int64 ?? 0)),
             "updated_at": .string(Timestamp.iso8601(milliseconds: row["updated_at"].int64 ?? 0)),
             "attempts": .array(attempts),
+            "fault": row["fault"].string.flatMap(DeliveryFault.init(text:))?.json ?? .null,
         ]
     }
 }

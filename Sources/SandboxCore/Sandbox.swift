@@ -49,7 +49,7 @@ public final class Sandbox: Sendable {
         faults = Faults(store: store, seed: configuration.seed)
         startedAt = SandboxClock.systemMilliseconds()
         journal = RequestJournal(capacity: configuration.journalSize)
-        scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery)
+        scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery, faults: faults)
         routeTables = Dictionary(providers.map { [context] in ($0.key, $0.routes(context).table) }, uniquingKeysWith: { a, _ in a })
         try store.migrate(CoreMigrations.all + providers.flatMap(\.migrations))
         let advanced = try store.read { db in

@@ -11,6 +11,7 @@ public final class Scheduler: Sendable {
     let context: SandboxContext
     let providers: [String: any Provider]
     let policy: DeliveryPolicy
+    let faults: Faults?
     private let sender: DeliverySender
     private let queue = DispatchQueue(label: "paysandbox.scheduler")
     private let inFlight = Mutex<Set<Int64>>([])
@@ -24,8 +25,9 @@ public final class Scheduler: Sendable {
     /// Set while a wake-up's tick is queued and not yet started: later wake-ups join it.
     private let wakePending = Atomic<Bool>(false)
 
-    init(context: SandboxContext, providers: [any Provider], policy: DeliveryPolicy) {
+    init(context: SandboxContext, providers: [any Provider], policy: DeliveryPolicy, faults: Faults? = nil) {
         self.context = context
+        self.faults = faults
         self.providers = Dictionary(providers.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         self.policy = policy
         sender = DeliverySender(policy: policy)
@@ -105,11 +107,34 @@ public final class Scheduler: Sendable {
     }
 
     private func startDueDeliveries(now: Int64) {
-        guard let due = try? context.store.read({ db in try Outbox.due(db, now: now) }) else { return }
+        guard var due = try? context.store.read({ db in try Outbox.due(db, now: now) }) else { return }
+        if let faults, due.contains(where: { $0.fault == nil }) {
+            // Each delivery's fault is decided once, before its first attempt, and kept.
+            var decisions: [(Int64, DeliveryFault?)] = []
+            for index in due.indices where due[index].fault == nil {
+                let fault = faults.deliveryFault(provider: due[index].provider, account: due[index].account)
+                decisions.append((due[index].id, fault))
+                due[index].fault = fault?.text ?? ""
+            }
+            do {
+                try context.store.write { db in try Outbox.decide(db, decisions, now: now) }
+            } catch {
+                context.logger.error("keeping delivery faults: \(error)")
+                return
+            }
+            let delayed = Set(decisions.filter { $0.1?.kind == .delay }.map(\.0))
+            due.removeAll { delayed.contains($0.id) }
+        }
         for row in due {
             let started = inFlight.withLock { $0.insert(row.id).inserted }
             guard started else { continue }
             sending.enter()
+            if let fault = row.fault.flatMap(DeliveryFault.init(text:)), fault.kind == .dropFirst, row.attempts < fault.amount {
+                // Logged as failed, never sent: as if the network lost it.
+                finish(row, AttemptResult(statusCode: nil, error: "dropped by fault rule \(fault.rule) (as if the network lost it)",
+                                          durationMs: 0, response: nil))
+                continue
+            }
             let sent = sender.send(row) { [self] result in
                 finish(row, result)
             }

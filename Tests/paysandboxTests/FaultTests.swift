@@ -78,6 +78,10 @@ import ProjectCX
         (#"{"provider":"paytomat","fault":"reset","account":0}"#, "account"),
         (#"{"provider":"paytomat","fault":"reset","seed":"x"}"#, "seed"),
         (#"[1]"#, "JSON object"),
+        (#"{"provider":"projectcx","route":"deliveries","fault":"error","status":503}"#, "takes the delivery faults"),
+        (#"{"provider":"projectcx","fault":"duplicate"}"#, "give route \"deliveries\""),
+        (#"{"provider":"projectcx","route":"deliveries","fault":"delay"}"#, "seconds is required"),
+        (#"{"provider":"projectcx","route":"deliveries","fault":"drop_first","attempts":0}"#, "attempts is required"),
     ])
     func badRulesAreRefusedNamingTheField(body: String, says: String) throws {
         let r = try client.request("POST", "/_sandbox/faults", headers: [("Content-Type", "application/json")], body: Array(body.utf8))
@@ -224,5 +228,70 @@ import ProjectCX
         }
         let journal = try client.request("GET", "/_sandbox/requests?provider=paytomat&limit=1").json["requests"]?[0]
         #expect(journal?["fault"] == ["id": .null, "kind": "reset"])
+    }
+
+    // MARK: deliveries
+
+    /// A Project CX order of `user`'s account with its callback to `receiver`, completed now.
+    private func completedOrder(_ receiver: Receiver, user: String = "sandbox") throws -> String {
+        let created = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(try cxToken(user))")],
+                                         json: ["amount": 100, "callback": .string(receiver.url + "/" + user)])
+        let id = try #require(created.json["orderId"]?.stringValue)
+        #expect(try client.request("POST", "/_sandbox/payments/projectcx/\(id)/outcome", json: ["outcome": "success"]).status == 200)
+        return id
+    }
+
+    private func delivery(_ payment: String) throws -> JSON {
+        try client.request("GET", "/_sandbox/deliveries?payment=\(payment)").json["deliveries"]?[0] ?? .null
+    }
+
+    @Test func aDuplicatedCallbackArrivesTwiceWithOneDeliveryID() throws {
+        let receiver = try Receiver()
+        let rule = try addRule(["provider": "projectcx", "route": "deliveries", "fault": "duplicate"])
+        let id = try completedOrder(receiver)
+        let arrived = receiver.wait(for: 2)
+        #expect(arrived.count == 2)
+        #expect(Set(arrived.compactMap { $0.headers["X-PaySandbox-Delivery"] }).count == 1)
+        #expect(arrived.first?.body == arrived.last?.body)
+        var d = try delivery(id)
+        let deadline = ContinuousClock.now + .seconds(3)
+        while d["state"] != "delivered" && ContinuousClock.now < deadline { d = try delivery(id) }
+        #expect(d["attempts"]?.arrayValue?.count == 2)
+        #expect(d["fault"] == ["id": .int(rule), "kind": "duplicate"])
+        usleep(300_000)
+        #expect(receiver.received.count == 2)
+    }
+
+    @Test func aDelayedCallbackWaitsForTheSandboxClock() throws {
+        let receiver = try Receiver()
+        _ = try addRule(["provider": "projectcx", "route": "deliveries", "fault": "delay", "seconds": 120])
+        let id = try completedOrder(receiver)
+        usleep(500_000)
+        #expect(receiver.received.isEmpty)
+        #expect(try delivery(id)["attempts"] == [])
+        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 119])
+        #expect(receiver.received.isEmpty)
+        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 1])
+        #expect(receiver.wait(for: 1).count == 1)
+        #expect(try delivery(id)["fault"]?["kind"] == "delay")
+    }
+
+    @Test func droppedAttemptsAreLoggedThenRetriedOnTheUsualSchedule() throws {
+        let receiver = try Receiver()
+        _ = try addRule(["provider": "projectcx", "account": 1, "route": "deliveries", "fault": "drop_first", "attempts": 2])
+        let id = try completedOrder(receiver)
+        // Account 2's callbacks are not the rule's.
+        _ = try completedOrder(receiver, user: "sandbox2")
+        #expect(receiver.wait(for: 1).map(\.path) == ["/cb/sandbox2"])
+        var d = try delivery(id)
+        let deadline = ContinuousClock.now + .seconds(3)
+        while d["attempts"]?.arrayValue?.count != 1 && ContinuousClock.now < deadline { d = try delivery(id) }
+        #expect(d["attempts"]?[0]?["error"]?.stringValue?.hasPrefix("dropped by fault rule") == true)
+        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 60])
+        let arrived = receiver.wait(for: 2)
+        #expect(arrived.filter { $0.path == "/cb/sandbox" }.count == 1)
+        d = try delivery(id)
+        #expect(d["state"] == "delivered")
+        #expect(d["attempts"]?.arrayValue?.map { $0["status_code"] } == [.null, .null, 200])
     }
 }
