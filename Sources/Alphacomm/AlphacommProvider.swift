@@ -28,6 +28,8 @@ public struct AlphacommProvider: Provider {
         return request.query["client_id"].flatMap { try? context.accounts.find(provider: key, login: $0)?.id }
     }
 
+    public var createRoute: String { "POST /api/paypal/create" }
+
     public func routes(_ context: SandboxContext) -> Router {
         AlphacommRoutes(context: context).router()
     }

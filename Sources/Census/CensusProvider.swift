@@ -35,6 +35,8 @@ public struct CensusProvider: Provider {
     /// Census has one account: every request is its.
     public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? { 1 }
 
+    public var createRoute: String { "POST /api/v1/payments/orders" }
+
     public func routes(_ context: SandboxContext) -> Router {
         CensusRoutes(context: context, access: access).router()
     }

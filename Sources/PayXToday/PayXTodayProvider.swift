@@ -40,6 +40,8 @@ public struct PayXTodayProvider: Provider {
         return Int(segments[v1 + 1])
     }
 
+    public var createRoute: String { "POST /api/v1/{id_reseller}/{secret_key}/payments/create" }
+
     public func routes(_ context: SandboxContext) -> Router {
         PayXTodayRoutes(context: context).router()
     }

@@ -42,6 +42,8 @@ public struct PaytomatProvider: Provider {
         try? PaytomatRoutes(context: context).authenticate(request)
     }
 
+    public var createRoute: String { "POST /api/v1/create_transaction" }
+
     public func routes(_ context: SandboxContext) -> Router {
         PaytomatRoutes(context: context).router()
     }

@@ -30,6 +30,8 @@ public struct ProjectCXProvider: Provider {
         request.bearerToken.flatMap { try? context.account(forToken: $0, provider: key, table: "projectcx_tokens") }
     }
 
+    public var createRoute: String { "POST /rest2/payment/create" }
+
     public func routes(_ context: SandboxContext) -> Router {
         ProjectCXRoutes(context: context).router()
     }

@@ -15,6 +15,8 @@ struct Dashboard {
         router.post("/ui/replay") { request in try replay(request) }
         router.post("/ui/advance") { request in try advance(request) }
         router.post("/ui/reset") { request in try reset(request) }
+        router.post("/ui/faults/add") { request in try addFault(request) }
+        router.post("/ui/faults/remove") { request in try removeFault(request) }
     }
 
     /// A dashboard page, reloading itself every 5 s unless `?refresh=off` (a link in the
@@ -63,8 +65,24 @@ struct Dashboard {
         let view: JSON = [
             "paused": .bool(Self.paused(request)), "providers": .array(providers), "status": .string(filter.status ?? ""),
             "account": .string(filter.account.map(String.init) ?? ""), "q": .string(filter.idContains ?? ""), "payments": .array(rows),
+            "faults": .array(sandbox.faults.list().map { rule in
+                ["id": rule["id"] ?? 0, "provider": rule["provider"] ?? "", "route": .string(rule["route"]?.stringValue ?? "every route"),
+                 "fault": .string(Self.describe(rule)), "fired": rule["fired"] ?? 0,
+                 "state": .string(rule["expired"] == true ? "expired" : "live")]
+            }),
+            "fault_providers": .array(sandbox.providers.map { .string($0.key) }),
         ]
         return page("Payments", "dashboard-list", view, request: request)
+    }
+
+    /// "error 503", "latency 2000 ms", "delay 60 s", "drop_first 2": a rule's fault in a word or two.
+    private static func describe(_ rule: JSON) -> String {
+        let kind = rule["fault"]?.stringValue ?? ""
+        if let status = rule["status"]?.intValue { return "\(kind) \(status)" }
+        if let ms = rule["latency_ms"]?.intValue { return "\(kind) \(ms) ms" }
+        if let seconds = rule["seconds"]?.intValue { return "\(kind) \(seconds) s" }
+        if let attempts = rule["attempts"]?.intValue { return "\(kind) \(attempts)" }
+        return kind
     }
 
     // MARK: one payment
@@ -97,7 +115,7 @@ struct Dashboard {
         journal.limit = 50
         let requests: [JSON] = sandbox.journal.list(journal).map { r in
             ["at": r["at"] ?? "", "method": r["method"] ?? "", "target": r["target"] ?? "", "status": r["status"] ?? 0,
-             "body": .string(r["body"]?.serialized() ?? "")]
+             "body": .string(r["body"]?.serialized() ?? ""), "fault": .string(r["fault"]?["kind"]?.stringValue ?? "")]
         }
         let view: JSON = [
             "provider": .string(provider), "id": .string(id), "account": payment["account"] ?? 0, "status": payment["status"] ?? "",
@@ -154,6 +172,35 @@ struct Dashboard {
             return message("Reset", "Tick “I am sure” to reset the sandbox.", status: 400)
         }
         try sandbox.reset()
+        return .redirect(to: "/_sandbox/", status: 303)
+    }
+
+    /// The common faults, by name: a provider down (503), slow (2 s), losing the answers of
+    /// its creating call. The rule goes through the control plane's own checks.
+    private func addFault(_ request: HTTPRequest) throws -> HTTPResponse {
+        let form = request.formBody
+        guard let provider = form["provider"].flatMap(sandbox.provider) else {
+            return message("Unknown provider", "Choose a provider.", status: 400)
+        }
+        let rule: JSON
+        switch form["kind"] {
+        case "down": rule = ["provider": .string(provider.key), "fault": "error", "status": 503, "retry_after": 30]
+        case "slow": rule = ["provider": .string(provider.key), "fault": "latency", "latency_ms": 2000]
+        case "lost": rule = ["provider": .string(provider.key), "route": .string(provider.createRoute), "fault": "lost_response"]
+        default: return message("Choose", "Choose down, slow or lost answers.", status: 400)
+        }
+        do {
+            _ = try sandbox.faults.add(rule, routes: { [tables = sandbox.routeTables] in tables[$0] }, now: context.clock.nowISO8601())
+        } catch let error as FaultError {
+            return message("Fault", error.description, status: 400)
+        }
+        return .redirect(to: "/_sandbox/", status: 303)
+    }
+
+    private func removeFault(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard let id = request.formBody["id"].flatMap({ Int($0) }), try sandbox.faults.remove(id) else {
+            return message("Unknown fault", "No such fault rule.", status: 404)
+        }
         return .redirect(to: "/_sandbox/", status: 303)
     }
 

@@ -22,6 +22,9 @@ public protocol Provider: Sendable {
     var credentialNames: (login: String, secret: String)? { get }
     /// How the banner names an account's credentials ("username sandbox, password sandbox-secret").
     func describe(_ account: AccountSeed) -> String
+    /// Its creating call as its document writes it ("POST /rest2/payment/create"): the
+    /// dashboard's "lost answers on create" fault.
+    var createRoute: String { get }
     /// Where a client of `account` points its base URL, given where the provider is mounted
     /// (`http://localhost:8080/projectcx`): PayXToday's has the credentials in its path.
     func apiURL(mountURL: String, account: AccountSeed) -> String

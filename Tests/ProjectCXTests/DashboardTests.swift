@@ -18,6 +18,33 @@ import TestSupport
         return try #require(created.json["orderId"]?.stringValue)
     }
 
+    /// The dashboard lists fault rules, adds the common ones (through the control plane's
+    /// checks) and removes them; a payment's page marks the requests a fault touched.
+    @Test func faultsAreListedAddedRemovedAndMarked() throws {
+        let test = try TestSandbox(providers: [ProjectCXProvider()])
+        let client = try test.client()
+        #expect(try client.request("GET", "/_sandbox/").text.contains("None: every provider behaves."))
+        let added = try client.request("POST", "/_sandbox/ui/faults/add", headers: [formType], body: Array("provider=projectcx&kind=lost".utf8))
+        #expect(added.status == 303)
+        let rules = try client.request("GET", "/_sandbox/faults").json["faults"]?.arrayValue ?? []
+        #expect(rules.count == 1)
+        #expect(rules.first?["route"] == "POST /rest2/payment/create")
+        #expect(rules.first?["fault"] == "lost_response")
+        let page = try client.request("GET", "/_sandbox/").text
+        #expect(page.contains("<td class=\"wrap\">POST /rest2/payment/create</td><td>lost_response</td><td>0</td><td>live</td>"))
+        #expect(try client.request("POST", "/_sandbox/ui/faults/add", headers: [formType], body: Array("provider=nope&kind=down".utf8)).status == 400)
+        #expect(try client.request("POST", "/_sandbox/ui/faults/add", headers: [formType], body: Array("provider=projectcx&kind=x".utf8)).status == 400)
+        let id = try #require(rules.first?["id"]?.intValue)
+        #expect(try client.request("POST", "/_sandbox/ui/faults/remove", headers: [formType], body: Array("id=\(id)".utf8)).status == 303)
+        #expect(try client.request("GET", "/_sandbox/faults").json == ["faults": []])
+        #expect(try client.request("POST", "/_sandbox/ui/faults/remove", headers: [formType], body: Array("id=\(id)".utf8)).status == 404)
+        // A request a fault touched is marked on the payment's page.
+        _ = try client.request("POST", "/_sandbox/ui/faults/add", headers: [formType], body: Array("provider=projectcx&kind=slow".utf8))
+        let id2 = try order(client)
+        let detail = try client.request("GET", "/_sandbox/payments/projectcx/\(id2)/view").text
+        #expect(detail.contains("(fault: latency)"))
+    }
+
     @Test func theListShowsPaymentsAndFilters() throws {
         let test = try TestSandbox(providers: [ProjectCXProvider()])
         let client = try test.client()

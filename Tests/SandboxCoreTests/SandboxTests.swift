@@ -14,6 +14,7 @@ struct DemoProvider: Provider {
     var migrations: [Migration] { [Migration("demo-001", "CREATE TABLE demo_items (account INTEGER NOT NULL, name TEXT NOT NULL)")] }
     var defaultAccounts: [AccountSeed] { [AccountSeed(login: "a", secret: "a-secret"), AccountSeed(login: "b", secret: "b-secret")] }
     var defaultSettle: SettleSettings { SettleSettings(.manual) }
+    var createRoute: String { "POST /items" }
     func describe(_ account: AccountSeed) -> String { "\(account.login):\(account.secret)" }
 
     func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
