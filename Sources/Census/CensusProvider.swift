@@ -50,7 +50,7 @@ public struct CensusProvider: Provider {
         try CensusStore.complete(db, id: order, outcome: outcome, context: context)
     }
 
-    /// Three persons with a mix of payment methods (README, Census section).
+    /// Three persons with a mix of payment methods (docs/census.md).
     public func seed(_ db: Database, context: SandboxContext) throws {
         let now = context.clock.nowMilliseconds()
         let year = (Int(Timestamp.iso8601(milliseconds: now).prefix(4)) ?? 2026) + 3

@@ -14,7 +14,7 @@ enum PayXTodayData {
         var json: JSON { ["id_payment_system": .int(id), "name": .string(name)] }
     }
 
-    /// Reseller 2 has two, so its payments must name one (README, PayXToday).
+    /// Reseller 2 has two, so its payments must name one (docs/payxtoday.md).
     static func paymentSystems(reseller: Int) -> [PaymentSystem] {
         let lam = PaymentSystem(id: 1, name: "CP LAM MSC TV")
         return reseller == 2 ? [lam, PaymentSystem(id: 2, name: "Sandbox Card EU")] : [lam]

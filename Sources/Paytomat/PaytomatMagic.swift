@@ -1,7 +1,7 @@
 import Foundation
 import SandboxCore
 
-/// Amounts whose cents force an outcome (README, Paytomat): `.51` underpaid (failure).
+/// Amounts whose cents force an outcome (docs/paytomat.md): `.51` underpaid (failure).
 enum PaytomatMagic {
     static func outcome(_ amountIn: Decimal) -> Outcome? {
         let cents = NSDecimalNumber(decimal: amountIn * 100).intValue % 100

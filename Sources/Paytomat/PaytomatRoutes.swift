@@ -110,7 +110,7 @@ struct PaytomatRoutes {
             "rate": .number(created.rate),
             "address": .string(created.address),
             "note": .string(PaytomatStore.note),
-            // Not in the document; shop plugins send the payer here (see the README's decisions).
+            // Not in the document; shop plugins send the payer here (see docs/paytomat.md, decisions).
             "track_url": .string(PaytomatWidget.trackURL(request, code: created.code)),
         ])
     }

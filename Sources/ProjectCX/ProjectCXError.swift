@@ -2,7 +2,7 @@ import HTTPServer
 
 /// Project CX's errors. The document shows no error body; the sandbox answers
 /// `{"error": code, "message": text}` with 400 for bad input and 401 for auth
-/// (README, Project CX section).
+/// (docs/projectcx.md).
 enum ProjectCXError: Error, HTTPResponseConvertible {
     case invalidRequest(String)
     case invalidCredentials

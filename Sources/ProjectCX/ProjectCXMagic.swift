@@ -1,7 +1,7 @@
 import SandboxCore
 
 /// Amounts whose cents force a failure, so a client can test its failure handling
-/// without a page or a header (README, Project CX section).
+/// without a page or a header (docs/projectcx.md).
 enum ProjectCXMagic {
     static let failures: [Int: String] = [
         5: "Do not honour",

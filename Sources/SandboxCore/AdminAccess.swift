@@ -1,6 +1,6 @@
 import HTTPServer
 
-/// Who may use the control plane and the dashboard (README, "Running it for a team"): only
+/// Who may use the control plane and the dashboard (docs/team.md): only
 /// by the names the sandbox serves (no DNS rebinding), never by another site's page (no
 /// cross-site writes, no CORS), and with the admin token when one is set.
 public struct AdminAccess: Sendable {
