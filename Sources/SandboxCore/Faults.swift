@@ -248,33 +248,24 @@ public final class Faults: Sendable {
         guard let text = body["fault"]?.stringValue else { throw FaultError("\(name)fault is required (\(kinds))") }
         guard let kind = Kind(rawValue: text) else { throw FaultError("\(name)fault '\(text)' is not one of \(kinds)") }
         var parsed = Parsed(kind: kind)
+        func required(_ field: String, _ range: ClosedRange<Int>, _ unit: String = "") throws(FaultError) -> Int {
+            guard let value = body[field]?.intValue, range.contains(value) else {
+                throw FaultError("\(name)\(field) is required for fault \(kind.rawValue): \(range.lowerBound) to \(range.upperBound)\(unit)")
+            }
+            return value
+        }
         switch kind {
         case .error:
-            guard let status = body["status"]?.intValue, (400 ... 599).contains(status) else {
-                throw FaultError("\(name)status is required for an error fault: 400 to 599")
-            }
-            parsed.status = status
+            parsed.status = try required("status", 400 ... 599)
             if let value = body["retry_after"], !value.isNull {
                 guard let seconds = value.intValue, (0 ... 86400).contains(seconds) else {
                     throw FaultError("\(name)retry_after must be whole seconds, 0 to 86400")
                 }
                 parsed.retryAfter = seconds
             }
-        case .latency:
-            guard let ms = body["latency_ms"]?.intValue, (1 ... 600_000).contains(ms) else {
-                throw FaultError("\(name)latency_ms is required for a latency fault: 1 to 600000")
-            }
-            parsed.latencyMs = ms
-        case .delay:
-            guard let seconds = body["seconds"]?.intValue, (1 ... 31_622_400).contains(seconds) else {
-                throw FaultError("\(name)seconds is required for a delay fault: 1 to 31622400 (sandbox-clock seconds)")
-            }
-            parsed.amount = seconds
-        case .dropFirst:
-            guard let attempts = body["attempts"]?.intValue, (1 ... 100).contains(attempts) else {
-                throw FaultError("\(name)attempts is required for a drop_first fault: 1 to 100")
-            }
-            parsed.amount = attempts
+        case .latency: parsed.latencyMs = try required("latency_ms", 1 ... 600_000)
+        case .delay: parsed.amount = try required("seconds", 1 ... 31_622_400, " (sandbox-clock seconds)")
+        case .dropFirst: parsed.amount = try required("attempts", 1 ... 100)
         case .reset, .timeout, .lostResponse, .duplicate:
             break
         }

@@ -538,23 +538,19 @@ def main():
         finally:
             browser.quit()
         browser = Browser(args.out, javascript=True)
+        passes = [("hostile", hostile_pass, "hostile text inert on every page, pages fit a phone"),
+                  ("cross-site", cross_site_pass, "another site can neither write, read, submit a payer's form nor frame a page")]
         try:
-            started = time.time()
-            hostile_pass(sandbox, merchant, browser)
-            print("ok   hostile text inert on every page, pages fit a phone (%.1f s)" % (time.time() - started))
-        except Exception:
-            browser.shot("failed-hostile")
-            failures.append("hostile")
-            print("FAIL hostile\n%s" % traceback.format_exc())
-        try:
-            started = time.time()
-            browser.driver.set_window_size(1200, 1000)
-            cross_site_pass(sandbox, merchant, browser)
-            print("ok   another site can neither write, read, submit a payer's form nor frame a page (%.1f s)" % (time.time() - started))
-        except Exception:
-            browser.shot("failed-cross-site")
-            failures.append("cross-site")
-            print("FAIL cross-site\n%s" % traceback.format_exc())
+            for name, run, says in passes:
+                started = time.time()
+                try:
+                    browser.driver.set_window_size(1200, 1000)
+                    run(sandbox, merchant, browser)
+                    print("ok   %s (%.1f s)" % (says, time.time() - started))
+                except Exception:
+                    browser.shot("failed-" + name)
+                    failures.append(name)
+                    print("FAIL %s\n%s" % (name, traceback.format_exc()))
         finally:
             browser.quit()
     finally:
