@@ -97,5 +97,7 @@ enum CoreMigrations {
         // A delivery's fault (`DeliveryFault.text`), decided once before its first attempt;
         // NULL: not decided yet, '': none.
         Migration("core-005-delivery-faults", "ALTER TABLE deliveries ADD COLUMN fault TEXT;"),
+        // The order of a payment's queue when a `reorder` fault changed it (else the id's).
+        Migration("core-006-delivery-sequence", "ALTER TABLE deliveries ADD COLUMN sequence INTEGER;"),
     ]
 }

@@ -11,10 +11,10 @@ public final class Faults: Sendable {
         case error, latency, reset, timeout
         case lostResponse = "lost_response"
         // On callbacks and webhooks (`route: "deliveries"`):
-        case duplicate, delay
+        case duplicate, delay, reorder
         case dropFirst = "drop_first"
 
-        var onDeliveries: Bool { self == .duplicate || self == .delay || self == .dropFirst }
+        var onDeliveries: Bool { self == .duplicate || self == .delay || self == .reorder || self == .dropFirst }
     }
 
     struct Rule: Sendable {
@@ -144,7 +144,7 @@ public final class Faults: Sendable {
             response.fault = kind == .reset ? .reset : .hang
             response.faultMark = mark
             return .instead(response)
-        case .duplicate, .delay, .dropFirst:
+        case .duplicate, .delay, .reorder, .dropFirst:
             return .amend { _ in }  // never: delivery rules are not asked about requests
         case .latency, .lostResponse:
             let fault: ConnectionFault = kind == .latency ? .delay(.milliseconds(latencyMs)) : .close
@@ -266,7 +266,7 @@ public final class Faults: Sendable {
         case .latency: parsed.latencyMs = try required("latency_ms", 1 ... 600_000)
         case .delay: parsed.amount = try required("seconds", 1 ... 31_622_400, " (sandbox-clock seconds)")
         case .dropFirst: parsed.amount = try required("attempts", 1 ... 100)
-        case .reset, .timeout, .lostResponse, .duplicate:
+        case .reset, .timeout, .lostResponse, .duplicate, .reorder:
             break
         }
         return parsed
@@ -291,7 +291,7 @@ public final class Faults: Sendable {
         let parsed = try parsed(body, name: "")
         let deliveries = body["route"]?.stringValue == "deliveries"
         guard deliveries == parsed.kind.onDeliveries else {
-            throw FaultError(deliveries ? "route \"deliveries\" takes the delivery faults: duplicate, delay, drop_first"
+            throw FaultError(deliveries ? "route \"deliveries\" takes the delivery faults: duplicate, delay, reorder, drop_first"
                 : "fault '\(parsed.kind.rawValue)' is a delivery fault: give route \"deliveries\"")
         }
         if !deliveries, let value = body["route"], !value.isNull {

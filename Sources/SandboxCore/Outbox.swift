@@ -98,7 +98,8 @@ public enum Outbox {
             FROM deliveries d
             WHERE d.state = 'pending' AND d.next_attempt_at <= ?
               AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.provider = d.provider AND e.account = d.account
-                              AND e.payment = d.payment AND e.state = 'pending' AND e.id < d.id)
+                              AND e.payment = d.payment AND e.state = 'pending'
+                              AND COALESCE(e.sequence, e.id) < COALESCE(d.sequence, d.id))
             ORDER BY d.next_attempt_at, d.id LIMIT ?
             """, [now, limit]).map {
             DeliveryRow(id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", payment: $0["payment"].string ?? "",
@@ -142,14 +143,33 @@ public enum Outbox {
     }
 
     /// Keeps the faults decided for due deliveries; a `delay` moves the first attempt later.
-    static func decide(_ db: Database, _ decisions: [(Int64, DeliveryFault?)], now: Int64) throws {
+    /// A `reorder` reverses the payment's deliveries due now (newest first), when there are
+    /// more than one; returns the ids whose turn moved (not to be sent in this round).
+    @discardableResult
+    static func decide(_ db: Database, _ decisions: [(Int64, DeliveryFault?)], now: Int64) throws -> Set<Int64> {
+        var moved: Set<Int64> = []
         for (id, fault) in decisions {
-            if let fault, fault.kind == .delay {
+            if let fault, fault.kind == .reorder {
+                let together = try db.query("""
+                    SELECT e.id FROM deliveries d JOIN deliveries e ON e.provider = d.provider AND e.account = d.account
+                      AND e.payment = d.payment AND e.state = 'pending' AND e.next_attempt_at <= ?
+                    WHERE d.id = ? ORDER BY e.id
+                    """, [now, id]).compactMap { $0[0].int64 }
+                if together.count > 1 {
+                    for other in together {
+                        try db.run("UPDATE deliveries SET fault = ?, sequence = ? WHERE id = ?", [fault.text, -other, other])
+                    }
+                    moved.insert(id)
+                } else {
+                    try db.run("UPDATE deliveries SET fault = '' WHERE id = ?", [id])
+                }
+            } else if let fault, fault.kind == .delay {
                 try db.run("UPDATE deliveries SET fault = ?, next_attempt_at = ? WHERE id = ?", [fault.text, now + Int64(fault.amount) * 1000, id])
             } else {
                 try db.run("UPDATE deliveries SET fault = ? WHERE id = ?", [fault?.text ?? "", id])
             }
         }
+        return moved
     }
 
     /// Sends a delivery again: pending and due now, whatever its state.

@@ -116,14 +116,17 @@ public final class Scheduler: Sendable {
                 decisions.append((due[index].id, fault))
                 due[index].fault = fault?.text ?? ""
             }
+            let moved: Set<Int64>
             do {
-                try context.store.write { db in try Outbox.decide(db, decisions, now: now) }
+                moved = try context.store.write { db in try Outbox.decide(db, decisions, now: now) }
             } catch {
                 context.logger.error("keeping delivery faults: \(error)")
                 return
             }
+            // Delayed ones wait; reordered queues start again from their new head.
             let delayed = Set(decisions.filter { $0.1?.kind == .delay }.map(\.0))
-            due.removeAll { delayed.contains($0.id) }
+            due.removeAll { delayed.contains($0.id) || moved.contains($0.id) }
+            if !moved.isEmpty { wake() }
         }
         for row in due {
             let started = inFlight.withLock { $0.insert(row.id).inserted }

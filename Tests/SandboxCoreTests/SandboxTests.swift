@@ -99,6 +99,30 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
         #expect(try items() == 2)
     }
 
+    /// A `reorder` fault sends a payment's deliveries that fall due together newest first;
+    /// without it they go in order.
+    @Test(arguments: [true, false])
+    func reorderedDeliveriesDueTogetherGoNewestFirst(reorder: Bool) throws {
+        let receiver = try Receiver()
+        let test = try TestSandbox(providers: [DemoProvider()])
+        let client = try test.client()
+        if reorder {
+            let rule = try client.request("POST", "/_sandbox/faults", json: ["provider": "demo", "route": "deliveries", "fault": "reorder"])
+            #expect(rule.status == 201, "\(rule.text)")
+        }
+        let context = test.sandbox.context
+        try test.sandbox.store.write { db in
+            for n in 1 ... 3 {
+                try Outbox.enqueue(db, NewDelivery(provider: "demo", account: 1, payment: "p1", kind: "callback", url: receiver.url + "/\(n)",
+                                                   body: Array("{\"n\":\(n)}".utf8)), now: context.clock.nowMilliseconds())
+            }
+        }
+        context.wake()
+        #expect(receiver.wait(for: 3).map(\.path) == (reorder ? ["/cb/3", "/cb/2", "/cb/1"] : ["/cb/1", "/cb/2", "/cb/3"]))
+        let faults = try client.request("GET", "/_sandbox/deliveries?payment=p1").json["deliveries"]?.arrayValue?.map { $0["fault"]?["kind"] }
+        #expect(faults == Array(repeating: reorder ? .string("reorder") : nil, count: 3))
+    }
+
     @Test func resetWipesStateAndReseeds() throws {
         let test = try TestSandbox(providers: [DemoProvider()])
         let client = try test.client()
