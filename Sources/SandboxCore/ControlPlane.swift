@@ -63,14 +63,17 @@ struct ControlPlane: Sendable {
         ])
     }
 
-    /// A provider's OpenAPI document, its `servers` pointing at where this request came in.
+    /// A provider's OpenAPI document, or the control plane's own (`sandbox.json`), its
+    /// `servers` pointing at where this request came in.
     private func openAPI(_ request: HTTPRequest) throws -> HTTPResponse {
         let name = request.parameters["document"] ?? ""
-        guard name.hasSuffix(".json"), let provider = sandbox.provider(String(name.dropLast(5))),
-              let bytes = SandboxResources.data("openapi/\(provider.key).json"), let document = try? JSON.parse(bytes) else {
-            throw ControlPlaneError.notFound("no OpenAPI document '\(name)' (known: \(sandbox.providers.map { $0.key + ".json" }.joined(separator: ", ")))")
+        let key = name.hasSuffix(".json") ? String(name.dropLast(5)) : ""
+        let mount = key == "sandbox" ? "_sandbox" : sandbox.provider(key)?.key
+        guard let mount, let bytes = SandboxResources.data("openapi/\(key).json"), let document = try? JSON.parse(bytes) else {
+            let known = (sandbox.providers.map(\.key) + ["sandbox"]).map { $0 + ".json" }.joined(separator: ", ")
+            throw ControlPlaneError.notFound("no OpenAPI document '\(name)' (known: \(known))")
         }
-        return .json(document.merging(["servers": [["url": .string(request.baseURL + "/" + provider.key)]]]))
+        return .json(document.merging(["servers": [["url": .string(request.baseURL + "/" + mount)]]]))
     }
 
     // MARK: faults

@@ -254,15 +254,21 @@ public final class Faults: Sendable {
             }
             return value
         }
+        // Each parameter, when given, is checked whatever the fault (one that does not use it
+        // is no place for a malformed one); the fault's own are required.
+        let ranges: [(String, ClosedRange<Int>, String)] = [("status", 400 ... 599, ""), ("retry_after", 0 ... 86400, " seconds"),
+                                                            ("latency_ms", 1 ... 600_000, ""),
+                                                            ("seconds", 1 ... 31_622_400, " (sandbox-clock seconds)"), ("attempts", 1 ... 100, "")]
+        for (field, range, unit) in ranges {
+            guard let value = body[field], !value.isNull else { continue }
+            guard let n = value.intValue, range.contains(n) else {
+                throw FaultError("\(name)\(field) must be a whole number from \(range.lowerBound) to \(range.upperBound)\(unit)")
+            }
+        }
         switch kind {
         case .error:
             parsed.status = try required("status", 400 ... 599)
-            if let value = body["retry_after"], !value.isNull {
-                guard let seconds = value.intValue, (0 ... 86400).contains(seconds) else {
-                    throw FaultError("\(name)retry_after must be whole seconds, 0 to 86400")
-                }
-                parsed.retryAfter = seconds
-            }
+            parsed.retryAfter = body["retry_after"]?.intValue
         case .latency: parsed.latencyMs = try required("latency_ms", 1 ... 600_000)
         case .delay: parsed.amount = try required("seconds", 1 ... 31_622_400, " (sandbox-clock seconds)")
         case .dropFirst: parsed.amount = try required("attempts", 1 ... 100)

@@ -70,7 +70,8 @@ import ProjectCX
         (#"{"provider":"paytomat","route":"POST /api/v1/nothing","fault":"reset"}"#, "no such route"),
         (#"{"provider":"paytomat","route":"create_transaction","fault":"reset"}"#, "route must be"),
         (#"{"provider":"paytomat","fault":"error"}"#, "status is required"),
-        (#"{"provider":"paytomat","fault":"error","status":200}"#, "status is required"),
+        (#"{"provider":"paytomat","fault":"error","status":200}"#, "status must be a whole number from 400 to 599"),
+        (#"{"provider":"paytomat","fault":"lost_response","attempts":""}"#, "attempts must be a whole number"),
         (#"{"provider":"paytomat","fault":"latency"}"#, "latency_ms is required"),
         (#"{"provider":"paytomat","fault":"explode"}"#, "fault 'explode'"),
         (#"{"provider":"paytomat","fault":"reset","probability":1.5}"#, "probability"),
@@ -81,7 +82,7 @@ import ProjectCX
         (#"{"provider":"projectcx","route":"deliveries","fault":"error","status":503}"#, "takes the delivery faults"),
         (#"{"provider":"projectcx","fault":"duplicate"}"#, "give route \"deliveries\""),
         (#"{"provider":"projectcx","route":"deliveries","fault":"delay"}"#, "seconds is required"),
-        (#"{"provider":"projectcx","route":"deliveries","fault":"drop_first","attempts":0}"#, "attempts is required"),
+        (#"{"provider":"projectcx","route":"deliveries","fault":"drop_first"}"#, "attempts is required"),
     ])
     func badRulesAreRefusedNamingTheField(body: String, says: String) throws {
         let r = try client.request("POST", "/_sandbox/faults", headers: [("Content-Type", "application/json")], body: Array(body.utf8))
