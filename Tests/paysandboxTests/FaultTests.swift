@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import HTTPServer
 import SandboxCore
@@ -212,6 +213,35 @@ import ProjectCX
         _ = try client.request("POST", "/_sandbox/reset")
         #expect(try client.request("GET", "/_sandbox/faults").json == ["faults": []])
         #expect(try client.request("GET", "/paytomat/api/v1/balance", headers: [Self.basic]).status == 200)
+    }
+
+    /// Requests keep coming on another connection while the rule is removed: every request
+    /// sent after the DELETE answered is served normally.
+    @Test func aRuleRemovedUnderLoadStopsFiring() throws {
+        let id = try addRule(["provider": "census", "fault": "error", "status": 503])
+        let path = "/census/api/v1/payments/payment_methods/1"
+        let log = Mutex<[(ContinuousClock.Instant, Int)]>([])
+        let stop = Atomic<Bool>(false)
+        let port = test.port
+        let load = Thread {
+            guard let c = try? TestClient(port: port) else { return }
+            while !stop.load(ordering: .relaxed) {
+                let sent = ContinuousClock.now
+                guard let r = try? c.request("GET", path) else { return }
+                log.withLock { $0.append((sent, r.status)) }
+            }
+        }
+        load.start()
+        usleep(200_000)
+        #expect(try client.request("DELETE", "/_sandbox/faults/\(id)").status == 200)
+        let removed = ContinuousClock.now
+        usleep(200_000)
+        stop.store(true, ordering: .relaxed)
+        usleep(100_000)
+        let seen = log.withLock { $0 }
+        #expect(seen.contains { $0.0 < removed && $0.1 == 503 })
+        let after = seen.filter { $0.0 > removed }
+        #expect(!after.isEmpty && after.allSatisfy { $0.1 == 200 })
     }
 
     @Test func theHeaderFaultsOneCall() throws {

@@ -195,6 +195,26 @@ private func removeDatabase(_ path: String) {
         }
     }
 
+    /// With `--seed`, a fault rule given no seed of its own fires on the same requests in
+    /// every run.
+    @Test func seededRunsFireTheSameFaults() throws {
+        func run() throws -> [Int] {
+            let database = temporaryDatabase()
+            defer { removeDatabase(database) }
+            let sandbox = try SandboxProcess(database: database, extra: ["--seed", "42"])
+            let client = try sandbox.client()
+            let rule = try client.request("POST", "/_sandbox/faults", json: ["provider": "census", "fault": "error", "status": 500,
+                                                                          "probability": .number("0.5")])
+            #expect(rule.status == 201)
+            let statuses = try (0 ..< 24).map { _ in try client.request("GET", "/census/api/v1/payments/payment_methods/1").status }
+            _ = sandbox.terminate()
+            return statuses
+        }
+        let first = try run()
+        #expect(try run() == first)
+        #expect(first.contains(500) && first.contains(200))
+    }
+
     @Test func sigtermStopsCleanlyAndBadFlagsAreRefused() throws {
         let database = temporaryDatabase()
         defer { removeDatabase(database) }
