@@ -100,6 +100,16 @@ public final class Store: @unchecked Sendable {
         return try body(writer)
     }
 
+    public var isInMemory: Bool { writer.isInMemory }
+
+    /// Runs `body` on the writer, alone (no write batch, no read on it meanwhile).
+    func withWriter<T>(_ body: (Database) throws -> T) throws -> T {
+        try writeLock.withLock { try body(writer) }
+    }
+
+    /// Marks a change made outside a write batch (a restore): caches that follow the store drop.
+    func bumpCommits() { commitCount.add(1, ordering: .releasing) }
+
     /// How many write transactions this store has ended (committed or not): it changes
     /// after each one and before its writers return, so a value read from the store while it
     /// stayed the same is still current (what `StoreCache` checks). Writes made by other

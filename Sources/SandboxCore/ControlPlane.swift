@@ -27,6 +27,27 @@ struct ControlPlane: Sendable {
         router.get("/accounts/:provider/:account") { request in try account(request) }
         router.patch("/accounts/:provider/:account") { request in try updateAccount(request) }
         router.get("/openapi/:document") { request in try openAPI(request) }
+        router.post("/snapshots") { request in try snapshot(request) }
+        router.get("/snapshots") { _ in .json(["snapshots": .array(sandbox.snapshots.list())]) }
+        router.delete("/snapshots/:name") { request in
+            let name = request.parameters["name"] ?? ""
+            guard (try? Snapshots.check(name)) != nil, sandbox.snapshots.remove(name) else {
+                throw ControlPlaneError.notFound("no snapshot '\(name)'")
+            }
+            return .json(["snapshots": .array(sandbox.snapshots.list())])
+        }
+        router.post("/snapshots/:name/restore") { request in try restore(request) }
+        router.get("/snapshots/:name/file") { request in
+            let name = request.parameters["name"] ?? ""
+            guard (try? Snapshots.check(name)) != nil, let bytes = sandbox.snapshots.bytes(name) else {
+                throw ControlPlaneError.notFound("no snapshot '\(name)'")
+            }
+            var response = HTTPResponse(status: 200, body: bytes)
+            response.headers.add("Content-Type", "application/vnd.sqlite3")
+            response.headers.add("Content-Disposition", "attachment; filename=\"\(name).sqlite\"")
+            return response
+        }
+        router.put("/snapshots/:name/file") { request in try upload(request) }
         router.post("/faults") { request in try addFault(request) }
         router.get("/faults") { _ in .json(["faults": .array(sandbox.faults.list())]) }
         router.delete("/faults") { _ in
@@ -74,6 +95,49 @@ struct ControlPlane: Sendable {
             throw ControlPlaneError.notFound("no OpenAPI document '\(name)' (known: \(known))")
         }
         return .json(document.merging(["servers": [["url": .string(request.baseURL + "/" + mount)]]]))
+    }
+
+    // MARK: snapshots
+
+    private func snapshot(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try request.controlPlaneJSON()
+        guard let name = body["name"]?.stringValue else { throw ControlPlaneError.badRequest("name is required") }
+        do {
+            return .json(try sandbox.takeSnapshot(name), status: 201)
+        } catch let error as SnapshotError {
+            throw ControlPlaneError(error)
+        }
+    }
+
+    private func restore(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = request.parameters["name"] ?? ""
+        guard (try? Snapshots.check(name)) != nil, let bytes = sandbox.snapshots.bytes(name) else {
+            throw ControlPlaneError.notFound("no snapshot '\(name)'")
+        }
+        let started = ContinuousClock.now
+        do {
+            try sandbox.restore(bytes: bytes)
+        } catch let error as SnapshotError {
+            throw ControlPlaneError(error)
+        }
+        let took = started.duration(to: .now)
+        return .json(["restored": .string(name), "time": .string(context.clock.nowISO8601()),
+                      "took_ms": .number(String(Double(took.components.attoseconds / 1_000_000_000_000 + took.components.seconds * 1_000_000) / 1000))])
+    }
+
+    /// A snapshot file from elsewhere: kept only once it is checked to be this sandbox's
+    /// (an older schema is migrated); a bad one changes nothing.
+    private func upload(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = request.parameters["name"] ?? ""
+        do {
+            try Snapshots.check(name)
+            guard !sandbox.snapshots.exists(name) else { throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first") }
+            let checked = try sandbox.checked(request.body)
+            let bytes = try Store.serialize(checked)
+            return .json(try sandbox.snapshots.save(name, bytes, now: context.clock.nowISO8601()), status: 201)
+        } catch let error as SnapshotError {
+            throw ControlPlaneError(error)
+        }
     }
 
     // MARK: faults

@@ -8,6 +8,14 @@ enum ControlPlaneError: Error, HTTPResponseConvertible {
     case unauthorized(String)
     case forbidden(String)
 
+    init(_ error: SnapshotError) {
+        switch error {
+        case .bad(let m): self = .badRequest(m)
+        case .notFound(let m): self = .notFound(m)
+        case .exists(let m): self = .conflict(m)
+        }
+    }
+
     var response: HTTPResponse {
         switch self {
         case .unauthorized(let m):

@@ -31,6 +31,8 @@ public final class Sandbox: Sendable {
     public let startedAt: Int64
     public let admin: AdminAccess
     public let faults: Faults
+    public let snapshots: Snapshots
+    let migrations: [Migration]
     /// Each provider's routes ("POST /api/v1/create_transaction"), for checking fault rules.
     let routeTables: [String: [String]]
 
@@ -47,11 +49,13 @@ public final class Sandbox: Sendable {
         self.providers = providers
         admin = configuration.admin
         faults = Faults(store: store, seed: configuration.seed)
+        snapshots = Snapshots(databasePath: configuration.databasePath, inMemory: store.isInMemory)
+        migrations = CoreMigrations.all + providers.flatMap(\.migrations)
         startedAt = SandboxClock.systemMilliseconds()
         journal = RequestJournal(capacity: configuration.journalSize)
         scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery, faults: faults)
         routeTables = Dictionary(providers.map { [context] in ($0.key, $0.routes(context).table) }, uniquingKeysWith: { a, _ in a })
-        try store.migrate(CoreMigrations.all + providers.flatMap(\.migrations))
+        try store.migrate(migrations)
         let advanced = try store.read { db in
             try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap { Int64($0) }
         }
@@ -81,6 +85,56 @@ public final class Sandbox: Sendable {
         context.invalidateCaches()
         faults.clear()
         journal.clear()
+    }
+
+    /// The whole state as of now, kept as `name`.
+    public func takeSnapshot(_ name: String) throws -> JSON {
+        try Snapshots.check(name)
+        guard !snapshots.exists(name) else { throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first") }
+        return try snapshots.save(name, try store.snapshot(), now: context.clock.nowISO8601())
+    }
+
+    /// Checks that `bytes` are a database of this sandbox (an older one is migrated), then
+    /// makes the live state exactly that, in one step: caches dropped, fault rules and the
+    /// clock's advance read back, due jobs and deliveries taken up from the restored state.
+    public func restore(bytes: [UInt8]) throws {
+        let source = try checked(bytes)
+        try store.restore(from: source)
+        context.invalidateCaches()
+        journal.clear()
+        try faults.load()
+        let advanced = try store.read { db in
+            try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap { Int64($0) }
+        }
+        context.clock.restore(advancedMilliseconds: advanced ?? 0)
+        context.wake()
+    }
+
+    /// `bytes` opened as a database of this sandbox's schema (migrated when older), or a
+    /// `SnapshotError.bad` that says why not.
+    func checked(_ bytes: [UInt8]) throws -> Database {
+        let db: Database
+        do {
+            db = try Store.open(bytes: bytes)
+        } catch {
+            throw SnapshotError.bad("not a SQLite database file, or a damaged one (\(error))")
+        }
+        guard let applied = try? db.query("SELECT id FROM schema_migrations").compactMap({ $0[0].string }) else {
+            throw SnapshotError.bad("a SQLite database, but not a PaySandbox one (no schema_migrations)")
+        }
+        let known = Set(migrations.map(\.id))
+        if let unknown = applied.first(where: { !known.contains($0) }) {
+            throw SnapshotError.bad("made by a newer PaySandbox (migration '\(unknown)' is unknown here): upgrade this one")
+        }
+        guard !applied.isEmpty, applied.contains(CoreMigrations.all[0].id) else {
+            throw SnapshotError.bad("a SQLite database, but not a PaySandbox one")
+        }
+        do {
+            try Migrator.migrate(db, migrations)
+        } catch {
+            throw SnapshotError.bad("its schema could not be brought up to date: \(error)")
+        }
+        return db
     }
 
     private func seed(_ db: Database) throws {

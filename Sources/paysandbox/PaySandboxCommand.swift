@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HTTPServer
 import ProjectCX
 import SandboxCore
@@ -78,6 +79,9 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "Names (comma-separated) the control plane answers to besides localhost and IP addresses: a LAN name, a proxy's.")
     var publicHost: String?
 
+    @Option(help: "Start from this snapshot file's state (one downloaded from /_sandbox/snapshots/NAME/file).")
+    var restore: String?
+
     func run() throws {
         SignalWaiter.block()
         let env = Environment()
@@ -142,6 +146,14 @@ struct PaySandboxCommand: ParsableCommand {
         let access = try adminAccess(host: listenConfiguration.host, env: env)
         sandboxConfiguration.admin = access.admin
         let sandbox = try Sandbox(configuration: sandboxConfiguration, providers: providers)
+        if let file = restore ?? env["RESTORE"] {
+            guard let bytes = FileManager.default.contents(atPath: file) else { throw ValidationError("--restore: cannot read \(file)") }
+            do {
+                try sandbox.restore(bytes: Array(bytes))
+            } catch {
+                throw ValidationError("--restore \(file): \(error)")
+            }
+        }
         let server = try SandboxServer(sandbox: sandbox, listen: listenConfiguration, server: serverConfiguration)
         sandbox.scheduler.start()
         Banner.print(sandbox: sandbox, server: server, host: listenConfiguration.host, database: databasePath,
