@@ -215,6 +215,45 @@ private func removeDatabase(_ path: String) {
         #expect(first.contains(500) && first.contains(200))
     }
 
+    /// A snapshot downloaded from one sandbox starts another (`--restore`); a database that
+    /// was restored into opens again after a restart (still in WAL mode, its state kept).
+    @Test func aDownloadedSnapshotStartsAnotherSandbox() throws {
+        let first = temporaryDatabase(), second = temporaryDatabase()
+        let file = temporaryDatabase()
+        defer {
+            for path in [first, second] { removeDatabase(path); try? FileManager.default.removeItem(atPath: path + ".snapshots") }
+            try? FileManager.default.removeItem(atPath: file)
+        }
+        var id = ""
+        do {
+            let sandbox = try SandboxProcess(database: first)
+            let client = try sandbox.client()
+            let token = try #require(try client.request("POST", "/projectcx/rest2/login",
+                                                        json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue)
+            id = try #require(try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
+                                                 json: ["amount": 777, "callback": "http://127.0.0.1:9/cb"]).json["orderId"]?.stringValue)
+            #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "one"]).status == 201)
+            _ = try client.request("POST", "/_sandbox/reset")
+            #expect(try client.request("POST", "/_sandbox/snapshots/one/restore").status == 200)
+            let download = try client.request("GET", "/_sandbox/snapshots/one/file")
+            try Data(download.body).write(to: URL(fileURLWithPath: file))
+            #expect(sandbox.terminate() == 0)
+        }
+        let reopened = try SandboxProcess(database: first)
+        #expect(try reopened.client().request("GET", "/_sandbox/payments/projectcx/\(id)").json["amount"] == "7.77")
+        _ = reopened.terminate()
+        let restored = try SandboxProcess(database: second, extra: ["--restore", file])
+        #expect(try restored.client().request("GET", "/_sandbox/payments/projectcx/\(id)").json["amount"] == "7.77")
+        _ = restored.terminate()
+        let bad = Process()
+        bad.executableURL = SandboxProcess.binary
+        bad.arguments = ["--db", ":memory:", "--restore", "/nonexistent/file.sqlite"]
+        bad.standardError = Pipe()
+        try bad.run()
+        bad.waitUntilExit()
+        #expect(bad.terminationStatus != 0)
+    }
+
     @Test func sigtermStopsCleanlyAndBadFlagsAreRefused() throws {
         let database = temporaryDatabase()
         defer { removeDatabase(database) }
