@@ -37,7 +37,10 @@ enum AlphacommError: Error, HTTPResponseConvertible {
         case .methodNotAllowed(let m): status = 405; body = [("error", "method_not_allowed"), ("error_description", .string(m))]
         case .status(let s, let m):
             status = s
-            let code = s == 503 ? "temporarily_unavailable" : s >= 500 ? "server_error" : s == 401 ? "invalid_client" : "invalid_request"
+            let code =
+                s == 503
+                ? "temporarily_unavailable"
+                : s >= 500 ? "server_error" : s == 401 ? "invalid_client" : "invalid_request"
             body = [("error", .string(code)), ("error_description", .string(m))]
         }
         var response = HTTPResponse.json(.object(body), status: status)

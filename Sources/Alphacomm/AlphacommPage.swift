@@ -21,7 +21,9 @@ struct AlphacommPage {
             "total": .string(Self.money(payment.amount, payment.currency)), "state": .string(payment.state), "open": .bool(payment.state == "accepted"),
             "action": .string(request.mountPrefix + "/paypal/approve/" + PercentDecoding.encode(payment.id)),
         ]
-        return SandboxPage.render("alphacomm-approval", title: "PayPal checkout", view, redirects: [payment.returnURL], images: [payment.logo])
+        return SandboxPage.render(
+            "alphacomm-approval", title: "PayPal checkout", view, redirects: [payment.returnURL], images: [payment.logo]
+        )
     }
 
     func submit(_ request: HTTPRequest) throws -> HTTPResponse {

@@ -22,7 +22,9 @@ struct AlphacommRoutes {
         router.get("/api/paypal/status/:paymentId") { request in try status(request) }
         router.get("/api/paypal/capture/:paymentId") { request in try await capture(request) }
         router.get("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).show(request) }
-        router.post("/paypal/approve/:paymentId", SandboxPage.action { request in try AlphacommPage(context: context).submit(request) })
+        router.post(
+            "/paypal/approve/:paymentId",
+            SandboxPage.action { request in try AlphacommPage(context: context).submit(request) })
         router.notFound = { request in AlphacommError.notFound("No route for \(request.method) \(request.path)").response }
         router.methodNotAllowed = { request, allowed in
             AlphacommError.methodNotAllowed("\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))").response
@@ -112,9 +114,12 @@ struct AlphacommRoutes {
     private func capture(_ request: HTTPRequest) async throws -> HTTPResponse {
         let id = try ownPayment(request).id
         let captured = try await context.store.write { db -> AlphacommStore.Payment in
-            guard let payment = try AlphacommStore.payment(db, id: id) else { throw AlphacommError.notFound("No payment \(id)") }
+            guard let payment = try AlphacommStore.payment(db, id: id) else {
+                throw AlphacommError.notFound("No payment \(id)")
+            }
             guard payment.state == "authorized" else {
-                throw AlphacommError.invalidState("Payment \(id) is \(payment.state): only an authorized payment can be captured")
+                throw AlphacommError.invalidState(
+                    "Payment \(id) is \(payment.state): only an authorized payment can be captured")
             }
             try AlphacommStore.setState(db, id: id, state: "captured", context: context)
             return try AlphacommStore.payment(db, id: id) ?? payment

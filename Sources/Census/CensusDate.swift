@@ -17,7 +17,7 @@ enum CensusDate {
         if s.count == 10 { return Timestamp.parseISO8601(date) }
         guard s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: " ") else { return nil }
         var i = 11
-        while i < s.count, s[i] == UInt8(ascii: ":") || s[i] == UInt8(ascii: ".") || (48 ... 57).contains(s[i]) { i += 1 }
+        while i < s.count, s[i] == UInt8(ascii: ":") || s[i] == UInt8(ascii: ".") || (48...57).contains(s[i]) { i += 1 }
         let time = String(decoding: s[11 ..< i], as: UTF8.self)
         guard let zone = self.zone(String(decoding: s[i...], as: UTF8.self).trimmingASCIISpaces()) else { return nil }
         return Timestamp.parseISO8601(date + "T" + time + zone)
@@ -32,7 +32,9 @@ enum CensusDate {
         guard let first = text.utf8.first else { return nil }
         let offset = first == UInt8(ascii: "+") || first == UInt8(ascii: "-") ? text : "+" + text
         let digits = offset.utf8.dropFirst()
-        guard !digits.isEmpty, digits.allSatisfy({ (48 ... 57).contains($0) || $0 == UInt8(ascii: ":") }) else { return nil }
+        guard !digits.isEmpty, digits.allSatisfy({ (48...57).contains($0) || $0 == UInt8(ascii: ":") }) else {
+            return nil
+        }
         return offset
     }
 }

@@ -273,7 +273,8 @@ final class Connection: @unchecked Sendable {
         let configuration = server.configuration
         switch response.fault {
         case .close?:
-            configuration.logger.info("\(request.method) \(request.target) fault: answer lost (connection closed) \(remote)")
+            configuration.logger.info(
+                "\(request.method) \(request.target) fault: answer lost (connection closed) \(remote)")
             return false
         case .reset?:
             configuration.logger.info("\(request.method) \(request.target) fault: connection reset \(remote)")

@@ -265,7 +265,9 @@ public struct Router: Sendable {
         return .answer(response)
     }
 
-    private func run(_ action: Action, _ request: HTTPRequest, _ parameters: [String: String], mayBlock: Bool) -> Dispatch {
+    private func run(_ action: Action, _ request: HTTPRequest, _ parameters: [String: String], mayBlock: Bool)
+        -> Dispatch
+    {
         var request = request
         request.parameters = parameters
         let handler: Handler

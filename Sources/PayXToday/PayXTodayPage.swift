@@ -78,8 +78,13 @@ struct PayXTodayPage {
             "period": .string("\(payment.period) month\(payment.period == 1 ? "" : "s")"),
             "description": .string(payment.description ?? ""), "action": .string(action),
         ]
-        let callbacks = (try? context.accounts.find(provider: PayXTodayProvider.key, id: payment.reseller))??.settings["callback"]?["payments"]
-        let redirects = [payment.urlSuccess, payment.urlError, callbacks?["success"]?.stringValue, callbacks?["error"]?.stringValue]
-        return SandboxPage.render("payxtoday-pay", title: "Pay", view, status: error == nil ? 200 : 422, redirects: redirects.compactMap { $0 })
+        let callbacks = (try? context.accounts.find(provider: PayXTodayProvider.key, id: payment.reseller))??.settings[
+            "callback"]?["payments"]
+        let redirects = [
+            payment.urlSuccess, payment.urlError, callbacks?["success"]?.stringValue, callbacks?["error"]?.stringValue,
+        ]
+        return SandboxPage.render(
+            "payxtoday-pay", title: "Pay", view, status: error == nil ? 200 : 422,
+            redirects: redirects.compactMap { $0 })
     }
 }

@@ -36,7 +36,9 @@ public struct PayXTodayProvider: Provider {
     /// The reseller id in the path (`/api/v1/{id_reseller}/{secret_key}/…`).
     public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
         let segments = request.path.split(separator: "/")
-        guard let v1 = segments.firstIndex(of: "v1"), v1 > 0, segments[v1 - 1] == "api", v1 + 1 < segments.count else { return nil }
+        guard let v1 = segments.firstIndex(of: "v1"), v1 > 0, segments[v1 - 1] == "api", v1 + 1 < segments.count else {
+            return nil
+        }
         return Int(segments[v1 + 1])
     }
 

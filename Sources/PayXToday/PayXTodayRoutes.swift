@@ -27,8 +27,12 @@ struct PayXTodayRoutes {
         router.post(api + "/payments/create") { request in try await call(request) { try await createPayment($0, $1, request) } }
         router.post(api + "/payments/delete") { try call($0, deletePayment) }
         // Each queues a delivery: they await their commit.
-        router.get(api + "/webhook/test/success") { try await call($0) { reseller, _ in try await testWebhook(reseller, success: true) } }
-        router.get(api + "/webhook/test/error") { try await call($0) { reseller, _ in try await testWebhook(reseller, success: false) } }
+        router.get(api + "/webhook/test/success") {
+            try await call($0) { reseller, _ in try await testWebhook(reseller, success: true) }
+        }
+        router.get(api + "/webhook/test/error") {
+            try await call($0) { reseller, _ in try await testWebhook(reseller, success: false) }
+        }
         let page = PayXTodayPage(context: context)
         router.get("/pay/:uuid") { try page.show($0) }
         router.post("/pay/:uuid", SandboxPage.action { try page.submit($0) })
@@ -197,7 +201,8 @@ struct PayXTodayRoutes {
         body += [("created_at", "2024-01-01 00:01:00"), ("description", "order 125")]
         let key = "webhook-test-" + context.ids.hex(6)
         let sent = try await context.store.write { db in
-            try PayXTodayStore.enqueueWebhook(db, reseller: reseller, payment: key, success: success, body: .object(body), context: context)
+            try PayXTodayStore.enqueueWebhook(
+                db, reseller: reseller, payment: key, success: success, body: .object(body), context: context)
         }
         if sent { context.wake() }
         return ["sent": .int(sent ? 1 : 0)]

@@ -37,7 +37,9 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
 
     var message: String {
         switch self {
-        case .invalidRequest(let m), .unauthorized(let m), .notFound(let m), .methodNotAllowed(let m), .status(_, let m): return m
+        case .invalidRequest(let m), .unauthorized(let m), .notFound(let m), .methodNotAllowed(let m),
+            .status(_, let m):
+            return m
         case .invalidCredentials: return "Invalid username or password"
         }
     }

@@ -21,7 +21,9 @@ struct ProjectCXRoutes {
         router.post("/rest2/login") { request in try login(request) }
         router.post("/rest2/payment/create") { request in try await createPayment(request) }
         router.get("/payment") { request in try ProjectCXPage(context: context, orders: orders).show(request) }
-        router.post("/payment", SandboxPage.action { request in try ProjectCXPage(context: context, orders: orders).submit(request) })
+        router.post(
+            "/payment",
+            SandboxPage.action { request in try ProjectCXPage(context: context, orders: orders).submit(request) })
         router.notFound = { request in
             ProjectCXError.notFound("No route for \(request.method) \(request.path)").response
         }

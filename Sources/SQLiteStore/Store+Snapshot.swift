@@ -38,7 +38,9 @@ extension Store {
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: "not a SQLite database", sql: nil) }
         // Reading it proves it is one: a file of another kind fails here, a damaged one says so.
         let check = try db.query("PRAGMA quick_check").first?[0].string
-        guard check == "ok" else { throw SQLiteError(code: SQLITE_CORRUPT, message: "damaged: \(check ?? "")", sql: nil) }
+        guard check == "ok" else {
+            throw SQLiteError(code: SQLITE_CORRUPT, message: "damaged: \(check ?? "")", sql: nil)
+        }
         return db
     }
 
@@ -48,7 +50,9 @@ extension Store {
         defer { bumpCommits() }
         try withWriter { writer in
             guard let backup = sqlite3_backup_init(writer.handle, "main", source.handle, "main") else {
-                throw SQLiteError(code: sqlite3_errcode(writer.handle), message: String(cString: sqlite3_errmsg(writer.handle)), sql: nil)
+                throw SQLiteError(
+                    code: sqlite3_errcode(writer.handle), message: String(cString: sqlite3_errmsg(writer.handle)),
+                    sql: nil)
             }
             let rc = sqlite3_backup_step(backup, -1)
             sqlite3_backup_finish(backup)

@@ -26,7 +26,9 @@ public struct AdminAccess: Sendable {
     /// The control plane's refusal of `request`, or nil to let it through.
     func refusal(_ request: HTTPRequest) -> HTTPResponse? {
         for name in ["Host", "X-Forwarded-Host"] {
-            guard let value = name == "Host" ? request.headers["Host"] : request.headers.firstElement(name) else { continue }
+            guard let value = name == "Host" ? request.headers["Host"] : request.headers.firstElement(name) else {
+                continue
+            }
             let host = AdminAccess.hostName(value)
             guard serves(host) else {
                 return ControlPlaneError.forbidden(
@@ -37,7 +39,8 @@ public struct AdminAccess: Sendable {
         if !request.isSafeMethod && request.isCrossOrigin {
             return ControlPlaneError.forbidden(
                 "cross-site request refused: another site's page may not change the sandbox (Origin: "
-                + "\(request.headers["Origin"] ?? "-"), Sec-Fetch-Site: \(request.headers["Sec-Fetch-Site"] ?? "-"))").response
+                    + "\(request.headers["Origin"] ?? "-"), Sec-Fetch-Site: \(request.headers["Sec-Fetch-Site"] ?? "-"))"
+            ).response
         }
         if let token, !isHealthCheck(request) {
             let given = request.bearerToken ?? request.basicCredentials?.password
@@ -83,7 +86,10 @@ public struct AdminAccess: Sendable {
 
     static func isIPv4(_ host: String) -> Bool {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCIIDigit) && (Int(p) ?? 256) <= 255 }
+        return parts.count == 4
+            && parts.allSatisfy { p in
+                !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCIIDigit) && (Int(p) ?? 256) <= 255
+            }
     }
 }
 

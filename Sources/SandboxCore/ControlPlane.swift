@@ -90,7 +90,8 @@ struct ControlPlane: Sendable {
         let name = request.parameters["document"] ?? ""
         let key = name.hasSuffix(".json") ? String(name.dropLast(5)) : ""
         let mount = key == "sandbox" ? "_sandbox" : sandbox.provider(key)?.key
-        guard let mount, let bytes = SandboxResources.data("openapi/\(key).json"), let document = try? JSON.parse(bytes) else {
+        guard let mount, let bytes = SandboxResources.data("openapi/\(key).json"), let document = try? JSON.parse(bytes)
+        else {
             let known = (sandbox.providers.map(\.key) + ["sandbox"]).map { $0 + ".json" }.joined(separator: ", ")
             throw ControlPlaneError.notFound("no OpenAPI document '\(name)' (known: \(known))")
         }
@@ -122,7 +123,11 @@ struct ControlPlane: Sendable {
         }
         let took = started.duration(to: .now)
         return .json(["restored": .string(name), "time": .string(context.clock.nowISO8601()),
-                      "took_ms": .number(String(Double(took.components.attoseconds / 1_000_000_000_000 + took.components.seconds * 1_000_000) / 1000))])
+            "took_ms": .number(
+                String(
+                    Double(took.components.attoseconds / 1_000_000_000_000 + took.components.seconds * 1_000_000) / 1000
+                )),
+        ])
     }
 
     /// A snapshot file from elsewhere: kept only once it is checked to be this sandbox's
@@ -131,7 +136,9 @@ struct ControlPlane: Sendable {
         let name = request.parameters["name"] ?? ""
         do {
             try Snapshots.check(name)
-            guard !sandbox.snapshots.exists(name) else { throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first") }
+            guard !sandbox.snapshots.exists(name) else {
+                throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first")
+            }
             let checked = try sandbox.checked(request.body)
             let bytes = try Store.serialize(checked)
             return .json(try sandbox.snapshots.save(name, bytes, now: context.clock.nowISO8601()), status: 201)
@@ -145,7 +152,8 @@ struct ControlPlane: Sendable {
     private func addFault(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try request.controlPlaneJSON()
         do {
-            let rule = try sandbox.faults.add(body, routes: { [tables = sandbox.routeTables] in tables[$0] }, now: context.clock.nowISO8601())
+            let rule = try sandbox.faults.add(
+                body, routes: { [tables = sandbox.routeTables] in tables[$0] }, now: context.clock.nowISO8601())
             return .json(rule, status: 201)
         } catch let error as FaultError {
             throw ControlPlaneError.badRequest(error.description)
@@ -354,8 +362,13 @@ struct ControlPlane: Sendable {
         if let names = provider.credentialNames {
             fields = [(names.login, .string(account.login)), (names.secret, .string(account.secret))]
         }
-        fields.append(("api_url", .string(provider.apiURL(mountURL: request.baseURL + "/" + provider.key, account: seed))))
-        fields.append(("settle", ((try? SettleSettings.parse(account.settings["settle"] ?? .null)) ?? provider.defaultSettle).json))
+        fields.append(
+            ("api_url", .string(provider.apiURL(mountURL: request.baseURL + "/" + provider.key, account: seed))))
+        fields.append(
+            (
+                "settle",
+                ((try? SettleSettings.parse(account.settings["settle"] ?? .null)) ?? provider.defaultSettle).json
+            ))
         return account.json.merging(.object(fields))
     }
 }

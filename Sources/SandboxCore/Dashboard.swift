@@ -66,7 +66,9 @@ struct Dashboard {
             "paused": .bool(Self.paused(request)), "providers": .array(providers), "status": .string(filter.status ?? ""),
             "account": .string(filter.account.map(String.init) ?? ""), "q": .string(filter.idContains ?? ""), "payments": .array(rows),
             "faults": .array(sandbox.faults.list().map { rule in
-                ["id": rule["id"] ?? 0, "provider": rule["provider"] ?? "", "route": .string(rule["route"]?.stringValue ?? "every route"),
+                    [
+                        "id": rule["id"] ?? 0, "provider": rule["provider"] ?? "",
+                        "route": .string(rule["route"]?.stringValue ?? "every route"),
                  "fault": .string(Self.describe(rule)), "fired": rule["fired"] ?? 0,
                  "state": .string(rule["expired"] == true ? "expired" : "live")]
             }),
@@ -186,11 +188,15 @@ struct Dashboard {
         switch form["kind"] {
         case "down": rule = ["provider": .string(provider.key), "fault": "error", "status": 503, "retry_after": 30]
         case "slow": rule = ["provider": .string(provider.key), "fault": "latency", "latency_ms": 2000]
-        case "lost": rule = ["provider": .string(provider.key), "route": .string(provider.createRoute), "fault": "lost_response"]
+        case "lost":
+            rule = [
+                "provider": .string(provider.key), "route": .string(provider.createRoute), "fault": "lost_response",
+            ]
         default: return message("Choose", "Choose down, slow or lost answers.", status: 400)
         }
         do {
-            _ = try sandbox.faults.add(rule, routes: { [tables = sandbox.routeTables] in tables[$0] }, now: context.clock.nowISO8601())
+            _ = try sandbox.faults.add(
+                rule, routes: { [tables = sandbox.routeTables] in tables[$0] }, now: context.clock.nowISO8601())
         } catch let error as FaultError {
             return message("Fault", error.description, status: 400)
         }

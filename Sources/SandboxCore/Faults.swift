@@ -44,7 +44,8 @@ public final class Faults: Sendable {
         var json: JSON {
             var fields: [(String, JSON)] = [("id", .int(id)), ("provider", .string(provider)),
                                             ("account", account.map(JSON.int) ?? .null),
-                                            ("route", route.map(JSON.string) ?? .null), ("fault", .string(kind.rawValue))]
+                ("route", route.map(JSON.string) ?? .null), ("fault", .string(kind.rawValue)),
+            ]
             switch kind {
             case .error:
                 fields.append(("status", .int(status)))
@@ -82,7 +83,8 @@ public final class Faults: Sendable {
         if let header = request.headers["X-PaySandbox-Fault"] {  // (a scan of a few header names)
             do {
                 let rule = try Faults.parse(header: header)
-                return Faults.plan(rule.kind, status: rule.status, retryAfter: rule.retryAfter, latencyMs: rule.latencyMs,
+                return Faults.plan(
+                    rule.kind, status: rule.status, retryAfter: rule.retryAfter, latencyMs: rule.latencyMs,
                                    mark: FaultMark(rule: nil, kind: rule.kind.rawValue), error: error)
             } catch let problem {
                 return .instead(error(400, problem.description))
@@ -95,9 +97,13 @@ public final class Faults: Sendable {
             for index in rules.indices where rules[index].provider == provider && !rules[index].expired
                 && !rules[index].kind.onDeliveries {
                 let rule = rules[index]
-                if let method = rule.method, method != request.method && !(method == "GET" && request.method == "HEAD") { continue }
+                if let method = rule.method, method != request.method && !(method == "GET" && request.method == "HEAD")
+                {
+                    continue
+                }
                 if let pattern = rule.segments {
-                    guard pattern.count == segments.count, zip(pattern, segments).allSatisfy({ $0 == nil || $0 == $1 }) else { continue }
+                    guard pattern.count == segments.count, zip(pattern, segments).allSatisfy({ $0 == nil || $0 == $1 })
+                    else { continue }
                 }
                 if let wanted = rule.account {
                     if caller == nil { caller = .some(account()) }
@@ -120,7 +126,8 @@ public final class Faults: Sendable {
     func deliveryFault(provider: String, account: Int) -> DeliveryFault? {
         guard !empty.load(ordering: .relaxed) else { return nil }
         return rules.withLock { rules -> DeliveryFault? in
-            for index in rules.indices where rules[index].provider == provider && !rules[index].expired && rules[index].kind.onDeliveries {
+            for index in rules.indices
+            where rules[index].provider == provider && !rules[index].expired && rules[index].kind.onDeliveries {
                 if let wanted = rules[index].account, wanted != account { continue }
                 let draw = Double(rules[index].random.next() >> 11) / Double(1 << 53)
                 guard draw < rules[index].probability else { continue }
@@ -157,7 +164,9 @@ public final class Faults: Sendable {
 
     /// The request's path below its provider's mount, decoded, as routes see it.
     static func relativeSegments(_ request: HTTPRequest) -> [String] {
-        let split = { (path: String) in path.split(separator: "/").map { PercentDecoding.decode($0, plusAsSpace: false) } }
+        let split = { (path: String) in
+            path.split(separator: "/").map { PercentDecoding.decode($0, plusAsSpace: false) }
+        }
         return Array(split(request.path).dropFirst(split(request.mountPrefix).count))
     }
 
@@ -238,7 +247,8 @@ public final class Faults: Sendable {
         }
         let parsed = try parsed(.object(object), name: "X-PaySandbox-Fault: ")
         guard !parsed.kind.onDeliveries else {
-            throw FaultError("X-PaySandbox-Fault: \(parsed.kind.rawValue) is a delivery fault: add a rule with route \"deliveries\"")
+            throw FaultError(
+                "X-PaySandbox-Fault: \(parsed.kind.rawValue) is a delivery fault: add a rule with route \"deliveries\"")
         }
         return parsed
     }
@@ -250,19 +260,24 @@ public final class Faults: Sendable {
         var parsed = Parsed(kind: kind)
         func required(_ field: String, _ range: ClosedRange<Int>, _ unit: String = "") throws(FaultError) -> Int {
             guard let value = body[field]?.intValue, range.contains(value) else {
-                throw FaultError("\(name)\(field) is required for fault \(kind.rawValue): \(range.lowerBound) to \(range.upperBound)\(unit)")
+                throw FaultError(
+                    "\(name)\(field) is required for fault \(kind.rawValue): \(range.lowerBound) to \(range.upperBound)\(unit)"
+                )
             }
             return value
         }
         // Each parameter, when given, is checked whatever the fault (one that does not use it
         // is no place for a malformed one); the fault's own are required.
-        let ranges: [(String, ClosedRange<Int>, String)] = [("status", 400 ... 599, ""), ("retry_after", 0 ... 86400, " seconds"),
+        let ranges: [(String, ClosedRange<Int>, String)] = [
+            ("status", 400...599, ""), ("retry_after", 0...86400, " seconds"),
                                                             ("latency_ms", 1 ... 600_000, ""),
-                                                            ("seconds", 1 ... 31_622_400, " (sandbox-clock seconds)"), ("attempts", 1 ... 100, "")]
+            ("seconds", 1...31_622_400, " (sandbox-clock seconds)"), ("attempts", 1...100, ""),
+        ]
         for (field, range, unit) in ranges {
             guard let value = body[field], !value.isNull else { continue }
             guard let n = value.intValue, range.contains(n) else {
-                throw FaultError("\(name)\(field) must be a whole number from \(range.lowerBound) to \(range.upperBound)\(unit)")
+                throw FaultError(
+                    "\(name)\(field) must be a whole number from \(range.lowerBound) to \(range.upperBound)\(unit)")
             }
         }
         switch kind {
@@ -285,26 +300,35 @@ public final class Faults: Sendable {
         guard let provider = body["provider"]?.stringValue else { throw FaultError("provider is required") }
         var table: [String]?
         if let routes {
-            guard let known = routes(provider) else { throw FaultError("provider '\(provider)' is not one of this sandbox's") }
+            guard let known = routes(provider) else {
+                throw FaultError("provider '\(provider)' is not one of this sandbox's")
+            }
             table = known
         }
         var account: Int?
         if let value = body["account"], !value.isNull {
-            guard let n = value.intValue, n >= 1 else { throw FaultError("account must be an account number (1, 2, …)") }
+            guard let n = value.intValue, n >= 1 else {
+                throw FaultError("account must be an account number (1, 2, …)")
+            }
             account = n
         }
         var route: String?, method: String?, segments: [String?]?
         let parsed = try parsed(body, name: "")
         let deliveries = body["route"]?.stringValue == "deliveries"
         guard deliveries == parsed.kind.onDeliveries else {
-            throw FaultError(deliveries ? "route \"deliveries\" takes the delivery faults: duplicate, delay, reorder, drop_first"
+            throw FaultError(
+                deliveries
+                    ? "route \"deliveries\" takes the delivery faults: duplicate, delay, reorder, drop_first"
                 : "fault '\(parsed.kind.rawValue)' is a delivery fault: give route \"deliveries\"")
         }
         if !deliveries, let value = body["route"], !value.isNull {
-            guard let text = value.stringValue else { throw FaultError("route must be a string like \"POST /api/v1/create_transaction\"") }
+            guard let text = value.stringValue else {
+                throw FaultError("route must be a string like \"POST /api/v1/create_transaction\"")
+            }
             let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2, parts[1].hasPrefix("/") else {
-                throw FaultError("route must be a method and a documented path, like \"POST /api/v1/create_transaction\"")
+                throw FaultError(
+                    "route must be a method and a documented path, like \"POST /api/v1/create_transaction\"")
             }
             method = parts[0].uppercased()
             segments = parts[1].split(separator: "/").map { $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : String($0) }
@@ -313,7 +337,8 @@ public final class Faults: Sendable {
                 let served = table.contains { entry in
                     let p = entry.split(separator: " ", maxSplits: 1)
                     guard p.count == 2 else { return false }
-                    return [String(p[0])] + p[1].split(separator: "/").map { $0.hasPrefix(":") ? "*" : String($0) } == wanted
+                    return [String(p[0])] + p[1].split(separator: "/").map { $0.hasPrefix(":") ? "*" : String($0) }
+                        == wanted
                 }
                 guard served else { throw FaultError("route '\(text)': \(provider) has no such route") }
             }
@@ -322,7 +347,9 @@ public final class Faults: Sendable {
         if deliveries { route = "deliveries" }
         var probability = 1.0
         if let value = body["probability"], !value.isNull {
-            guard case .number(let n) = value, let p = Double(n), p >= 0, p <= 1 else { throw FaultError("probability must be a number from 0 to 1") }
+            guard case .number(let n) = value, let p = Double(n), p >= 0, p <= 1 else {
+                throw FaultError("probability must be a number from 0 to 1")
+            }
             probability = p
         }
         var count: Int?
@@ -332,11 +359,15 @@ public final class Faults: Sendable {
         }
         var seed = defaultSeed.map { $0 &+ UInt64(id) &* 0x9E37_79B9_7F4A_7C15 } ?? UInt64.random(in: .min ... .max)
         if let value = body["seed"], !value.isNull {
-            guard case .number(let n) = value, let s = UInt64(n) else { throw FaultError("seed must be a whole number, 0 or more") }
+            guard case .number(let n) = value, let s = UInt64(n) else {
+                throw FaultError("seed must be a whole number, 0 or more")
+            }
             seed = s
         }
-        return Rule(id: id, provider: provider, account: account, route: route, method: method, segments: segments, kind: parsed.kind,
-                    status: parsed.status, retryAfter: parsed.retryAfter, latencyMs: parsed.latencyMs, amount: parsed.amount,
+        return Rule(
+            id: id, provider: provider, account: account, route: route, method: method, segments: segments,
+            kind: parsed.kind,
+            status: parsed.status, retryAfter: parsed.retryAfter, latencyMs: parsed.latencyMs, amount: parsed.amount,
                     probability: probability,
                     count: count, seed: seed, createdAt: createdAt, random: SplitMix64(seed: seed))
     }

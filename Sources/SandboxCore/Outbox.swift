@@ -118,7 +118,8 @@ public enum Outbox {
     static func record(_ db: Database, _ row: DeliveryRow, _ result: AttemptResult, at now: Int64,
                        policy: DeliveryPolicy, jitter: Double) throws {
         // A reset may have removed it meanwhile.
-        guard let current = try db.queryOne("SELECT attempts, replays, fault FROM deliveries WHERE id = ?", [row.id]) else { return }
+        guard let current = try db.queryOne("SELECT attempts, replays, fault FROM deliveries WHERE id = ?", [row.id])
+        else { return }
         let number = (current["attempts"].int ?? row.attempts) + 1
         try db.run("""
             INSERT INTO delivery_attempts (delivery, number, at, status_code, error, duration_ms, response)
@@ -157,14 +158,17 @@ public enum Outbox {
                     """, [now, id]).compactMap { $0[0].int64 }
                 if together.count > 1 {
                     for other in together {
-                        try db.run("UPDATE deliveries SET fault = ?, sequence = ? WHERE id = ?", [fault.text, -other, other])
+                        try db.run(
+                            "UPDATE deliveries SET fault = ?, sequence = ? WHERE id = ?", [fault.text, -other, other])
                     }
                     moved.insert(id)
                 } else {
                     try db.run("UPDATE deliveries SET fault = '' WHERE id = ?", [id])
                 }
             } else if let fault, fault.kind == .delay {
-                try db.run("UPDATE deliveries SET fault = ?, next_attempt_at = ? WHERE id = ?", [fault.text, now + Int64(fault.amount) * 1000, id])
+                try db.run(
+                    "UPDATE deliveries SET fault = ?, next_attempt_at = ? WHERE id = ?",
+                    [fault.text, now + Int64(fault.amount) * 1000, id])
             } else {
                 try db.run("UPDATE deliveries SET fault = ? WHERE id = ?", [fault?.text ?? "", id])
             }

@@ -59,7 +59,9 @@ extension Provider {
 
     public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL }
 
-    public func error(status: Int, message: String) -> HTTPResponse { .json(["error": .string(message)], status: status) }
+    public func error(status: Int, message: String) -> HTTPResponse {
+        .json(["error": .string(message)], status: status)
+    }
 
     public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? { nil }
 

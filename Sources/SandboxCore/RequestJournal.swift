@@ -39,7 +39,7 @@ public final class RequestJournal: Sendable {
         // request's buffers under the lock had halved the throughput of 32 connections).
         var entry = Entry(at: at, provider: provider, method: request.method, target: request.target, path: request.path,
                           headers: request.headers, body: Self.bounded(request.body), status: response.status,
-                          responseHeaders: response.headers, responseBody: Self.bounded(response.body), durationMicros: micros,
+            responseHeaders: response.headers, responseBody: Self.bounded(response.body), durationMicros: micros,
                           fault: response.faultMark)
         let replaced: Entry? = state.withLock { state in
             state.seq += 1

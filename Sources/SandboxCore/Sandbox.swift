@@ -54,7 +54,8 @@ public final class Sandbox: Sendable {
         startedAt = SandboxClock.systemMilliseconds()
         journal = RequestJournal(capacity: configuration.journalSize)
         scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery, faults: faults)
-        routeTables = Dictionary(providers.map { [context] in ($0.key, $0.routes(context).table) }, uniquingKeysWith: { a, _ in a })
+        routeTables = Dictionary(
+            providers.map { [context] in ($0.key, $0.routes(context).table) }, uniquingKeysWith: { a, _ in a })
         try store.migrate(migrations)
         let advanced = try store.read { db in
             try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap { Int64($0) }
@@ -90,7 +91,9 @@ public final class Sandbox: Sendable {
     /// The whole state as of now, kept as `name`.
     public func takeSnapshot(_ name: String) throws -> JSON {
         try Snapshots.check(name)
-        guard !snapshots.exists(name) else { throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first") }
+        guard !snapshots.exists(name) else {
+            throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first")
+        }
         return try snapshots.save(name, try store.snapshot(), now: context.clock.nowISO8601())
     }
 
@@ -104,7 +107,9 @@ public final class Sandbox: Sendable {
         journal.clear()
         try faults.load()
         let advanced = try store.read { db in
-            try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap { Int64($0) }
+            try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap {
+                Int64($0)
+            }
         }
         context.clock.restore(advancedMilliseconds: advanced ?? 0)
         context.wake()
@@ -124,7 +129,8 @@ public final class Sandbox: Sendable {
         }
         let known = Set(migrations.map(\.id))
         if let unknown = applied.first(where: { !known.contains($0) }) {
-            throw SnapshotError.bad("made by a newer PaySandbox (migration '\(unknown)' is unknown here): upgrade this one")
+            throw SnapshotError.bad(
+                "made by a newer PaySandbox (migration '\(unknown)' is unknown here): upgrade this one")
         }
         guard !applied.isEmpty, applied.contains(CoreMigrations.all[0].id) else {
             throw SnapshotError.bad("a SQLite database, but not a PaySandbox one")

@@ -10,7 +10,8 @@ public enum SandboxPage {
     /// layout's own switches (`dashboard`, `refresh`, `now`). `redirects` are the URLs the
     /// page's forms may end at (a merchant's return URL: the policy's `form-action` must let
     /// the redirect after the POST through), `images` those of images it shows.
-    public static func render(_ name: String, title: String, _ context: JSON = [:], status: Int = 200, layout: JSON = [:],
+    public static func render(
+        _ name: String, title: String, _ context: JSON = [:], status: Int = 200, layout: JSON = [:],
                               redirects: [String] = [], images: [String] = []) -> HTTPResponse {
         do {
             let body = try template(name).render(context)
@@ -30,7 +31,9 @@ public enum SandboxPage {
     static func secure(_ response: inout HTTPResponse, redirects: [String], images: [String]) {
         let forms = (["'self'"] + redirects.compactMap(origin)).joined(separator: " ")
         let pictures = (["'self'", "data:"] + images.compactMap(origin)).joined(separator: " ")
-        response.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src \(pictures); "
+        response.headers.set(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src \(pictures); "
                              + "form-action \(forms); frame-ancestors 'none'; base-uri 'none'")
         response.headers.set("X-Content-Type-Options", "nosniff")
         response.headers.set("Referrer-Policy", "no-referrer")
@@ -44,7 +47,8 @@ public enum SandboxPage {
         let rest = url[start.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let host = authority.split(separator: "@").last.map(String.init) ?? ""
-        guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:[]".contains($0)) }) else { return nil }
+        guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:[]".contains($0)) })
+        else { return nil }
         return url[..<start.upperBound].lowercased() + host.lowercased()
     }
 

@@ -28,11 +28,15 @@ public final class SandboxServer: Sendable {
         port = try server.listen(host: listen.host, port: listen.port, router: sandbox.mainRouter())
         var bound: [String: Int] = [:]
         for provider in sandbox.providers {
-            guard let wanted = listen.providerPorts[provider.key] ?? (listen.providerPortsEnabled ? provider.defaultPort : nil) else {
+            guard
+                let wanted = listen.providerPorts[provider.key]
+                    ?? (listen.providerPortsEnabled ? provider.defaultPort : nil)
+            else {
                 continue
             }
             do {
-                bound[provider.key] = try server.listen(host: listen.host, port: wanted, router: sandbox.providerRouter(provider))
+                bound[provider.key] = try server.listen(
+                    host: listen.host, port: wanted, router: sandbox.providerRouter(provider))
             } catch {
                 configuration.logger.warning("\(provider.key) not served on its own port \(wanted): \(error)")
             }

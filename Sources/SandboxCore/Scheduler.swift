@@ -132,9 +132,14 @@ public final class Scheduler: Sendable {
             let started = inFlight.withLock { $0.insert(row.id).inserted }
             guard started else { continue }
             sending.enter()
-            if let fault = row.fault.flatMap(DeliveryFault.init(text:)), fault.kind == .dropFirst, row.attempts < fault.amount {
+            if let fault = row.fault.flatMap(DeliveryFault.init(text:)), fault.kind == .dropFirst,
+                row.attempts < fault.amount
+            {
                 // Logged as failed, never sent: as if the network lost it.
-                finish(row, AttemptResult(statusCode: nil, error: "dropped by fault rule \(fault.rule) (as if the network lost it)",
+                finish(
+                    row,
+                    AttemptResult(
+                        statusCode: nil, error: "dropped by fault rule \(fault.rule) (as if the network lost it)",
                                           durationMs: 0, response: nil))
                 continue
             }

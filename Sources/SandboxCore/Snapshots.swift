@@ -21,9 +21,12 @@ public final class Snapshots: Sendable {
 
     /// Letters, digits, `.`, `_`, `-`, 1 to 64, not starting with a dot: no path tricks.
     static func check(_ name: String) throws(SnapshotError) {
-        let allowed = name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }
+        let allowed = name.utf8.allSatisfy {
+            ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 46 || $0 == 95 || $0 == 45
+        }
         guard (1 ... 64).contains(name.utf8.count), allowed, !name.hasPrefix(".") else {
-            throw SnapshotError.bad("a snapshot name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")
+            throw SnapshotError.bad(
+                "a snapshot name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")
         }
     }
 
@@ -31,10 +34,14 @@ public final class Snapshots: Sendable {
 
     func list() -> [JSON] {
         guard let directory else {
-            return memory.withLock { $0 }.map { Entry(name: $0.key, createdAt: $0.value.createdAt, size: $0.value.bytes.count) }
+            return memory.withLock { $0 }.map {
+                Entry(name: $0.key, createdAt: $0.value.createdAt, size: $0.value.bytes.count)
+            }
                 .sorted { $0.name < $1.name }.map(\.json)
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".sqlite") }.sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".sqlite")
+        }.sorted()
         return names.compactMap { entry(String($0.dropLast(7)))?.json }
     }
 
@@ -42,7 +49,9 @@ public final class Snapshots: Sendable {
         if directory == nil {
             return memory.withLock { $0[name] }.map { Entry(name: name, createdAt: $0.createdAt, size: $0.bytes.count) }
         }
-        guard let path = file(name), let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        guard let path = file(name), let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            return nil
+        }
         let date = (attributes[.modificationDate] as? Date) ?? Date()
         let ms = Int64(date.timeIntervalSince1970 * 1000)
         return Entry(name: name, createdAt: Timestamp.iso8601(milliseconds: ms), size: (attributes[.size] as? Int) ?? 0)

@@ -8,7 +8,9 @@ enum Banner {
         case made(String)
     }
 
-    static func print(sandbox: Sandbox, server: SandboxServer, host: String, database: String, token: Token, logger: Logger) {
+    static func print(
+        sandbox: Sandbox, server: SandboxServer, host: String, database: String, token: Token, logger: Logger
+    ) {
         let shownHost = host == "0.0.0.0" || host == "::" || host == "*" ? "localhost" : host
         let base = "http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(server.port)"
         var lines = ["PaySandbox listening on \(base) (\(HTTPServer.addresses(for: host).joined(separator: ", "))), database \(database)"]
@@ -18,8 +20,12 @@ enum Banner {
         case .given: lines.append("  admin token     the one given (--admin-token / PAYSANDBOX_ADMIN_TOKEN)")
         case .made(let t):
             lines.append("  admin token     \(t)")
-            lines.append("      (listening beyond loopback: /_sandbox/ needs Authorization: Bearer <token>, or Basic with it as the password)")
-        case .off: lines.append("  admin token     OFF: anyone who reaches this port can reset the sandbox and read its journal")
+            lines.append(
+                "      (listening beyond loopback: /_sandbox/ needs Authorization: Bearer <token>, or Basic with it as the password)"
+            )
+        case .off:
+            lines.append(
+                "  admin token     OFF: anyone who reaches this port can reset the sandbox and read its journal")
         }
         for provider in sandbox.providers {
             var line = "  \(provider.key.padding(to: 15)) \(base)/\(provider.key)/"

@@ -32,7 +32,11 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "debug, info (one access-log line per request), warning or error. (default: info)")
     var logLevel: String?
 
-    @Option(name: .customLong("listen"), help: "Set a provider's dedicated port: provider=port (repeatable). Defaults: projectcx=8081 paytomat=8082 census=8083 payxtoday=8084 alphacomm=8085.")
+    @Option(
+        name: .customLong("listen"),
+        help:
+            "Set a provider's dedicated port: provider=port (repeatable). Defaults: projectcx=8081 paytomat=8082 census=8083 payxtoday=8084 alphacomm=8085."
+    )
     var listen: [String] = []
 
     @Flag(help: "Serve providers on the main port only (but those given a port with --listen).")
@@ -71,12 +75,15 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "Addresses (comma-separated) allowed to call Census besides loopback; others get 403. (default: loopback only)")
     var censusAllowIp: String?
 
-    @Option(help: """
-        Token the control plane and dashboard require (Authorization: Bearer TOKEN, or Basic with it as the password);         'off' for none. (default: none on loopback; beyond loopback a random one, printed in the banner)
-        """)
+    @Option(help: ArgumentHelp(
+        "Token the control plane and dashboard require (Authorization: Bearer TOKEN, or Basic with it as the password); "
+            + "'off' for none. (default: none on loopback; beyond loopback a random one, printed in the banner)"))
     var adminToken: String?
 
-    @Option(help: "Names (comma-separated) the control plane answers to besides localhost and IP addresses: a LAN name, a proxy's.")
+    @Option(
+        help:
+            "Names (comma-separated) the control plane answers to besides localhost and IP addresses: a LAN name, a proxy's."
+    )
     var publicHost: String?
 
     @Option(help: "Start from this snapshot file's state (one downloaded from /_sandbox/snapshots/NAME/file).")
@@ -147,7 +154,9 @@ struct PaySandboxCommand: ParsableCommand {
         sandboxConfiguration.admin = access.admin
         let sandbox = try Sandbox(configuration: sandboxConfiguration, providers: providers)
         if let file = restore ?? env["RESTORE"] {
-            guard let bytes = FileManager.default.contents(atPath: file) else { throw ValidationError("--restore: cannot read \(file)") }
+            guard let bytes = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("--restore: cannot read \(file)")
+            }
             do {
                 try sandbox.restore(bytes: Array(bytes))
             } catch {
@@ -158,7 +167,9 @@ struct PaySandboxCommand: ParsableCommand {
         sandbox.scheduler.start()
         Banner.print(sandbox: sandbox, server: server, host: listenConfiguration.host, database: databasePath,
                      token: access.shown, logger: logger)
-        if access.off { logger.warning("the control plane is exposed beyond loopback with no admin token (--admin-token off)") }
+        if access.off {
+            logger.warning("the control plane is exposed beyond loopback with no admin token (--admin-token off)")
+        }
         SignalWaiter.waitForTermination()
         logger.warning("shutting down: finishing in-flight requests")
         server.stop()
