@@ -39,7 +39,8 @@ public struct AdminAccess: Sendable {
         if !request.isSafeMethod && request.isCrossOrigin {
             return ControlPlaneError.forbidden(
                 "cross-site request refused: another site's page may not change the sandbox (Origin: "
-                    + "\(request.headers["Origin"] ?? "-"), Sec-Fetch-Site: \(request.headers["Sec-Fetch-Site"] ?? "-"))"
+                    + "\(request.headers["Origin"] ?? "-"), "
+                    + "Sec-Fetch-Site: \(request.headers["Sec-Fetch-Site"] ?? "-"))"
             ).response
         }
         if let token, !isHealthCheck(request) {

@@ -261,7 +261,8 @@ public final class Faults: Sendable {
         func required(_ field: String, _ range: ClosedRange<Int>, _ unit: String = "") throws(FaultError) -> Int {
             guard let value = body[field]?.intValue, range.contains(value) else {
                 throw FaultError(
-                    "\(name)\(field) is required for fault \(kind.rawValue): \(range.lowerBound) to \(range.upperBound)\(unit)"
+                    "\(name)\(field) is required for fault \(kind.rawValue): "
+                        + "\(range.lowerBound) to \(range.upperBound)\(unit)"
                 )
             }
             return value

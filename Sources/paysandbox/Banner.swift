@@ -21,7 +21,8 @@ enum Banner {
         case .made(let t):
             lines.append("  admin token     \(t)")
             lines.append(
-                "      (listening beyond loopback: /_sandbox/ needs Authorization: Bearer <token>, or Basic with it as the password)"
+                "      (listening beyond loopback: /_sandbox/ needs Authorization: Bearer <token>, "
+                    + "or Basic with it as the password)"
             )
         case .off:
             lines.append(

@@ -35,7 +35,8 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(
         name: .customLong("listen"),
         help:
-            "Set a provider's dedicated port: provider=port (repeatable). Defaults: projectcx=8081 paytomat=8082 census=8083 payxtoday=8084 alphacomm=8085."
+            ArgumentHelp("Set a provider's dedicated port: provider=port (repeatable). "
+                + "Defaults: projectcx=8081 paytomat=8082 census=8083 payxtoday=8084 alphacomm=8085.")
     )
     var listen: [String] = []
 
@@ -76,13 +77,15 @@ struct PaySandboxCommand: ParsableCommand {
     var censusAllowIp: String?
 
     @Option(help: ArgumentHelp(
-        "Token the control plane and dashboard require (Authorization: Bearer TOKEN, or Basic with it as the password); "
+        "Token the control plane and dashboard require "
+            + "(Authorization: Bearer TOKEN, or Basic with it as the password); "
             + "'off' for none. (default: none on loopback; beyond loopback a random one, printed in the banner)"))
     var adminToken: String?
 
     @Option(
         help:
-            "Names (comma-separated) the control plane answers to besides localhost and IP addresses: a LAN name, a proxy's."
+            ArgumentHelp("Names (comma-separated) the control plane answers to besides localhost and IP addresses: "
+                + "a LAN name, a proxy's.")
     )
     var publicHost: String?
 

@@ -32,6 +32,17 @@ final class SandboxProcess {
 
     func client() throws -> TestClient { try TestClient(port: port) }
 
+    /// The exit status of the binary started with `arguments` that refuse to start it.
+    static func exitStatus(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardError = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -185,13 +196,7 @@ private func removeDatabase(_ path: String) {
             _ = sandbox.terminate()
         }
         for bad in ["", "with space"] {
-            let process = Process()
-            process.executableURL = SandboxProcess.binary
-            process.arguments = ["--db", ":memory:", "--admin-token", bad]
-            process.standardError = Pipe()
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationStatus != 0, "\(bad)")
+            #expect(try SandboxProcess.exitStatus(["--db", ":memory:", "--admin-token", bad]) != 0, "\(bad)")
         }
     }
 
@@ -245,13 +250,7 @@ private func removeDatabase(_ path: String) {
         let restored = try SandboxProcess(database: second, extra: ["--restore", file])
         #expect(try restored.client().request("GET", "/_sandbox/payments/projectcx/\(id)").json["amount"] == "7.77")
         _ = restored.terminate()
-        let bad = Process()
-        bad.executableURL = SandboxProcess.binary
-        bad.arguments = ["--db", ":memory:", "--restore", "/nonexistent/file.sqlite"]
-        bad.standardError = Pipe()
-        try bad.run()
-        bad.waitUntilExit()
-        #expect(bad.terminationStatus != 0)
+        #expect(try SandboxProcess.exitStatus(["--db", ":memory:", "--restore", "/nonexistent/file.sqlite"]) != 0)
     }
 
     @Test func sigtermStopsCleanlyAndBadFlagsAreRefused() throws {
@@ -259,12 +258,6 @@ private func removeDatabase(_ path: String) {
         defer { removeDatabase(database) }
         let sandbox = try SandboxProcess(database: database)
         #expect(sandbox.terminate() == 0)
-        let bad = Process()
-        bad.executableURL = SandboxProcess.binary
-        bad.arguments = ["--start-time", "yesterday", "--db", ":memory:"]
-        bad.standardError = Pipe()
-        try bad.run()
-        bad.waitUntilExit()
-        #expect(bad.terminationStatus != 0)
+        #expect(try SandboxProcess.exitStatus(["--start-time", "yesterday", "--db", ":memory:"]) != 0)
     }
 }
