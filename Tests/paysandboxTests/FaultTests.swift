@@ -185,6 +185,27 @@ import ProjectCX
         #expect(try client.request("GET", "/_sandbox/payments?provider=alphacomm").json["payments"]?.arrayValue?.count == 1)
     }
 
+    /// Latency and a lost answer on every provider's create: late but whole; carried out once
+    /// with no answer.
+    @Test func latencyAndLostAnswersOnEveryProvider() throws {
+        for (provider, route, create) in try creates() {
+            let slow = try addRule(["provider": .string(provider), "route": .string(route), "fault": "latency", "latency_ms": 300])
+            let started = ContinuousClock.now
+            #expect(try create(client).status < 300, "\(provider)")
+            #expect(started.duration(to: .now) >= .milliseconds(290), "\(provider)")
+            try client.request("DELETE", "/_sandbox/faults/\(slow)")
+            let before = try payments()
+            _ = try addRule(["provider": .string(provider), "route": .string(route), "fault": "lost_response", "count": 1])
+            let c = try test.client()
+            #expect(throws: TestClientError.self) { try create(c) }
+            // (Alphacomm's request repeats the fixture's paymentId: the same payment, as before.)
+            #expect(try payments() == before + (provider == "alphacomm" ? 0 : 1), "\(provider)")
+            let journal = try client.request("GET", "/_sandbox/requests?provider=\(provider)&limit=1").json["requests"]?[0]
+            #expect(journal?["fault"]?["kind"] == "lost_response", "\(provider)")
+            #expect((journal?["status"]?.intValue ?? 0) < 300, "\(provider): the journal has what was carried out")
+        }
+    }
+
     @Test func aSeededRuleFiresOnTheSameRequestsEveryRun() throws {
         func run() throws -> [Int] {
             _ = try client.request("POST", "/_sandbox/reset")
