@@ -31,7 +31,7 @@ struct ControlPlane: Sendable {
         router.get("/snapshots") { _ in .json(["snapshots": .array(sandbox.snapshots.list())]) }
         router.delete("/snapshots/:name") { request in
             let name = request.parameters["name"] ?? ""
-            guard (try? Snapshots.check(name)) != nil, sandbox.snapshots.remove(name) else {
+            guard sandbox.snapshots.remove(name) else {
                 throw ControlPlaneError.notFound("no snapshot '\(name)'")
             }
             return .json(["snapshots": .array(sandbox.snapshots.list())])
@@ -39,7 +39,7 @@ struct ControlPlane: Sendable {
         router.post("/snapshots/:name/restore") { request in try restore(request) }
         router.get("/snapshots/:name/file") { request in
             let name = request.parameters["name"] ?? ""
-            guard (try? Snapshots.check(name)) != nil, let bytes = sandbox.snapshots.bytes(name) else {
+            guard let bytes = sandbox.snapshots.bytes(name) else {
                 throw ControlPlaneError.notFound("no snapshot '\(name)'")
             }
             var response = HTTPResponse(status: 200, body: bytes)
@@ -112,7 +112,7 @@ struct ControlPlane: Sendable {
 
     private func restore(_ request: HTTPRequest) throws -> HTTPResponse {
         let name = request.parameters["name"] ?? ""
-        guard (try? Snapshots.check(name)) != nil, let bytes = sandbox.snapshots.bytes(name) else {
+        guard let bytes = sandbox.snapshots.bytes(name) else {
             throw ControlPlaneError.notFound("no snapshot '\(name)'")
         }
         let started = ContinuousClock.now

@@ -73,12 +73,15 @@ public final class Snapshots: Sendable {
         return entry(name)?.json ?? Entry(name: name, createdAt: now, size: bytes.count).json
     }
 
+    /// The snapshot's bytes; nil for an unknown name, or one that could name no snapshot.
     func bytes(_ name: String) -> [UInt8]? {
+        guard (try? Snapshots.check(name)) != nil else { return nil }
         guard let path = file(name) else { return memory.withLock { $0[name]?.bytes } }
         return (try? Data(contentsOf: URL(fileURLWithPath: path))).map { Array($0) }
     }
 
     func remove(_ name: String) -> Bool {
+        guard (try? Snapshots.check(name)) != nil else { return false }
         guard let path = file(name) else { return memory.withLock { $0.removeValue(forKey: name) } != nil }
         return (try? FileManager.default.removeItem(atPath: path)) != nil
     }

@@ -32,6 +32,18 @@ final class SandboxProcess {
 
     func client() throws -> TestClient { try TestClient(port: port) }
 
+    /// A Project CX bearer token of account 1.
+    func projectCXToken() throws -> String {
+        try #require(try client().request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"])
+            .json["auth_token"]?.stringValue)
+    }
+
+    /// Stops it (SIGTERM) and answers what it printed (the banner, warnings), with its exit status.
+    func stopAndReadOutput() -> (status: Int32, output: String) {
+        let status = terminate()
+        return (status, String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
     /// The exit status of the binary started with `arguments` that refuse to start it.
     static func exitStatus(_ arguments: [String]) throws -> Int32 {
         let process = Process()
@@ -74,8 +86,7 @@ private func removeDatabase(_ path: String) {
         do {
             let sandbox = try SandboxProcess(database: database)
             let client = try sandbox.client()
-            let token = try #require(try client.request("POST", "/projectcx/rest2/login",
-                                                        json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue)
+            let token = try sandbox.projectCXToken()
             let created = try client.request("POST", "/projectcx/rest2/payment/create",
                                              headers: [("Authorization", "Bearer \(token)"), ("X-PaySandbox-Outcome", "success; after=1")],
                                              json: ["amount": 2500, "callback": .string(receiver.url)])
@@ -99,8 +110,7 @@ private func removeDatabase(_ path: String) {
         do {
             let sandbox = try SandboxProcess(database: database)
             let client = try sandbox.client()
-            let token = try #require(try client.request("POST", "/projectcx/rest2/login",
-                                                        json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue)
+            let token = try sandbox.projectCXToken()
             for i in 1 ... 20 {
                 let created = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
                                                  json: ["amount": .int(i * 100), "callback": "http://127.0.0.1:9/cb"])
@@ -152,8 +162,8 @@ private func removeDatabase(_ path: String) {
         let sandbox = try SandboxProcess(database: database, extra: ["--listen", "census=\(censusPort)"])
         let census = try TestClient(port: censusPort)
         #expect(try census.request("GET", "/api/v1/payments/payment_methods/1").status == 200)
-        #expect(sandbox.terminate() == 0)
-        let banner = String(decoding: sandbox.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (status, banner) = sandbox.stopAndReadOutput()
+        #expect(status == 0)
         let censusLine = banner.split(separator: "\n").first { $0.contains("/census/") } ?? ""
         #expect(censusLine.contains("and http://127.0.0.1:\(censusPort)/"), "\(banner)")
         let projectcxLine = banner.split(separator: "\n").first { $0.contains("/projectcx/") } ?? ""
@@ -171,8 +181,8 @@ private func removeDatabase(_ path: String) {
             let client = try sandbox.client()
             #expect(try client.request("GET", "/_sandbox/payments").status == 401)
             #expect(try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"]).status == 200)
-            #expect(sandbox.terminate() == 0)
-            let banner = String(decoding: sandbox.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let (status, banner) = sandbox.stopAndReadOutput()
+            #expect(status == 0)
             let line = banner.split(separator: "\n").first { $0.contains("admin token") } ?? ""
             let token = String(line.split(separator: " ").last ?? "")
             #expect(token.count >= 30, "\(banner)")
@@ -183,8 +193,8 @@ private func removeDatabase(_ path: String) {
         do {
             let sandbox = try SandboxProcess(database: database, extra: ["--host", "0.0.0.0", "--admin-token", "off"])
             #expect(try sandbox.client().request("GET", "/_sandbox/payments").status == 200)
-            #expect(sandbox.terminate() == 0)
-            let banner = String(decoding: sandbox.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let (status, banner) = sandbox.stopAndReadOutput()
+            #expect(status == 0)
             #expect(banner.contains("admin token     OFF"), "\(banner)")
             #expect(banner.contains("no admin token (--admin-token off)"), "\(banner)")
         }
@@ -233,8 +243,7 @@ private func removeDatabase(_ path: String) {
         do {
             let sandbox = try SandboxProcess(database: first)
             let client = try sandbox.client()
-            let token = try #require(try client.request("POST", "/projectcx/rest2/login",
-                                                        json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue)
+            let token = try sandbox.projectCXToken()
             id = try #require(try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
                                                  json: ["amount": 777, "callback": "http://127.0.0.1:9/cb"]).json["orderId"]?.stringValue)
             #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "one"]).status == 201)
