@@ -30,6 +30,19 @@ public struct AlphacommProvider: Provider {
 
     public var createRoute: String { "POST /api/paypal/create" }
 
+    /// A Bearer token from `GET /oauth/v2/token` (client credentials), as its clients ask first.
+    public func authorize(_ request: HTTPRequest, as account: AccountSeed, send: Send) async -> HTTPRequest {
+        let query = "grant_type=client_credentials&client_id=\(PercentDecoding.encode(account.login))"
+            + "&client_secret=\(PercentDecoding.encode(account.secret))"
+        var token = HTTPRequest(method: "GET", target: "/oauth/v2/token?" + query)
+        token.remoteAddress = request.remoteAddress
+        var request = request
+        if let value = try? JSON.parse(await send(token).body)["access_token"]?.stringValue {
+            request.headers.set("Authorization", "Bearer " + value)
+        }
+        return request
+    }
+
     public func routes(_ context: SandboxContext) -> Router {
         AlphacommRoutes(context: context).router()
     }

@@ -21,6 +21,8 @@ public struct PayXTodayProvider: Provider {
     public init() {}
 
     public var credentialNames: (login: String, secret: String)? { ("id_reseller", "secret_key") }
+    /// `id_reseller` is a number in every path, and the account it names.
+    public var loginIsAccountID: Bool { true }
 
     /// Every call is under `/api/v1/{id_reseller}/{secret_key}/`.
     public func apiURL(mountURL: String, account: AccountSeed) -> String {
@@ -43,6 +45,15 @@ public struct PayXTodayProvider: Provider {
     }
 
     public var createRoute: String { "POST /api/v1/{id_reseller}/{secret_key}/payments/create" }
+
+    /// The credentials are the path's `{id_reseller}/{secret_key}`.
+    public func authorize(_ request: HTTPRequest, as account: AccountSeed, send: Send) async -> HTTPRequest {
+        var request = request
+        request.target = request.target
+            .replacingOccurrences(of: "{id_reseller}", with: PercentDecoding.encode(account.login))
+            .replacingOccurrences(of: "{secret_key}", with: PercentDecoding.encode(account.secret))
+        return request
+    }
 
     public func routes(_ context: SandboxContext) -> Router {
         PayXTodayRoutes(context: context).router()

@@ -44,6 +44,14 @@ public struct PaytomatProvider: Provider {
 
     public var createRoute: String { "POST /api/v1/create_transaction" }
 
+    /// Basic, as its document's `username:password@` URL sends it.
+    public func authorize(_ request: HTTPRequest, as account: AccountSeed, send: Send) async -> HTTPRequest {
+        var request = request
+        let credentials = Base64.encode(Array("\(account.login):\(account.secret)".utf8))
+        request.headers.set("Authorization", "Basic " + credentials)
+        return request
+    }
+
     public func routes(_ context: SandboxContext) -> Router {
         PaytomatRoutes(context: context).router()
     }

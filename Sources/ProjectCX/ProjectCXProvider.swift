@@ -32,6 +32,20 @@ public struct ProjectCXProvider: Provider {
 
     public var createRoute: String { "POST /rest2/payment/create" }
 
+    /// A Bearer token from `POST /rest2/login`, as its clients log in first.
+    public func authorize(_ request: HTTPRequest, as account: AccountSeed, send: Send) async -> HTTPRequest {
+        var login = HTTPRequest(method: "POST", target: "/rest2/login",
+                                body: Array(JSON.object([("username", .string(account.login)),
+                                                         ("password", .string(account.secret))]).serialized().utf8))
+        login.headers.set("Content-Type", "application/json")
+        login.remoteAddress = request.remoteAddress
+        var request = request
+        if let token = try? JSON.parse(await send(login).body)["auth_token"]?.stringValue {
+            request.headers.set("Authorization", "Bearer " + token)
+        }
+        return request
+    }
+
     public func routes(_ context: SandboxContext) -> Router {
         ProjectCXRoutes(context: context).router()
     }

@@ -60,6 +60,42 @@ public struct Accounts: Sendable {
         return try? SettleSettings.parse(settings)
     }
 
+    /// A new account of `provider` with the next id: the credentials asked for, or made up
+    /// where none are given; its settings. A login the provider has already is a `FieldError`.
+    public func create(_ provider: any Provider, _ request: AccountRequest) throws -> Account {
+        let login = provider.credentialNames?.login ?? "login"
+        let account = try store.write { db -> Account? in
+            var id = try Accounts.nextID(db, provider: provider.key)
+            if provider.loginIsAccountID, let given = request.login {
+                guard let number = Int(given), number >= 1, number <= 1_000_000_000, String(number) == given else {
+                    throw FieldError(login, "must be a whole number from 1: \(provider.key)'s API names an account by it")
+                }
+                id = number
+                if try Accounts.find(db, provider: provider.key, id: id) != nil {
+                    throw FieldError(login, "'\(given)' is taken: \(provider.key) has an account with it already",
+                                     conflict: true)
+                }
+            }
+            let made = provider.makeAccount(id: id, ids: ids)
+            let seed = AccountSeed(login: request.login ?? made.login, secret: request.secret ?? made.secret)
+            if try db.queryOne("SELECT 1 FROM accounts WHERE provider = ? AND login = ?", [provider.key, seed.login])
+                != nil
+            {
+                throw FieldError(
+                    login, "'\(seed.login)' is taken: \(provider.key) has an account with it already", conflict: true)
+            }
+            try db.run("INSERT INTO accounts (provider, id, login, secret, created_at) VALUES (?, ?, ?, ?, ?)",
+                       [provider.key, id, seed.login, seed.secret, clock.nowISO8601()])
+            if let settings = request.settings {
+                try Accounts.saveSettings(db, provider: provider.key, id: id, JSON.object([]).merging(settings))
+            }
+            return try Accounts.find(db, provider: provider.key, id: id)
+        }
+        cache.invalidate()
+        guard let account else { throw FieldError("account", "could not be created") }
+        return account
+    }
+
     /// Inserts an account with the next id of its provider; returns the id.
     static func insert(_ db: Database, provider: String, seed: AccountSeed, now: String) throws -> Int {
         let next = try nextID(db, provider: provider)
@@ -85,6 +121,73 @@ public struct Accounts: Sendable {
         Account(provider: provider, id: row["id"].int ?? 0, login: row["login"].string ?? "", secret: row["secret"].string ?? "",
                 settings: (try? JSON.parse(row["settings"].string ?? "{}")) ?? [:])
     }
+}
+
+/// What `POST /_sandbox/accounts` and a fixtures file's account entry take: the credentials
+/// under the generic `login` / `secret` or the provider's own names (made up when absent),
+/// and `settings` as `PATCH /_sandbox/accounts/…` takes them. The fields an answer adds
+/// (`account`, `api_url`, `settle`) are let through, so that an answer can be sent back.
+public struct AccountRequest: Sendable {
+    public var login: String?
+    public var secret: String?
+    public var settings: JSON?
+
+    public init(_ body: JSON, provider: any Provider) throws(FieldError) {
+        guard let members = body.objectValue else { throw FieldError("", "must be a JSON object") }
+        let names = provider.credentialNames
+        let known = ["provider", "login", "secret", "settings", "account", "api_url", "settle"]
+            + [names?.login, names?.secret].compactMap { $0 }
+        if let unknown = members.first(where: { !known.contains($0.0) }) {
+            throw FieldError(unknown.0, "is not a field of an account (known: \(known.joined(separator: ", ")))")
+        }
+        login = try Self.credential(body, "login", names?.login)
+        secret = try Self.credential(body, "secret", names?.secret)
+        if names == nil, let secret, !secret.isEmpty {
+            throw FieldError("secret", "\(provider.key) accounts have no secret: its API takes no credentials")
+        }
+        if let value = body["settings"], !value.isNull {
+            guard value.objectValue != nil else { throw FieldError("settings", "must be a JSON object") }
+            if let settle = value["settle"], !settle.isNull {
+                do throws(OutcomeError) { _ = try SettleSettings.parse(settle) } catch {
+                    throw FieldError("settings.settle", error.description)
+                }
+            }
+            settings = value
+        }
+    }
+
+    /// One credential, given under its generic name or the provider's own (the same if both).
+    private static func credential(_ body: JSON, _ generic: String, _ own: String?) throws(FieldError) -> String? {
+        var found: (name: String, value: String)?
+        for name in [generic, own].compactMap({ $0 }) {
+            guard let value = body[name], !value.isNull else { continue }
+            guard let text = value.stringValue, !text.isEmpty, text.count <= 200,
+                  !text.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 })
+            else { throw FieldError(name, "must be a string of 1 to 200 characters, no control characters") }
+            if let found, found.value != text {
+                throw FieldError(name, "says '\(text)' but \(found.name) says '\(found.value)': give one")
+            }
+            found = (name, text)
+        }
+        return found?.value
+    }
+}
+
+/// A bad field of a request or fixture: its name (`password`, `settings.settle`) and what is
+/// wrong with it.
+public struct FieldError: Error, CustomStringConvertible, Sendable {
+    public let field: String
+    public let message: String
+    /// The field clashes with what exists (a login taken) rather than being malformed.
+    public let conflict: Bool
+
+    public init(_ field: String, _ message: String, conflict: Bool = false) {
+        self.field = field
+        self.message = message
+        self.conflict = conflict
+    }
+
+    public var description: String { field.isEmpty ? message : "\(field) \(message)" }
 }
 
 /// How the account cache finds an account: by its credentials' login or by its id.

@@ -74,14 +74,23 @@ struct ControlPlane: Sendable {
 
     private func health() throws -> HTTPResponse {
         let accounts = try sandbox.store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
-        return .json([
-            "status": "ok",
-            "time": .string(context.clock.nowISO8601()),
-            "database": .string(sandbox.store.path),
-            "accounts": .int(accounts),
-            "providers": .array(sandbox.providers.map { .string($0.key) }),
-            "uptime_ms": .int(SandboxClock.systemMilliseconds() - sandbox.startedAt),
-        ])
+        var resets: [(String, JSON)] = []
+        if let schedule = sandbox.resets {
+            resets = [
+                ("next_reset", .string(Timestamp.iso8601(milliseconds: schedule.nextDue))),
+                ("reset_every_seconds", .int(Int(schedule.interval / 1000))),
+                ("reset_to", .string(schedule.snapshot.map { "snapshot " + $0 }
+                    ?? (sandbox.configuration.fixtures == nil ? "default" : "fixtures"))),
+            ]
+        }
+        return .json(JSON.object([
+            ("status", "ok"),
+            ("time", .string(context.clock.nowISO8601())),
+            ("database", .string(sandbox.store.path)),
+            ("accounts", .int(accounts)),
+            ("providers", .array(sandbox.providers.map { .string($0.key) })),
+            ("uptime_ms", .int(SandboxClock.systemMilliseconds() - sandbox.startedAt)),
+        ] + resets))
     }
 
     /// A provider's OpenAPI document, or the control plane's own (`sandbox.json`), its
@@ -311,15 +320,13 @@ struct ControlPlane: Sendable {
         let body = try request.controlPlaneJSON()
         guard let key = body["provider"]?.stringValue else { throw ControlPlaneError.badRequest("provider is required") }
         guard let provider = try knownProvider(key) else { throw ControlPlaneError.badRequest("provider is required") }
-        let account = try sandbox.store.write { db -> Accounts.Account? in
-            let id = try Accounts.nextID(db, provider: provider.key)
-            let seed = provider.makeAccount(id: id, ids: context.ids)
-            _ = try Accounts.insert(db, provider: provider.key, seed: seed, now: context.clock.nowISO8601())
-            return try Accounts.find(db, provider: provider.key, id: id)
+        do {
+            let account = try context.accounts.create(provider, try AccountRequest(body, provider: provider))
+            return .json(describe(account, provider, request), status: 201)
+        } catch let error as FieldError {
+            throw error.conflict
+                ? ControlPlaneError.conflict(error.description) : ControlPlaneError.badRequest(error.description)
         }
-        context.accountCache.invalidate()
-        guard let account else { throw ControlPlaneError.conflict("account could not be created") }
-        return .json(describe(account, provider, request), status: 201)
     }
 
     private func findAccount(_ request: HTTPRequest) throws -> (any Provider, Accounts.Account) {

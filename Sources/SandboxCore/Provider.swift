@@ -20,6 +20,9 @@ public protocol Provider: Sendable {
     /// What its users call an account's login and secret (`username` / `password`,
     /// `client_id` / `client_secret`, …); nil where it has no credentials.
     var credentialNames: (login: String, secret: String)? { get }
+    /// Whether its API names an account by its number, so that a login is the account's id
+    /// (PayXToday's `id_reseller`).
+    var loginIsAccountID: Bool { get }
     /// How the banner names an account's credentials ("username sandbox, password sandbox-secret").
     func describe(_ account: AccountSeed) -> String
     /// Its creating call as its document writes it ("POST /rest2/payment/create"): the
@@ -47,10 +50,19 @@ public protocol Provider: Sendable {
     func account(of request: HTTPRequest, _ context: SandboxContext) -> Int?
     /// Runs one of its scheduled jobs inside the job's transaction.
     func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws
+    /// `request` to one of its routes, made as a client of `account` makes it: the credentials
+    /// where its clients put them (`{…}` in the path filled in), a token asked for first
+    /// through `send` where it needs one. A fixtures file's payments are made this way.
+    func authorize(_ request: HTTPRequest, as account: AccountSeed, send: Send) async -> HTTPRequest
 }
+
+/// Sends a request to a provider's own routes and gives its answer.
+public typealias Send = @Sendable (HTTPRequest) async -> HTTPResponse
 
 extension Provider {
     public var credentialNames: (login: String, secret: String)? { nil }
+
+    public var loginIsAccountID: Bool { false }
 
     public func describe(_ account: AccountSeed) -> String {
         guard let names = credentialNames else { return "login \(account.login)" }
@@ -68,6 +80,10 @@ extension Provider {
     public func seed(_ db: Database, context: SandboxContext) throws {}
 
     public func controlRoutes(_ context: SandboxContext) -> Router? { nil }
+
+    public func authorize(_ request: HTTPRequest, as account: AccountSeed, send: Send) async -> HTTPRequest {
+        request
+    }
 
     public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
         AccountSeed(login: "\(key)-\(id)-\(ids.hex(3))", secret: ids.token(18))

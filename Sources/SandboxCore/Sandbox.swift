@@ -14,6 +14,12 @@ public struct SandboxConfiguration: Sendable {
     public var logger = Logger()
     /// Who may use the control plane and the dashboard.
     public var admin = AdminAccess()
+    /// Accounts, collections and payments made at start and by every reset (`--fixtures`).
+    public var fixtures: Fixtures?
+    /// Resets on a timer (`--reset-every`, `--reset-to`).
+    public var resets: ResetSchedule?
+    /// Seeds the providers' default accounts (not with `--fixtures-only`).
+    public var defaultAccounts = true
 
     public init(databasePath: String = "./paysandbox.sqlite") {
         self.databasePath = databasePath
@@ -32,7 +38,13 @@ public final class Sandbox: Sendable {
     public let admin: AdminAccess
     public let faults: Faults
     public let snapshots: Snapshots
+    public var resets: ResetSchedule? { configuration.resets }
     let migrations: [Migration]
+    public let configuration: SandboxConfiguration
+    /// Whether this start made the fixtures' state (a new database, or another file than
+    /// the state was made from).
+    public var appliedFixtures: Bool { fixturesApplied.withLock { $0 } }
+    private let fixturesApplied = Locked(false)
     /// Each provider's routes ("POST /api/v1/create_transaction"), for checking fault rules.
     let routeTables: [String: [String]]
 
@@ -47,6 +59,7 @@ public final class Sandbox: Sendable {
         context = SandboxContext(store: store, clock: SandboxClock(startMilliseconds: configuration.startTime),
                                  ids: IDGenerator(seed: configuration.seed), logger: configuration.logger)
         self.providers = providers
+        self.configuration = configuration
         admin = configuration.admin
         faults = Faults(store: store, seed: configuration.seed)
         snapshots = Snapshots(databasePath: configuration.databasePath, inMemory: store.isInMemory)
@@ -63,8 +76,29 @@ public final class Sandbox: Sendable {
         context.clock.restore(advancedMilliseconds: advanced ?? 0)
         try faults.load()
         let seeded = try store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
-        if seeded == 0 { try store.write { db in try seed(db) } }
+        if let fixtures = configuration.fixtures {
+            // Made at every start, so that a wrong file stops it; kept only where the state was
+            // not made from this file already (a restart keeps what visitors did).
+            let state = try fixtureState(fixtures)
+            let madeFrom = try store.read { db in
+                try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'fixtures'")?[0].string
+            }
+            if seeded == 0 || madeFrom != fixtures.fingerprint {
+                try restore(bytes: state)
+                fixturesApplied.withLock { $0 = true }
+            }
+        } else if seeded == 0 {
+            try store.write { db in try seed(db) }
+        }
+        if let name = configuration.resets?.snapshot, !snapshots.exists(name) {
+            throw SnapshotError.notFound("--reset-to: no snapshot '\(name)' (take it first: POST /_sandbox/snapshots)")
+        }
         context.wakeup.set { [weak scheduler] in scheduler?.wake() }
+    }
+
+    /// Starts the scheduled resets, if any (after the server has started).
+    public func startResets() {
+        resets?.start(self)
     }
 
     public var store: Store { context.store }
@@ -74,8 +108,12 @@ public final class Sandbox: Sendable {
     }
 
     /// Wipes every table and seeds the default accounts again, in one transaction; the
-    /// clock goes back to where it started and the journal empties.
+    /// clock goes back to where it started and the journal empties. With fixtures, the state
+    /// becomes the fixtures' (made afresh), in one step as a restore is.
     public func reset() throws {
+        if let fixtures = configuration.fixtures {
+            return try restore(bytes: try fixtureState(fixtures))
+        }
         try store.write { db in
             for table in try Migrator.tables(db) {
                 try db.execute("DELETE FROM \"\(table)\"")
@@ -143,9 +181,28 @@ public final class Sandbox: Sendable {
         return db
     }
 
+    /// The state `fixtures` make on a fresh start, built in a sandbox of its own in memory (its
+    /// scheduler never runs: its jobs and deliveries are this one's once restored). A wrong file
+    /// throws its `FixtureError` and changes nothing here.
+    func fixtureState(_ fixtures: Fixtures) throws -> [UInt8] {
+        var scratch = configuration
+        scratch.databasePath = ":memory:"
+        scratch.fixtures = nil
+        scratch.defaultAccounts = !fixtures.only
+        // Ids of its own: those this sandbox makes next must not be the fixtures' again.
+        scratch.seed = configuration.seed.map { $0 ^ 0x5EED_F1C7_0000_0001 }
+        let sandbox = try Sandbox(configuration: scratch, providers: providers)
+        sandbox.context.wakeup.set {}
+        try fixtures.apply(to: sandbox)
+        try sandbox.store.write { db in
+            try db.run("INSERT INTO sandbox_state (key, value) VALUES ('fixtures', ?)", [fixtures.fingerprint])
+        }
+        return try sandbox.store.snapshot()
+    }
+
     private func seed(_ db: Database) throws {
         let now = context.clock.nowISO8601()
-        for provider in providers {
+        for provider in providers where configuration.defaultAccounts {
             for account in provider.defaultAccounts {
                 _ = try Accounts.insert(db, provider: provider.key, seed: account, now: now)
             }

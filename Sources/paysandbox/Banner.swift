@@ -34,9 +34,25 @@ enum Banner {
                 line += "  and http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(own)/"
             }
             lines.append(line)
-            for (index, account) in provider.defaultAccounts.enumerated() {
-                lines.append("      account \(index + 1): \(provider.describe(account))")
+            let accounts = (try? sandbox.context.accounts.list(provider: provider.key)) ?? []
+            for account in accounts.prefix(5) {
+                let seed = AccountSeed(login: account.login, secret: account.secret)
+                lines.append("      account \(account.id): \(provider.describe(seed))")
             }
+            if accounts.count > 5 { lines.append("      … and \(accounts.count - 5) more") }
+        }
+        if let fixtures = sandbox.configuration.fixtures {
+            lines.append(
+                "  fixtures        \(fixtures.file): "
+                    + (sandbox.appliedFixtures
+                        ? "applied (the state is the file's)"
+                        : "the state was made from this file already and is kept (POST /_sandbox/reset makes it afresh)"))
+        }
+        if let resets = sandbox.resets {
+            let target = resets.snapshot.map { "snapshot '\($0)'" } ?? (sandbox.configuration.fixtures == nil ? "the default state" : "the fixtures")
+            lines.append(
+                "  resets          every \(resets.interval / 1000) s to \(target); "
+                    + "next at \(Timestamp.iso8601(milliseconds: resets.nextDue))")
         }
         // The banner is what a person reads first: it shows at every log level but error.
         logger.log(.warning, lines.joined(separator: "\n"))

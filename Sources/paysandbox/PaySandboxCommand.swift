@@ -92,6 +92,21 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "Start from this snapshot file's state (one downloaded from /_sandbox/snapshots/NAME/file).")
     var restore: String?
 
+    @Option(help: ArgumentHelp(
+        "A JSON file of accounts (fixed credentials, settings), Census persons and payments, "
+            + "made at start and by every reset (docs/snapshots.md)."))
+    var fixtures: String?
+
+    @Flag(help: "With --fixtures: only the file's accounts, no default ones.")
+    var fixturesOnly = false
+
+    @Option(help: "Reset on a timer: 24h, 90m, 1h30m, 45s (wall-clock time, not the sandbox clock).")
+    var resetEvery: String?
+
+    @Option(help: ArgumentHelp(
+        "With --reset-every: restore this snapshot instead of resetting to the fixtures (or the default state)."))
+    var resetTo: String?
+
     func run() throws {
         SignalWaiter.block()
         let env = Environment()
@@ -155,7 +170,15 @@ struct PaySandboxCommand: ParsableCommand {
         sandboxConfiguration.journalSize = journal
         let access = try adminAccess(host: listenConfiguration.host, env: env)
         sandboxConfiguration.admin = access.admin
-        let sandbox = try Sandbox(configuration: sandboxConfiguration, providers: providers)
+        try knownStates(&sandboxConfiguration, env: env)
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox(configuration: sandboxConfiguration, providers: providers)
+        } catch let error as FixtureError {
+            throw ValidationError("--fixtures \(error)")
+        } catch let error as SnapshotError {
+            throw ValidationError(error.description)
+        }
         if let file = restore ?? env["RESTORE"] {
             guard let bytes = FileManager.default.contents(atPath: file) else {
                 throw ValidationError("--restore: cannot read \(file)")
@@ -168,6 +191,7 @@ struct PaySandboxCommand: ParsableCommand {
         }
         let server = try SandboxServer(sandbox: sandbox, listen: listenConfiguration, server: serverConfiguration)
         sandbox.scheduler.start()
+        sandbox.startResets()
         Banner.print(sandbox: sandbox, server: server, host: listenConfiguration.host, database: databasePath,
                      token: access.shown, logger: logger)
         if access.off {
@@ -212,6 +236,32 @@ extension PaySandboxCommand {
             let token = IDGenerator(seed: nil).token(24)
             return (AdminAccess(token: token, publicHosts: hosts, boundHost: bound), .made(token), false)
         }
+    }
+}
+
+extension PaySandboxCommand {
+    /// `--fixtures`, `--fixtures-only`, `--reset-every`, `--reset-to`.
+    func knownStates(_ configuration: inout SandboxConfiguration, env: Environment) throws {
+        let only = fixturesOnly || env.flag("FIXTURES_ONLY")
+        if let file = fixtures ?? env["FIXTURES"] {
+            do {
+                configuration.fixtures = try Fixtures.load(file, only: only)
+            } catch {
+                throw ValidationError("--fixtures \(error)")
+            }
+            configuration.defaultAccounts = !only
+        } else if only {
+            throw ValidationError("--fixtures-only needs --fixtures FILE")
+        }
+        let target = resetTo ?? env["RESET_TO"]
+        guard let text = resetEvery ?? env["RESET_EVERY"] else {
+            if target != nil { throw ValidationError("--reset-to needs --reset-every") }
+            return
+        }
+        guard let interval = ResetSchedule.milliseconds(text) else {
+            throw ValidationError("--reset-every takes a duration like 24h, 90m, 1h30m or 45s (a second at least), got '\(text)'")
+        }
+        configuration.resets = ResetSchedule(interval: interval, snapshot: target)
     }
 }
 
