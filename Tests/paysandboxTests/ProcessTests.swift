@@ -45,14 +45,19 @@ final class SandboxProcess {
     }
 
     /// The exit status of the binary started with `arguments` that refuse to start it.
-    static func exitStatus(_ arguments: [String]) throws -> Int32 {
+    static func exitStatus(_ arguments: [String]) throws -> Int32 { try refusal(arguments).status }
+
+    /// The exit status and what it printed, started with `arguments` that refuse to start it.
+    static func refusal(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        process.standardError = Pipe()
+        let error = Pipe()
+        process.standardError = error
         try process.run()
+        let output = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return process.terminationStatus
+        return (process.terminationStatus, output)
     }
 
     func kill9() {
@@ -268,5 +273,109 @@ private func removeDatabase(_ path: String) {
         let sandbox = try SandboxProcess(database: database)
         #expect(sandbox.terminate() == 0)
         #expect(try SandboxProcess.exitStatus(["--start-time", "yesterday", "--db", ":memory:"]) != 0)
+    }
+
+    @Test func scheduledResetsComeBackToTheFixtures() throws {
+        let database = temporaryDatabase()
+        let file = temporaryDatabase() + ".json"
+        defer { removeDatabase(database); try? FileManager.default.removeItem(atPath: file) }
+        let fixtures: JSON = ["accounts": [["provider": "paytomat", "username": "demo", "password": "demo-pass"]]]
+        try Data(fixtures.serialized().utf8).write(to: URL(fileURLWithPath: file))
+        let sandbox = try SandboxProcess(database: database, extra: ["--fixtures", file, "--reset-every", "2s"])
+        let client = try sandbox.client()
+        let health = try client.request("GET", "/_sandbox/health").json
+        #expect(health["reset_every_seconds"] == 2)
+        #expect(health["reset_to"] == "fixtures")
+        let next = try #require(health["next_reset"]?.stringValue.flatMap(Timestamp.parseISO8601))
+        #expect(abs(next - SandboxClock.systemMilliseconds()) < 2500)
+        #expect(try client.request("POST", "/_sandbox/accounts", json: ["provider": "paytomat"]).json["account"] == 4)
+        let deadline = Date().addingTimeInterval(6)
+        while Date() < deadline, try client.request("GET", "/_sandbox/accounts/paytomat/4").status == 200 {
+            usleep(100_000)
+        }
+        #expect(try client.request("GET", "/_sandbox/accounts/paytomat/4").status == 404)
+        #expect(try client.request("GET", "/_sandbox/accounts/paytomat/3").json["username"] == "demo")
+        let (_, banner) = sandbox.stopAndReadOutput()
+        #expect(banner.contains("resets          every 2 s to the fixtures; next at 20"), "\(banner)")
+        #expect(banner.contains("account 3: Basic demo:demo-pass"), "\(banner)")
+        #expect(banner.contains("scheduled reset: done"), "\(banner)")
+        // Wrong flags and files stop the start and say why.
+        for (arguments, says) in [
+            (["--reset-every", "daily"], "--reset-every takes a duration"),
+            (["--reset-every", "1h", "--reset-to", "nope"], "no snapshot 'nope'"),
+            (["--reset-to", "nope"], "--reset-to needs --reset-every"),
+            (["--fixtures-only"], "--fixtures-only needs --fixtures"),
+            (["--fixtures", "/nonexistent.json"], "/nonexistent.json: cannot be read"),
+        ] {
+            let (status, output) = try SandboxProcess.refusal(["--db", ":memory:"] + arguments)
+            #expect(status != 0)
+            #expect(output.contains(says), "\(output)")
+        }
+        try Data(#"{"accounts": [{"provider": "paytomat"}, {"provider": "paytomat", "password": 1}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let (status, output) = try SandboxProcess.refusal(["--db", database, "--fixtures", file])
+        #expect(status != 0)
+        #expect(output.contains("\(file): accounts[1].password: must be a string"), "\(output)")
+    }
+
+    /// A kill -9 at any moment of a snapshot or a restore leaves the old state or the new one,
+    /// never a mix, and the sandbox starts again.
+    @Test(arguments: ["snapshot", "restore"])
+    func aKillDuringASnapshotOrARestoreLeavesOneStateOrTheOther(step: String) throws {
+        let database = temporaryDatabase()
+        defer { removeDatabase(database); try? FileManager.default.removeItem(atPath: database + ".snapshots") }
+        func create(_ client: TestClient, _ token: String, _ count: Int) throws {
+            for i in 1 ... count {
+                _ = try client.request(
+                    "POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
+                    json: ["amount": .int(i), "callback": "http://127.0.0.1:9/cb"])
+            }
+        }
+        func count(_ client: TestClient) throws -> Int {
+            try client.request("GET", "/_sandbox/payments?provider=projectcx&limit=1000").json["payments"]?.arrayValue?.count
+                ?? -1
+        }
+        do {
+            let sandbox = try SandboxProcess(database: database)
+            let client = try sandbox.client()
+            let token = try sandbox.projectCXToken()
+            try create(client, token, 200)
+            #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "two-hundred"]).status == 201)
+            try create(client, token, 100)
+            _ = sandbox.terminate()
+        }
+        var seen: Set<Int> = []
+        for round in 0 ..< 6 {
+            let sandbox = try SandboxProcess(database: database)
+            let client = try sandbox.client()
+            let before = try count(client)
+            #expect([200, 300].contains(before))
+            let name = "round-\(round)"
+            let target = step == "snapshot" ? "/_sandbox/snapshots" : "/_sandbox/snapshots/two-hundred/restore"
+            let body: JSON = step == "snapshot" ? ["name": .string(name)] : [:]
+            let request = "POST \(target) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.serialized().utf8.count)\r\n\r\n\(body.serialized())"
+            try client.send(request)
+            usleep(UInt32(round * 1500))
+            sandbox.kill9()
+            let restarted = try SandboxProcess(database: database)
+            let after = try restarted.client()
+            let payments = try count(after)
+            seen.insert(payments)
+            #expect(step == "snapshot" ? payments == before : [200, before].contains(payments), "\(payments)")
+            if step == "snapshot", try after.request("GET", "/_sandbox/snapshots/\(name)/file").status == 200 {
+                // A snapshot that is listed is whole: it restores.
+                #expect(try after.request("POST", "/_sandbox/snapshots/\(name)/restore").status == 200)
+            }
+            let check = try after.request("GET", "/_sandbox/health")
+            #expect(check.status == 200)
+            if step == "restore" && payments == 200 {
+                // Back to 300 for the next round.
+                let token = try restarted.projectCXToken()
+                try create(after, token, 100)
+            }
+            _ = restarted.terminate()
+        }
+        #expect(!seen.isEmpty)
     }
 }

@@ -121,6 +121,53 @@ import ProjectCX
         }
     }
 
+    @Test func restoresUnderWriteLoadAnswerEveryoneAndLeaveNoHalfPayment() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("paysandbox-load-\(UUID().uuidString).sqlite").path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            try? FileManager.default.removeItem(atPath: path + ".snapshots")
+        }
+        let test = try TestSandbox(providers: Self.all) { $0.databasePath = path }
+        let client = try test.client()
+        let bearer = try token(client)
+        let base = try Set((1 ... 20).map { _ in try create(client, bearer) })
+        #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "base"]).status == 201)
+        let stop = Atomic<Bool>(false)
+        let statuses = Mutex<[Int: Int]>([:])
+        let port = test.port
+        let threads = (0 ..< 2).map { _ in
+            Thread {
+                guard let c = try? TestClient(port: port) else { return }
+                while !stop.load(ordering: .relaxed) {
+                    let status = (try? c.request("POST", "/projectcx/rest2/payment/create",
+                                                 headers: [("Authorization", "Bearer \(bearer)")],
+                                                 json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"]))?.status ?? -1
+                    statuses.withLock { $0[status, default: 0] += 1 }
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        usleep(50_000)
+        for _ in 0 ..< 10 {
+            #expect(try client.request("POST", "/_sandbox/snapshots/base/restore").status == 200)
+            usleep(20_000)
+        }
+        stop.store(true, ordering: .relaxed)
+        usleep(200_000)
+        let answered = statuses.withLock { $0 }
+        #expect(Array(answered.keys) == [200], "\(answered)")
+        // Every order has its payment and its timeline: nothing of half a create, none lost from the base.
+        let counts = try test.sandbox.store.read { db in
+            try ["projectcx_orders", "payments", "(SELECT DISTINCT payment FROM payment_events)"].map {
+                try db.queryOne("SELECT COUNT(*) FROM \($0)")?[0].int ?? -1
+            }
+        }
+        #expect(counts[0] == counts[1] && counts[1] == counts[2], "\(counts)")
+        #expect(try ids(client).isSuperset(of: base))
+        #expect(try client.request("POST", "/_sandbox/snapshots/base/restore").status == 200)
+        #expect(try ids(client) == base)
+    }
+
     @Test func filesDownloadAndUploadAndBadOnesAreRefused() throws {
         let test = try TestSandbox(providers: Self.all)
         let client = try test.client()
