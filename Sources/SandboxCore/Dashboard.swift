@@ -17,6 +17,8 @@ struct Dashboard {
         router.post("/ui/reset") { request in try reset(request) }
         router.post("/ui/faults/add") { request in try addFault(request) }
         router.post("/ui/faults/remove") { request in try removeFault(request) }
+        router.post("/ui/snapshots/take") { request in try takeSnapshot(request) }
+        router.post("/ui/snapshots/restore") { request in try restoreSnapshot(request) }
     }
 
     /// A dashboard page, reloading itself every 5 s unless `?refresh=off` (a link in the
@@ -73,6 +75,10 @@ struct Dashboard {
                  "state": .string(rule["expired"] == true ? "expired" : "live")]
             }),
             "fault_providers": .array(sandbox.providers.map { .string($0.key) }),
+            "snapshots": .array(sandbox.snapshots.list().map { snapshot in
+                let name = snapshot["name"]?.stringValue ?? ""
+                return snapshot.merging(["download": .string("/_sandbox/snapshots/\(PercentDecoding.encode(name))/file")])
+            }),
         ]
         return page("Payments", "dashboard-list", view, request: request)
     }
@@ -207,6 +213,27 @@ struct Dashboard {
         guard let id = request.formBody["id"].flatMap({ Int($0) }), try sandbox.faults.remove(id) else {
             return message("Unknown fault", "No such fault rule.", status: 404)
         }
+        return .redirect(to: "/_sandbox/", status: 303)
+    }
+
+    private func takeSnapshot(_ request: HTTPRequest) throws -> HTTPResponse {
+        do {
+            _ = try sandbox.takeSnapshot(request.formBody["name"] ?? "")
+        } catch let error as SnapshotError {
+            return message("Snapshot", error.description, status: 400)
+        }
+        return .redirect(to: "/_sandbox/", status: 303)
+    }
+
+    private func restoreSnapshot(_ request: HTTPRequest) throws -> HTTPResponse {
+        let form = request.formBody
+        guard let bytes = sandbox.snapshots.bytes(form["name"] ?? "") else {
+            return message("Unknown snapshot", "No snapshot “\(form["name"] ?? "")”.", status: 404)
+        }
+        guard form["confirm"] == "yes" else {
+            return message("Restore", "Tick “I am sure” to restore this snapshot: what happened since is lost.", status: 400)
+        }
+        try sandbox.restore(bytes: bytes)
         return .redirect(to: "/_sandbox/", status: 303)
     }
 

@@ -126,4 +126,36 @@ import TestSupport
         #expect(try client.request("POST", "/_sandbox/ui/reset", headers: [formType], body: Array("confirm=yes".utf8)).status == 303)
         #expect(!(try client.request("GET", "/_sandbox/").text.contains(id)))
     }
+
+    /// Snapshots are listed, taken, downloaded and restored (after "I am sure") from the dashboard.
+    @Test func snapshotsFromTheDashboard() throws {
+        let test = try TestSandbox(providers: [ProjectCXProvider()])
+        let client = try test.client()
+        #expect(try client.request("GET", "/_sandbox/").text.contains("None yet: take one"))
+        let kept = try order(client)
+        let taken = try client.request(
+            "POST", "/_sandbox/ui/snapshots/take", headers: [formType], body: Array("name=one-order".utf8))
+        #expect(taken.status == 303)
+        let page = try client.request("GET", "/_sandbox/").text
+        #expect(page.contains("<tr class=\"snapshot\"><td>one-order</td>"))
+        #expect(page.contains("<a href=\"/_sandbox/snapshots/one-order/file\" download>Download</a>"))
+        #expect(try client.request("GET", "/_sandbox/snapshots/one-order/file").body.starts(with: Array("SQLite format 3".utf8)))
+        let bad = try client.request("POST", "/_sandbox/ui/snapshots/take", headers: [formType], body: Array("name=../x".utf8))
+        #expect(bad.status == 400)
+        #expect(try client.request("POST", "/_sandbox/ui/snapshots/take", headers: [formType], body: Array("name=one-order".utf8))
+            .status == 400)
+        let later = try order(client)
+        let unconfirmed = try client.request(
+            "POST", "/_sandbox/ui/snapshots/restore", headers: [formType], body: Array("name=one-order".utf8))
+        #expect(unconfirmed.status == 400)
+        #expect(unconfirmed.text.contains("I am sure"))
+        #expect(try client.request("GET", "/_sandbox/").text.contains(later))
+        let restored = try client.request(
+            "POST", "/_sandbox/ui/snapshots/restore", headers: [formType], body: Array("name=one-order&confirm=yes".utf8))
+        #expect(restored.status == 303)
+        let after = try client.request("GET", "/_sandbox/").text
+        #expect(after.contains(kept) && !after.contains(later))
+        #expect(try client.request("POST", "/_sandbox/ui/snapshots/restore", headers: [formType],
+                                   body: Array("name=none&confirm=yes".utf8)).status == 404)
+    }
 }
