@@ -68,7 +68,8 @@ public struct Accounts: Sendable {
             var id = try Accounts.nextID(db, provider: provider.key)
             if provider.loginIsAccountID, let given = request.login {
                 guard let number = Int(given), number >= 1, number <= 1_000_000_000, String(number) == given else {
-                    throw FieldError(login, "must be a whole number from 1: \(provider.key)'s API names an account by it")
+                    throw FieldError(
+                        login, "must be a whole number from 1: \(provider.key)'s API names an account by it")
                 }
                 id = number
                 if try Accounts.find(db, provider: provider.key, id: id) != nil {

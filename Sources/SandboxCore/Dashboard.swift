@@ -77,7 +77,8 @@ struct Dashboard {
             "fault_providers": .array(sandbox.providers.map { .string($0.key) }),
             "snapshots": .array(sandbox.snapshots.list().map { snapshot in
                 let name = snapshot["name"]?.stringValue ?? ""
-                return snapshot.merging(["download": .string("/_sandbox/snapshots/\(PercentDecoding.encode(name))/file")])
+                let download = "/_sandbox/snapshots/\(PercentDecoding.encode(name))/file"
+                return snapshot.merging(["download": .string(download)])
             }),
         ]
         return page("Payments", "dashboard-list", view, request: request)
@@ -231,7 +232,8 @@ struct Dashboard {
             return message("Unknown snapshot", "No snapshot “\(form["name"] ?? "")”.", status: 404)
         }
         guard form["confirm"] == "yes" else {
-            return message("Restore", "Tick “I am sure” to restore this snapshot: what happened since is lost.", status: 400)
+            return message(
+                "Restore", "Tick “I am sure” to restore this snapshot: what happened since is lost.", status: 400)
         }
         try sandbox.restore(bytes: bytes)
         return .redirect(to: "/_sandbox/", status: 303)

@@ -77,9 +77,12 @@ private struct FixtureRun: Sendable {
     init(fixtures: Fixtures, sandbox: Sandbox) {
         self.fixtures = fixtures
         self.sandbox = sandbox
-        providerRouters = Dictionary(uniqueKeysWithValues: sandbox.providers.map { ($0.key, sandbox.providerRouter($0)) })
+        providerRouters = Dictionary(
+            uniqueKeysWithValues: sandbox.providers.map { ($0.key, sandbox.providerRouter($0)) })
         controlRouters = Dictionary(
-            uniqueKeysWithValues: sandbox.providers.compactMap { p in p.controlRoutes(sandbox.context).map { (p.key, $0) } })
+            uniqueKeysWithValues: sandbox.providers.compactMap { p in
+                p.controlRoutes(sandbox.context).map { (p.key, $0) }
+            })
     }
 
     func fail(_ path: String, _ message: String) -> FixtureError {
@@ -182,7 +185,9 @@ private struct FixtureRun: Sendable {
         }
         guard let outcome else { return }
         do {
-            try await sandbox.store.write { db in try provider.complete(payment: made, with: outcome, db, sandbox.context) }
+            try await sandbox.store.write { db in
+                try provider.complete(payment: made, with: outcome, db, sandbox.context)
+            }
         } catch {
             throw fail(path + ".outcome", "could not complete the payment: \(error)")
         }

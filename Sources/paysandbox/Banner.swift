@@ -46,10 +46,12 @@ enum Banner {
                 "  fixtures        \(fixtures.file): "
                     + (sandbox.appliedFixtures
                         ? "applied (the state is the file's)"
-                        : "the state was made from this file already and is kept (POST /_sandbox/reset makes it afresh)"))
+                        : "the state was made from this file already and is kept "
+                            + "(POST /_sandbox/reset makes it afresh)"))
         }
         if let resets = sandbox.resets {
-            let target = resets.snapshot.map { "snapshot '\($0)'" } ?? (sandbox.configuration.fixtures == nil ? "the default state" : "the fixtures")
+            let target = resets.snapshot.map { "snapshot '\($0)'" }
+                ?? (sandbox.configuration.fixtures == nil ? "the default state" : "the fixtures")
             lines.append(
                 "  resets          every \(resets.interval / 1000) s to \(target); "
                     + "next at \(Timestamp.iso8601(milliseconds: resets.nextDue))")

@@ -259,7 +259,8 @@ extension PaySandboxCommand {
             return
         }
         guard let interval = ResetSchedule.milliseconds(text) else {
-            throw ValidationError("--reset-every takes a duration like 24h, 90m, 1h30m or 45s (a second at least), got '\(text)'")
+            throw ValidationError(
+                "--reset-every takes a duration like 24h, 90m, 1h30m or 45s (a second at least), got '\(text)'")
         }
         configuration.resets = ResetSchedule(interval: interval, snapshot: target)
     }
