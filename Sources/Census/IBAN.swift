@@ -31,13 +31,7 @@ enum IBAN {
         return nil
     }
 
-    /// The two check digits that make `country` + `bban` a valid IBAN.
-    static func checkDigits(country: String, bban: String) -> String {
-        let value = 98 - mod97(Array(bban.utf8) + Array(country.utf8) + Array("00".utf8))
-        return value < 10 ? "0\(value)" : "\(value)"
-    }
-
-    private static func mod97(_ chars: [UInt8]) -> Int {
+    static func mod97(_ chars: [UInt8]) -> Int {
         var remainder = 0
         for c in chars {
             if isDigit(c) {

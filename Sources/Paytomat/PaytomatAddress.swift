@@ -30,14 +30,6 @@ enum PaytomatAddress {
         return base58(payload + checksum)
     }
 
-    /// Decodes and checks a Base58Check string; nil when it is not one.
-    static func decodeCheck(_ text: String) -> [UInt8]? {
-        guard let bytes = decode58(text), bytes.count > 4 else { return nil }
-        let payload = Array(bytes.dropLast(4))
-        let checksum = Array(SHA256.hash(data: Data(SHA256.hash(data: Data(payload))))).prefix(4)
-        return Array(bytes.suffix(4)) == Array(checksum) ? payload : nil
-    }
-
     static let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
 
     static func base58(_ bytes: [UInt8]) -> String {

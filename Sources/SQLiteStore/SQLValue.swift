@@ -1,3 +1,5 @@
+import CSQLite
+
 /// A value bound to or read from a statement.
 public enum SQLValue: Sendable, Equatable, Hashable {
     case null
@@ -94,6 +96,10 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         "SQLite error \(code): \(message)" + (sql.map { " (in: \($0))" } ?? "")
     }
 
-    /// A UNIQUE or PRIMARY KEY constraint failed.
-    public var isUniqueViolation: Bool { code == 2067 || code == 1555 }
+    /// A UNIQUE or PRIMARY KEY constraint failed (SQLITE_CONSTRAINT_UNIQUE,
+    /// SQLITE_CONSTRAINT_PRIMARYKEY: extended codes the C macros build, which Swift does not import).
+    public var isUniqueViolation: Bool { code == SQLiteError.constraintUnique || code == SQLiteError.constraintPrimaryKey }
+
+    static let constraintUnique = SQLITE_CONSTRAINT | (8 << 8)
+    static let constraintPrimaryKey = SQLITE_CONSTRAINT | (6 << 8)
 }

@@ -48,3 +48,11 @@ import Testing
         #expect(CensusAccess().allows("[::ffff:127.0.0.1]:80"))
     }
 }
+
+extension IBAN {
+    /// The two check digits that make `country` + `bban` a valid IBAN.
+    static func checkDigits(country: String, bban: String) -> String {
+        let value = 98 - mod97(Array(bban.utf8) + Array(country.utf8) + Array("00".utf8))
+        return value < 10 ? "0\(value)" : "\(value)"
+    }
+}

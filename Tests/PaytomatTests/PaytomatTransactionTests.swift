@@ -328,3 +328,12 @@ private struct Fixture {
         #expect(page.contains(qr.svg()))
     }
 }
+
+extension PaytomatAddress {
+    /// Decodes and checks a Base58Check string; nil when it is not one.
+    static func decodeCheck(_ text: String) -> [UInt8]? {
+        guard let bytes = decode58(text), bytes.count > 4 else { return nil }
+        let payload = Array(bytes.dropLast(4))
+        return base58Check(payload) == text ? payload : nil
+    }
+}
