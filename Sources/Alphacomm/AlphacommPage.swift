@@ -17,8 +17,10 @@ struct AlphacommPage {
              "price": .string(Self.money(line["amount"]?.intValue ?? 0, payment.currency))]
         }
         let view: JSON = [
-            "logo": .string(payment.logo), "company": .string(payment.company), "lines": .array(lines), "description": .string(payment.description),
-            "total": .string(Self.money(payment.amount, payment.currency)), "state": .string(payment.state), "open": .bool(payment.state == "accepted"),
+            "logo": .string(payment.logo), "company": .string(payment.company), "lines": .array(lines),
+            "description": .string(payment.description),
+            "total": .string(Self.money(payment.amount, payment.currency)), "state": .string(payment.state),
+            "open": .bool(payment.state == "accepted"),
             "action": .string(request.mountPrefix + "/paypal/approve/" + PercentDecoding.encode(payment.id)),
         ]
         return SandboxPage.render(

@@ -9,7 +9,10 @@ public struct AlphacommProvider: Provider {
     public var defaultPort: Int { 8085 }
     public var migrations: [Migration] { AlphacommStore.migrations }
     public var defaultAccounts: [AccountSeed] {
-        [AccountSeed(login: "sandbox", secret: "sandbox-secret"), AccountSeed(login: "sandbox2", secret: "sandbox2-secret")]
+        [
+            AccountSeed(login: "sandbox", secret: "sandbox-secret"),
+            AccountSeed(login: "sandbox2", secret: "sandbox2-secret"),
+        ]
     }
     /// The payer approves on the PayPal page: nothing settles on its own (it expires).
     public var defaultSettle: SettleSettings { SettleSettings(.manual) }
@@ -55,8 +58,11 @@ public struct AlphacommProvider: Provider {
     public func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
         switch job.kind {
         case "expire":
-            guard let payment = try AlphacommStore.payment(db, id: job.payment), payment.state == "accepted" else { return }
-            try AlphacommStore.setState(db, id: job.payment, state: "expired", note: "Not approved within 3 hours", context: context)
+            guard let payment = try AlphacommStore.payment(db, id: job.payment), payment.state == "accepted" else {
+                return
+            }
+            try AlphacommStore.setState(
+                db, id: job.payment, state: "expired", note: "Not approved within 3 hours", context: context)
         case "settle":
             do {
                 try complete(payment: job.payment, with: Outcome(payload: job.payload) ?? .success, db, context)

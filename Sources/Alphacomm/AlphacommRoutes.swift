@@ -25,27 +25,41 @@ struct AlphacommRoutes {
         router.post(
             "/paypal/approve/:paymentId",
             SandboxPage.action { request in try AlphacommPage(context: context).submit(request) })
-        router.notFound = { request in AlphacommError.notFound("No route for \(request.method) \(request.path)").response }
+        router.notFound = { request in
+            AlphacommError.notFound("No route for \(request.method) \(request.path)").response
+        }
         router.methodNotAllowed = { request, allowed in
-            AlphacommError.methodNotAllowed("\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))").response
+            AlphacommError.methodNotAllowed(
+                "\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))"
+            ).response
         }
         return router
     }
 
     private func token(_ request: HTTPRequest) async throws -> HTTPResponse {
         let query = request.query
-        guard let grant = query["grant_type"], !grant.isEmpty else { throw AlphacommError.invalidRequest("grant_type is required") }
+        guard let grant = query["grant_type"], !grant.isEmpty else {
+            throw AlphacommError.invalidRequest("grant_type is required")
+        }
         guard grant == "client_credentials" else { throw AlphacommError.unsupportedGrantType(grant) }
-        guard let id = query["client_id"], !id.isEmpty else { throw AlphacommError.invalidRequest("client_id is required") }
-        guard let secret = query["client_secret"], !secret.isEmpty else { throw AlphacommError.invalidRequest("client_secret is required") }
-        guard let account = try context.accounts.authenticate(provider: AlphacommProvider.key, login: id, secret: secret) else {
+        guard let id = query["client_id"], !id.isEmpty else {
+            throw AlphacommError.invalidRequest("client_id is required")
+        }
+        guard let secret = query["client_secret"], !secret.isEmpty else {
+            throw AlphacommError.invalidRequest("client_secret is required")
+        }
+        guard
+            let account = try context.accounts.authenticate(provider: AlphacommProvider.key, login: id, secret: secret)
+        else {
             throw AlphacommError.invalidClient
         }
         return .json(["access_token": .string(try await store.issueToken(account: account.id))])
     }
 
     private func authenticate(_ request: HTTPRequest) throws -> Int {
-        guard let token = request.bearerToken ?? request.query["access_token"] else { throw AlphacommError.accessDenied }
+        guard let token = request.bearerToken ?? request.query["access_token"] else {
+            throw AlphacommError.accessDenied
+        }
         guard let account = try store.account(forToken: token) else { throw AlphacommError.invalidToken }
         return account
     }
@@ -61,10 +75,12 @@ struct AlphacommRoutes {
         var violations = AlphacommSchema.create.validate(body)
         // The lines must add up to the transaction's amount (amount × quantity each).
         if violations.isEmpty, let transaction = body["transaction"], let lines = transaction["lines"]?.arrayValue {
-            let sum = lines.reduce(0) { $0 + ($1["amount"]?.intValue ?? 0) * (Int($1["quantity"]?.stringValue ?? "") ?? 0) }
+            let sum = lines.reduce(0) {
+                $0 + ($1["amount"]?.intValue ?? 0) * (Int($1["quantity"]?.stringValue ?? "") ?? 0)
+            }
             if sum != transaction["amount"]?.intValue {
                 violations.append(JSONSchema.Violation(property: "transaction.amount", pointer: "/transaction/amount",
-                                                       message: "The lines add up to \(sum), not \(transaction["amount"]?.serialized() ?? "")",
+                        message: "The lines add up to \(sum), not \(transaction["amount"]?.serialized() ?? "")",
                                                        constraint: "linesTotal"))
             }
         }
@@ -80,9 +96,14 @@ struct AlphacommRoutes {
         case .conflict:
             throw AlphacommError.conflict("paymentId \(id) was already used for another payment")
         case .repeated(let payment):
-            return .json(["paymentId": .string(id), "state": .string(payment.state), "redirectUrl": .string(approvalURL(request, id))])
+            return .json([
+                "paymentId": .string(id), "state": .string(payment.state),
+                "redirectUrl": .string(approvalURL(request, id)),
+            ])
         case .new:
-            return .json(["paymentId": .string(id), "state": "accepted", "redirectUrl": .string(approvalURL(request, id))])
+            return .json([
+                "paymentId": .string(id), "state": "accepted", "redirectUrl": .string(approvalURL(request, id)),
+            ])
         }
     }
 
@@ -94,7 +115,8 @@ struct AlphacommRoutes {
     private func ownPayment(_ request: HTTPRequest) throws -> AlphacommStore.Payment {
         let account = try authenticate(request)
         let id = request.parameters["paymentId"] ?? ""
-        guard let payment = try payments.value(id, load: { try store.payment(id: id) }), payment.account == account else {
+        guard let payment = try payments.value(id, load: { try store.payment(id: id) }), payment.account == account
+        else {
             throw AlphacommError.notFound("No payment \(id)")
         }
         return payment

@@ -7,12 +7,15 @@ import SandboxResources
 /// formats it names, checked against the code tables in Resources/iso.
 enum AlphacommSchema {
     static let create: JSONSchema = {
-        let schema = SandboxResources.data("schemas/alphacomm-paypal-create.json").flatMap { try? JSON.parse($0) } ?? [:]
+        let schema =
+            SandboxResources.data("schemas/alphacomm-paypal-create.json").flatMap { try? JSON.parse($0) } ?? [:]
         return JSONSchema(schema: schema, formats: formats)
     }()
 
     static func table(_ name: String) -> Set<String> {
-        Set((SandboxResources.data("iso/\(name).json").flatMap { try? JSON.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue))
+        Set(
+            (SandboxResources.data("iso/\(name).json").flatMap { try? JSON.parse($0) }?.arrayValue ?? []).compactMap(
+                \.stringValue))
     }
 
     static let countries = table("iso3166-1-alpha2")
@@ -25,7 +28,8 @@ enum AlphacommSchema {
         "email": { text in
             let parts = text.utf8.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false)
             let dot = UInt8(ascii: ".")
-            return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(dot) && parts[1].first != dot && parts[1].last != dot
+            return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(dot) && parts[1].first != dot
+                && parts[1].last != dot
                 && !containsSpaceOrLineBreak(text)
         },
         "iso3166-1-alpha2": { countries.contains($0) },
@@ -35,7 +39,9 @@ enum AlphacommSchema {
         "iso8601-datetime": { isISO8601DateTime($0) },
         "numeric": { text in
             // Plain decimals (the usual case) without Foundation; anything else as Decimal reads it.
-            isPlainDecimal(text) || (!text.isEmpty && Decimal(string: text) != nil && text.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" })
+            isPlainDecimal(text)
+                || (!text.isEmpty && Decimal(string: text) != nil
+                    && text.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" })
         },
     ]
 
@@ -55,7 +61,9 @@ enum AlphacommSchema {
         for (i, byte) in bytes.enumerated() {
             if i == 8 || i == 13 || i == 18 || i == 23 {
                 if byte != UInt8(ascii: "-") { return false }
-            } else if !(UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(byte) && !(UInt8(ascii: "a") ... UInt8(ascii: "f")).contains(byte | 0x20) {
+            } else if !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                && !(UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
+            {
                 return false
             }
         }

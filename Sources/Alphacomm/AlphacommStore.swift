@@ -64,7 +64,9 @@ struct AlphacommStore {
         let now = context.clock.nowMilliseconds()
         try await context.store.write { db in
             try db.run("DELETE FROM alphacomm_tokens WHERE expires_at <= ?", [now])
-            try db.run("INSERT INTO alphacomm_tokens (token, account, expires_at) VALUES (?, ?, ?)", [token, account, now + Self.tokenLifetime * 1000])
+            try db.run(
+                "INSERT INTO alphacomm_tokens (token, account, expires_at) VALUES (?, ?, ?)",
+                [token, account, now + Self.tokenLifetime * 1000])
         }
         return token
     }
@@ -76,8 +78,10 @@ struct AlphacommStore {
     static func payment(_ db: Database, id: String) throws -> Payment? {
         try db.queryOne("SELECT * FROM alphacomm_payments WHERE id = ?", [id]).map {
             Payment(id: $0["id"].string ?? "", account: $0["account"].int ?? 0, request: $0["request"].string ?? "",
-                    state: $0["state"].string ?? "", autoCapture: $0["auto_capture"].int == 1, returnURL: $0["return_url"].string ?? "",
-                    company: $0["company"].string ?? "", logo: $0["logo"].string ?? "", currency: $0["currency"].string ?? "",
+                state: $0["state"].string ?? "", autoCapture: $0["auto_capture"].int == 1,
+                returnURL: $0["return_url"].string ?? "",
+                company: $0["company"].string ?? "", logo: $0["logo"].string ?? "",
+                currency: $0["currency"].string ?? "",
                     amount: $0["amount"].int ?? 0, description: $0["description"].string ?? "",
                     linesJSON: $0["lines"].string ?? "[]", updatedAt: $0["updated_at"].int64 ?? 0)
         }
@@ -99,22 +103,27 @@ struct AlphacommStore {
         // Every value made before the write: the batch is what every create waits on.
         let amount = transaction["amount"]?.intValue ?? 0
         let currency = transaction["currency"]?.stringValue ?? ""
-        let row: [any SQLBindable] = [id, account, canonical, request["autoCapture"]?.boolValue ?? false, request["returnUrl"]?.stringValue ?? "",
-                                      request["companyName"]?.stringValue ?? "", request["logo"]?.stringValue ?? "", currency, amount,
-                                      transaction["description"]?.stringValue ?? "", (transaction["lines"] ?? []).serialized(), now, now]
+        let row: [any SQLBindable] = [
+            id, account, canonical, request["autoCapture"]?.boolValue ?? false, request["returnUrl"]?.stringValue ?? "",
+            request["companyName"]?.stringValue ?? "", request["logo"]?.stringValue ?? "", currency, amount,
+            transaction["description"]?.stringValue ?? "", (transaction["lines"] ?? []).serialized(), now, now,
+        ]
         let decimalAmount = Payments.decimal(minorUnits: amount)
         let result = try await context.store.write { db -> Created in
             if let existing = try Self.payment(db, id: id) {
                 return existing.account == account && existing.request == canonical ? .repeated(existing) : .conflict
             }
             try db.run("""
-                INSERT INTO alphacomm_payments (id, account, request, state, auto_capture, return_url, company, logo, currency, amount,
+                INSERT INTO alphacomm_payments (id, account, request, state, auto_capture, return_url, company,
+                    logo, currency, amount,
                     description, lines, created_at, updated_at)
                 VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, row)
             try Payments.record(db, provider: AlphacommProvider.key, id: id, account: account, status: "accepted",
                                 amount: decimalAmount, currency: currency, at: now)
-            try Jobs.schedule(db, provider: AlphacommProvider.key, kind: "expire", payment: id, at: now + Self.approvalLifetime * 1000, now: now)
+            try Jobs.schedule(
+                db, provider: AlphacommProvider.key, kind: "expire", payment: id,
+                at: now + Self.approvalLifetime * 1000, now: now)
             try context.schedule(plan, provider: AlphacommProvider.key, payment: id, db)
             return .new
         }
@@ -123,7 +132,8 @@ struct AlphacommStore {
     }
 
     /// Moves a payment to `state` (and the uniform view with it).
-    static func setState(_ db: Database, id: String, state: String, note: String? = nil, context: SandboxContext) throws {
+    static func setState(_ db: Database, id: String, state: String, note: String? = nil, context: SandboxContext) throws
+    {
         let now = context.clock.nowMilliseconds()
         try db.run("UPDATE alphacomm_payments SET state = ?, updated_at = ? WHERE id = ?", [state, now, id])
         try Payments.setStatus(db, provider: AlphacommProvider.key, id: id, status: state, at: now, note: note)
@@ -134,11 +144,14 @@ struct AlphacommStore {
         guard let payment = try payment(db, id: id) else { throw CompletionError.notFound }
         switch (payment.state, outcome.kind) {
         case ("accepted", .success):
-            try setState(db, id: id, state: payment.autoCapture ? "captured" : "authorized", note: outcome.message, context: context)
+            try setState(
+                db, id: id, state: payment.autoCapture ? "captured" : "authorized", note: outcome.message,
+                context: context)
         case ("authorized", .success):
             try setState(db, id: id, state: "captured", note: outcome.message, context: context)
         case ("accepted", .failure):
-            try setState(db, id: id, state: "cancelled", note: outcome.message ?? "Cancelled by the payer", context: context)
+            try setState(
+                db, id: id, state: "cancelled", note: outcome.message ?? "Cancelled by the payer", context: context)
         default:
             throw CompletionError.alreadyFinal(status: payment.state)
         }

@@ -17,7 +17,8 @@ struct CensusGateway {
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
-        guard let token = form["token"], let order = try context.store.read({ db in try CensusStore.order(db, token: token) }),
+        guard let token = form["token"],
+            let order = try context.store.read({ db in try CensusStore.order(db, token: token) }),
               form["order_id"] == nil || form["order_id"] == String(order.id) else {
             return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
@@ -26,7 +27,9 @@ struct CensusGateway {
 
     func complete(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
-        guard let token = form["token"], let order = try context.store.read({ db in try CensusStore.order(db, token: token) }) else {
+        guard let token = form["token"],
+            let order = try context.store.read({ db in try CensusStore.order(db, token: token) })
+        else {
             return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
         let action = request.mountPrefix + "/gateway/pay/complete"
@@ -39,7 +42,9 @@ struct CensusGateway {
             outcome = Outcome(.failure, message: "Cancelled by the payer")
         } else {
             let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
-            guard CardNumber.isValid(number) else { return page(order, token: token, action: action, error: "The card number is not valid.") }
+            guard CardNumber.isValid(number) else {
+                return page(order, token: token, action: action, error: "The card number is not valid.")
+            }
             guard let month = form["expiry_month"].flatMap({ Int($0) }), (1 ... 12).contains(month),
                   let year = form["expiry_year"].flatMap({ Int($0) }), (2000 ... 2100).contains(year) else {
                 return page(order, token: token, action: action, error: "Give the expiry month and year.")
@@ -48,7 +53,9 @@ struct CensusGateway {
             outcome = Self.declined[number].map { Outcome(.failure, message: $0) } ?? .success
         }
         do {
-            try context.store.write { db in try CensusStore.complete(db, id: order.id, outcome: outcome, card: card, context: context) }
+            try context.store.write { db in
+                try CensusStore.complete(db, id: order.id, outcome: outcome, card: card, context: context)
+            }
         } catch CompletionError.alreadyFinal(let status) {
             return SandboxPage.message("Already complete", "This payment is already \(status).", status: 409)
         }

@@ -56,13 +56,18 @@ public struct CensusProvider: Provider {
         let year = (Int(Timestamp.iso8601(milliseconds: now).prefix(4)) ?? 2026) + 3
         let dd = CensusStore.directDebit, cc = CensusStore.creditCard
         let ana = try CensusStore.createPerson(db, name: "Ana García", externalIDs: [("participa", "1001")], now: now)
-        try CensusStore.addPaymentMethod(db, person: ana, type: dd, status: "active", verified: true, iban: "ES9121000418450200051332", now: now)
-        try CensusStore.addPaymentMethod(db, person: ana, type: cc, status: "active", verified: true, expiration: (4, year), now: now)
-        let bruno = try CensusStore.createPerson(db, name: "Bruno Díaz", externalIDs: [("participa", "1002")], now: now)
-        try CensusStore.addPaymentMethod(db, person: bruno, type: dd, status: "inactive", verified: true, iban: "ES7921000813610123456789", now: now)
+        try CensusStore.addPaymentMethod(
+            db, person: ana, type: dd, status: "active", verified: true, iban: "ES9121000418450200051332", now: now)
+        try CensusStore.addPaymentMethod(
+            db, person: ana, type: cc, status: "active", verified: true, expiration: (4, year), now: now)
+        let bruno = try CensusStore.createPerson(
+            db, name: "Bruno Díaz", externalIDs: [("participa", "1002")], now: now)
+        try CensusStore.addPaymentMethod(
+            db, person: bruno, type: dd, status: "inactive", verified: true, iban: "ES7921000813610123456789", now: now)
         try CensusStore.addPaymentMethod(db, person: bruno, type: cc, status: "incomplete", verified: false, now: now)
         let carla = try CensusStore.createPerson(db, name: "Carla Ruiz", externalIDs: [("participa", "1003")], now: now)
-        try CensusStore.addPaymentMethod(db, person: carla, type: dd, status: "active", verified: false, iban: "ES6000491500051234567892", now: now)
+        try CensusStore.addPaymentMethod(
+            db, person: carla, type: dd, status: "active", verified: false, iban: "ES6000491500051234567892", now: now)
     }
 }
 
@@ -86,14 +91,18 @@ struct CensusControl {
         let name = body["name"]?.stringValue ?? "Sandbox person"
         var external: [(String, String)] = []
         if let ids = body["external_ids"] {
-            guard let members = ids.objectValue, members.allSatisfy({ $0.1.stringValue != nil && !$0.0.isEmpty && $0.0 != "census" }) else {
-                return .json(["error": "external_ids must be an object of system: id strings (not census)"], status: 400)
+            guard let members = ids.objectValue,
+                members.allSatisfy({ $0.1.stringValue != nil && !$0.0.isEmpty && $0.0 != "census" })
+            else {
+                return .json(
+                    ["error": "external_ids must be an object of system: id strings (not census)"], status: 400)
             }
             external = members.map { ($0.0, $0.1.stringValue ?? "") }
         }
         do {
             let person = try context.store.write { db -> JSON in
-                let id = try CensusStore.createPerson(db, name: name, externalIDs: external, now: context.clock.nowMilliseconds())
+                let id = try CensusStore.createPerson(
+                    db, name: name, externalIDs: external, now: context.clock.nowMilliseconds())
                 return try CensusStore.personJSON(db, id: id)
             }
             return .json(person, status: 201)

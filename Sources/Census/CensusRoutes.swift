@@ -40,13 +40,16 @@ struct CensusRoutes {
     }
 
     /// The IP allow-list, then an unknown locale is an unknown route.
-    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) throws -> HTTPResponse) throws -> HTTPResponse {
+    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) throws -> HTTPResponse) throws -> HTTPResponse
+    {
         try admit(request)
         return try handler(request)
     }
 
     /// `guarded` for a handler that writes (it awaits its commit).
-    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) async throws -> HTTPResponse) async throws -> HTTPResponse {
+    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) async throws -> HTTPResponse) async throws
+        -> HTTPResponse
+    {
         try admit(request)
         return try await handler(request)
     }
@@ -68,7 +71,11 @@ struct CensusRoutes {
         var amount: Int?
         if let text = params.string("amount") {
             if let value = Int(text) {
-                if value >= 0 { amount = value } else { errors.add("amount", "greater_than_or_equal_to", [("value", .int(value)), ("count", 0)]) }
+                if value >= 0 {
+                    amount = value
+                } else {
+                    errors.add("amount", "greater_than_or_equal_to", [("value", .int(value)), ("count", 0)])
+                }
             } else {
                 errors.add("amount", "not_a_number", [("value", params.raw("amount") ?? .null)])
             }
@@ -85,7 +92,11 @@ struct CensusRoutes {
             method = try existingMethod(params, person: person, errors: &errors)
         case "direct_debit":
             if let iban = params.string("iban") {
-                if let problem = IBAN.validate(iban) { errors.add("iban", problem.rawValue); method = nil } else { method = .directDebit(iban: iban) }
+                if let problem = IBAN.validate(iban) {
+                    errors.add("iban", problem.rawValue); method = nil
+                } else {
+                    method = .directDebit(iban: iban)
+                }
             } else {
                 errors.add("iban", "blank")
                 method = nil
@@ -106,7 +117,9 @@ struct CensusRoutes {
             errors.add("payment_method_type", "inclusion", [("value", params.raw("payment_method_type") ?? .null)])
             method = nil
         }
-        guard errors.isEmpty, let person, let description, let amount, let campaign, let method else { throw CensusError.invalid(errors) }
+        guard errors.isEmpty, let person, let description, let amount, let campaign, let method else {
+            throw CensusError.invalid(errors)
+        }
         if campaign == Self.forcedErrorCampaign { throw CensusError.internalError }
         let plan: SettlePlan
         do {
@@ -116,7 +129,8 @@ struct CensusRoutes {
             details.add("X-PaySandbox-Outcome", "invalid", [("message", .string(error.description))])
             throw CensusError.invalid(details)
         }
-        let created = try await store.createOrder(.init(person: person, description: description, amount: amount, campaignCode: campaign),
+        let created = try await store.createOrder(
+            .init(person: person, description: description, amount: amount, campaignCode: campaign),
                                             method: method, plan: plan)
         if let token = created.token {
             return .json([
@@ -132,12 +146,15 @@ struct CensusRoutes {
         do { return try RequestParams(request) } catch { throw CensusError.badRequest }
     }
 
-    private func existingMethod(_ params: RequestParams, person: Int?, errors: inout ErrorDetails) throws -> CensusStore.Method? {
+    private func existingMethod(_ params: RequestParams, person: Int?, errors: inout ErrorDetails) throws -> CensusStore
+        .Method?
+    {
         guard let text = params.string("payment_method_id") else {
             errors.add("payment_method_id", "blank")
             return nil
         }
-        guard let id = Int(text), let method = try store.paymentMethod(id: id), person == nil || method.person == person else {
+        guard let id = Int(text), let method = try store.paymentMethod(id: id), person == nil || method.person == person
+        else {
             errors.add("payment_method_id", "invalid", [("value", params.raw("payment_method_id") ?? .null)])
             return nil
         }
@@ -162,7 +179,8 @@ struct CensusRoutes {
             guard let ms = params.string(name).flatMap(CensusDate.parse) else { throw CensusError.unprocessable }
             return ms
         }
-        let amount = try store.total(campaign: campaign, person: person, from: try date("from_date"), until: try date("until_date"))
+        let amount = try store.total(
+            campaign: campaign, person: person, from: try date("from_date"), until: try date("until_date"))
         return .json(["amount": .int(amount)])
     }
 

@@ -70,7 +70,10 @@ struct CensusStore {
         }
 
         var json: JSON {
-            ["id": .int(id), "name": .string(name), "type": .string(type), "status": .string(status), "verified?": .bool(verified)]
+            [
+                "id": .int(id), "name": .string(name), "type": .string(type), "status": .string(status),
+                "verified?": .bool(verified),
+            ]
         }
 
         /// Census refuses orders on a payment method that cannot be charged.
@@ -111,17 +114,21 @@ struct CensusStore {
         try db.run("INSERT INTO census_persons (name, created_at) VALUES (?, ?)", [name, now])
         let id = Int(db.lastInsertRowID)
         for (system, externalID) in externalIDs {
-            try db.run("INSERT INTO census_external_ids (person, system, external_id) VALUES (?, ?, ?)", [id, system, externalID])
+            try db.run(
+                "INSERT INTO census_external_ids (person, system, external_id) VALUES (?, ?, ?)",
+                [id, system, externalID])
         }
         return id
     }
 
     static func personJSON(_ db: Database, id: Int) throws -> JSON {
-        let external = try db.query("SELECT system, external_id FROM census_external_ids WHERE person = ? ORDER BY system", [id])
+        let external = try db.query(
+            "SELECT system, external_id FROM census_external_ids WHERE person = ? ORDER BY system", [id])
         let methods = try paymentMethods(db, person: id).map(\.json)
         return [
             "id": .int(id),
-            "qualified_ids": .array([.string("\(id)@census")] + external.map { .string("\($0[1].string ?? "")@\($0[0].string ?? "")") }),
+            "qualified_ids": .array(
+                [.string("\(id)@census")] + external.map { .string("\($0[1].string ?? "")@\($0[0].string ?? "")") }),
             "name": .string(try db.queryOne("SELECT name FROM census_persons WHERE id = ?", [id])?[0].string ?? ""),
             "payment_methods": .array(methods),
         ]
@@ -155,10 +162,12 @@ struct CensusStore {
     }
 
     @discardableResult
-    static func addPaymentMethod(_ db: Database, person: Int, type: String, status: String, verified: Bool, iban: String? = nil,
+    static func addPaymentMethod(
+        _ db: Database, person: Int, type: String, status: String, verified: Bool, iban: String? = nil,
                                  expiration: (month: Int, year: Int)? = nil, now: Int64) throws -> Int {
         try db.run("""
-            INSERT INTO census_payment_methods (person, type, status, verified, iban, expiration_month, expiration_year, authorization_token, created_at)
+            INSERT INTO census_payment_methods (person, type, status, verified, iban, expiration_month,
+                expiration_year, authorization_token, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [person, type, status, verified, iban, expiration?.month, expiration?.year,
                   expiration.map { _ in "seeded-authorization" }, now])
@@ -182,7 +191,9 @@ struct CensusStore {
 
     /// Creates the order (and its new payment method), its uniform record and its settle
     /// job, in one transaction. Returns the order and its payment method's id.
-    func createOrder(_ order: NewOrder, method: Method, plan: SettlePlan) async throws -> (order: Int, paymentMethod: Int, token: String?) {
+    func createOrder(_ order: NewOrder, method: Method, plan: SettlePlan) async throws -> (
+        order: Int, paymentMethod: Int, token: String?
+    ) {
         let now = context.clock.nowMilliseconds()
         let result = try await context.store.write { db -> (Int, Int, String?) in
             let methodID: Int
@@ -192,16 +203,21 @@ struct CensusStore {
             case .existing(let id):
                 methodID = id
             case .directDebit(let iban):
-                methodID = try Self.addPaymentMethod(db, person: order.person, type: Self.directDebit, status: "active", verified: false, iban: iban, now: now)
+                methodID = try Self.addPaymentMethod(
+                    db, person: order.person, type: Self.directDebit, status: "active", verified: false, iban: iban,
+                    now: now)
             case .creditCardExternal(let url):
-                methodID = try Self.addPaymentMethod(db, person: order.person, type: Self.creditCard, status: "incomplete", verified: false, now: now)
+                methodID = try Self.addPaymentMethod(
+                    db, person: order.person, type: Self.creditCard, status: "incomplete", verified: false, now: now)
                 returnURL = url
                 token = context.ids.token(18)
             }
             try db.run("""
-                INSERT INTO census_orders (person, payment_method, description, amount, campaign_code, status, return_url, gateway_token, created_at)
+                INSERT INTO census_orders (person, payment_method, description, amount, campaign_code, status,
+                    return_url, gateway_token, created_at)
                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
-                """, [order.person, methodID, order.description, order.amount, order.campaignCode, returnURL, token, now])
+                """,
+                [order.person, methodID, order.description, order.amount, order.campaignCode, returnURL, token, now])
             let id = Int(db.lastInsertRowID)
             try Payments.record(db, provider: CensusProvider.key, id: String(id), account: 1, status: "pending",
                                 amount: Payments.decimal(minorUnits: order.amount), currency: "EUR", at: now)
@@ -223,32 +239,39 @@ struct CensusStore {
 
     private static func order(_ row: Row) -> Order {
         Order(id: row["id"].int ?? 0, person: row["person"].int ?? 0, paymentMethod: row["payment_method"].int ?? 0,
-              amount: row["amount"].int ?? 0, description: row["description"].string ?? "", status: row["status"].string ?? "",
+            amount: row["amount"].int ?? 0, description: row["description"].string ?? "",
+            status: row["status"].string ?? "",
               returnURL: row["return_url"].string, gatewayToken: row["gateway_token"].string)
     }
 
     /// Processes a pending order: `processed` (the payment method becomes verified, and a
     /// card authorized on the gateway becomes active) or `error`.
-    static func complete(_ db: Database, id: Int, outcome: Outcome, card: (month: Int, year: Int)? = nil, context: SandboxContext) throws {
+    static func complete(
+        _ db: Database, id: Int, outcome: Outcome, card: (month: Int, year: Int)? = nil, context: SandboxContext
+    ) throws {
         guard let order = try order(db, id: id) else { throw CompletionError.notFound }
         guard order.status == "pending" else { throw CompletionError.alreadyFinal(status: order.status) }
         let now = context.clock.nowMilliseconds()
         let status = outcome.kind == .success ? "processed" : "error"
         try db.run("UPDATE census_orders SET status = ?, processed_at = ? WHERE id = ?", [status, now, id])
         if outcome.kind == .success {
-            if let method = try paymentMethod(db, id: order.paymentMethod), method.type == creditCard, method.expiration == nil {
+            if let method = try paymentMethod(db, id: order.paymentMethod), method.type == creditCard,
+                method.expiration == nil
+            {
                 // A card authorized now: the gateway's expiry, or (control plane) three years on.
                 let year = Int(Timestamp.iso8601(milliseconds: now).prefix(4)) ?? 2026
                 let expiry = card ?? (month: 12, year: year + 3)
                 try db.run("""
-                    UPDATE census_payment_methods SET status = 'active', verified = 1, expiration_month = ?, expiration_year = ?,
+                    UPDATE census_payment_methods SET status = 'active', verified = 1, expiration_month = ?,
+                        expiration_year = ?,
                     authorization_token = ? WHERE id = ?
                     """, [expiry.month, expiry.year, context.ids.hex(12), order.paymentMethod])
             } else {
                 try db.run("UPDATE census_payment_methods SET verified = 1 WHERE id = ?", [order.paymentMethod])
             }
         }
-        try Payments.setStatus(db, provider: CensusProvider.key, id: String(id), status: status, at: now, note: outcome.message)
+        try Payments.setStatus(
+            db, provider: CensusProvider.key, id: String(id), status: status, at: now, note: outcome.message)
         try Jobs.cancel(db, provider: CensusProvider.key, payment: String(id))
     }
 
@@ -262,7 +285,9 @@ struct CensusStore {
         conditions.add("created_at <= ?", until)
         conditions.add("status = ?", "processed")
         return try context.store.read { db in
-            try db.queryOne("SELECT COALESCE(SUM(amount), 0) FROM census_orders \(conditions.sql)", conditions.arguments)?[0].int ?? 0
+            try db.queryOne(
+                "SELECT COALESCE(SUM(amount), 0) FROM census_orders \(conditions.sql)", conditions.arguments)?[0].int
+                ?? 0
         }
     }
 }

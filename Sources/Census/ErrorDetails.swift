@@ -8,7 +8,11 @@ struct ErrorDetails {
 
     mutating func add(_ field: String, _ error: String, _ extra: [(String, JSON)] = []) {
         let detail = JSON.object([("error", .string(error))] + extra)
-        if let i = fields.firstIndex(where: { $0.0 == field }) { fields[i].1.append(detail) } else { fields.append((field, [detail])) }
+        if let i = fields.firstIndex(where: { $0.0 == field }) {
+            fields[i].1.append(detail)
+        } else {
+            fields.append((field, [detail]))
+        }
     }
 
     var json: JSON { .object(fields.map { ($0.0, .array($0.1)) }) }

@@ -17,7 +17,9 @@ enum IBAN {
     ]
 
     /// Countries whose account part is digits only.
-    static let numericBBAN: Set<String> = ["AT", "BE", "DE", "DK", "ES", "FI", "HR", "HU", "LT", "NO", "PL", "PT", "SE", "SI", "SK", "CZ", "EE"]
+    static let numericBBAN: Set<String> = [
+        "AT", "BE", "DE", "DK", "ES", "FI", "HR", "HU", "LT", "NO", "PL", "PT", "SE", "SI", "SK", "CZ", "EE",
+    ]
 
     static func validate(_ iban: String) -> Problem? {
         let chars = Array(iban.utf8)
@@ -54,7 +56,7 @@ enum IBAN {
                 let r = 11 - zip(part, weights).reduce(0) { $0 + $1.0 * $1.1 } % 11
                 return r == 11 ? 0 : r == 10 ? 1 : r
             }
-            return digits[8] == control([0, 0] + Array(digits[0 ..< 8])) && digits[9] == control(Array(digits[10 ..< 20]))
+            return digits[8] == control([0, 0] + Array(digits[0..<8])) && digits[9] == control(Array(digits[10..<20]))
         case "BE":
             // The last two digits are the first ten mod 97 (97 for 0).
             let first = digits[0 ..< 10].reduce(0) { $0 * 10 + $1 } % 97

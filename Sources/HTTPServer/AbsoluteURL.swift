@@ -4,7 +4,9 @@ public func isAbsoluteHTTPURL(_ text: String) -> Bool {
     guard let scheme = ["http://", "https://"].first(where: { scheme in
         text.utf8.prefix(scheme.utf8.count).elementsEqual(scheme.utf8) { ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == $1 }
     }) else { return false }
-    let authority = text.utf8.dropFirst(scheme.utf8.count).prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+    let authority = text.utf8.dropFirst(scheme.utf8.count).prefix {
+        $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#")
+    }
     guard let host = authority.split(separator: UInt8(ascii: "@")).last else { return false }
     return host.first != UInt8(ascii: ":") && !containsSpaceOrLineBreak(text)
 }

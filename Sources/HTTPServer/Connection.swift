@@ -66,7 +66,8 @@ final class Connection: @unchecked Sendable {
 
     /// The loop takes a connection epoll reported (false: not waiting in epoll).
     func take() -> Bool {
-        owner.compareExchange(expected: Owner.epoll.rawValue, desired: Owner.loop.rawValue, ordering: .acquiring).exchanged
+        owner.compareExchange(expected: Owner.epoll.rawValue, desired: Owner.loop.rawValue, ordering: .acquiring)
+            .exchanged
     }
 
     var isClosed: Bool { owner.load(ordering: .acquiring) == Owner.closed.rawValue }
@@ -298,7 +299,8 @@ final class Connection: @unchecked Sendable {
         if configuration.logger.enabled(.info) {
             let elapsed = started.duration(to: .now)
             let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-            configuration.logger.info("\(request.method) \(request.target) \(response.status) \(Double(micros) / 1000)ms \(remote)")
+            configuration.logger.info(
+                "\(request.method) \(request.target) \(response.status) \(Double(micros) / 1000)ms \(remote)")
         }
         requestStart = nil
         idleSince = .now

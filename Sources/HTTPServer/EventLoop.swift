@@ -121,7 +121,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Arms a connection's socket for one event: input, or room for output. Called by the
     /// thread that owns the connection, as the last thing it does with it.
     func arm(_ fd: Int32, forOutput: Bool) {
-        EventLoop.control(epoll, EPOLL_CTL_MOD, fd, (forOutput ? EPOLLOUT.rawValue : EPOLLIN.rawValue) | EPOLLONESHOT.rawValue)
+        EventLoop.control(
+            epoll, EPOLL_CTL_MOD, fd, (forOutput ? EPOLLOUT.rawValue : EPOLLIN.rawValue) | EPOLLONESHOT.rawValue)
     }
 
     /// `epoll_ctl` on `fd`, which is also the event's data.
@@ -137,7 +138,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         EventLoop.markCurrentThread()
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var lastSweep = ContinuousClock.now
-        let timeout = Int32(sweepInterval.components.seconds * 1000 + sweepInterval.components.attoseconds / 1_000_000_000_000_000)
+        let timeout = Int32(
+            sweepInterval.components.seconds * 1000 + sweepInterval.components.attoseconds / 1_000_000_000_000_000)
         while true {
             sleeping.store(true, ordering: .sequentiallyConsistent)
             let idle = jobs.withLock { $0.isEmpty }
@@ -175,7 +177,9 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
         for connection in adopted {
             connections[connection.socket.fd] = connection
-            if EventLoop.control(epoll, EPOLL_CTL_ADD, connection.socket.fd, EPOLLIN.rawValue | EPOLLONESHOT.rawValue) != 0 {
+            if EventLoop.control(epoll, EPOLL_CTL_ADD, connection.socket.fd, EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
+                != 0
+            {
                 server.configuration.logger.error("\(SocketError("epoll_ctl"))")
                 _ = connection.take()
                 connection.close()

@@ -89,7 +89,8 @@ public struct HTTPResponse: Sendable {
             bytes.append(contentsOf: "\r\nContent-Length: ".utf8)
             bytes.append(contentsOf: String(body.count).utf8)
         }
-        bytes.append(contentsOf: (keepAlive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n").utf8)
+        bytes.append(
+            contentsOf: (keepAlive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n").utf8)
         if includeBody && hasBody {
             bytes.append(contentsOf: body)
         }

@@ -108,7 +108,9 @@ public final class HTTPServer: Sendable {
                 state.nextLoop = (state.nextLoop + 1) % state.loops.count
                 return state.loops[state.nextLoop]
             }
-            guard let loop, loop.add(Connection(socket: client, remote: remote, localPort: localPort, router: router, loop: loop)) else {
+            guard let loop,
+                loop.add(Connection(socket: client, remote: remote, localPort: localPort, router: router, loop: loop))
+            else {
                 client.close()
                 connectionClosed()
                 continue

@@ -132,7 +132,9 @@ extension JSON {
         // Most strings need no escape: checked and copied whole.
         var text = s
         let plain = text.withUTF8 { bytes in
-            guard !bytes.contains(where: { $0 < 32 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            guard !bytes.contains(where: { $0 < 32 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                return false
+            }
             out.append(contentsOf: bytes)
             return true
         }

@@ -120,7 +120,9 @@ private struct JSONByteParser {
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digits(&self) > 0 else { throw error("invalid number") }
         }
         return .number(String(decoding: bytes[start ..< index], as: UTF8.self))
@@ -135,7 +137,11 @@ private struct JSONByteParser {
             let byte = bytes[end]
             if byte == UInt8(ascii: "\"") {
                 index = end + 1
-                guard let text = bytes.withUnsafeBufferPointer({ String(validUTF8: UnsafeBufferPointer(rebasing: $0[start ..< end])) }) else {
+                guard
+                    let text = bytes.withUnsafeBufferPointer({
+                        String(validUTF8: UnsafeBufferPointer(rebasing: $0[start..<end]))
+                    })
+                else {
                     throw error("invalid UTF-8 in string")
                 }
                 return text
@@ -151,7 +157,9 @@ private struct JSONByteParser {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = out.withUnsafeBufferPointer({ String(validUTF8: $0) }) else { throw error("invalid UTF-8 in string") }
+                guard let text = out.withUnsafeBufferPointer({ String(validUTF8: $0) }) else {
+                    throw error("invalid UTF-8 in string")
+                }
                 return text
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { throw error("unterminated escape") }

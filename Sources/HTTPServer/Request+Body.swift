@@ -3,7 +3,8 @@ extension HTTPRequest {
     public var mediaType: String? {
         guard let value = headers["Content-Type"] else { return nil }
         let type = value.utf8.prefix { $0 != UInt8(ascii: ";") }
-        return String(decoding: type.map { (65 ... 90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self).trimmingASCIISpaces()
+        return String(decoding: type.map { (65...90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+            .trimmingASCIISpaces()
     }
 
     /// The body parsed as JSON.

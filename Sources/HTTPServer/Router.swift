@@ -57,7 +57,9 @@ public struct Router: Sendable {
     /// Answers a known path with a method it does not serve (405 by default; a provider
     /// whose real server says 404 answers that); `Allow` is added.
     public var methodNotAllowed: @Sendable (HTTPRequest, [String]) -> HTTPResponse = { request, allowed in
-        .json(["error": .string("Method \(request.method) not allowed; allowed: \(allowed.joined(separator: ", "))")], status: 405)
+        .json(
+            ["error": .string("Method \(request.method) not allowed; allowed: \(allowed.joined(separator: ", "))")],
+            status: 405)
     }
     /// Told of every request this router answers itself (not its mounts'), with the
     /// response and how long the handler took: the request journal hooks in here.
@@ -114,7 +116,10 @@ public struct Router: Sendable {
             "\(route.method) /" + route.segments.map {
                 switch $0 { case .literal(let s): return s; case .parameter(let p): return ":" + p }
             }.joined(separator: "/")
-        } + mounts.flatMap { mount in mount.router.table.map { $0.replacingFirstSpace(with: " /" + mount.prefix.joined(separator: "/")) } }
+        }
+            + mounts.flatMap { mount in
+                mount.router.table.map { $0.replacingFirstSpace(with: " /" + mount.prefix.joined(separator: "/")) }
+            }
     }
 
     /// Routes a request to its handler and always answers, blocking if its handler does. A

@@ -43,7 +43,9 @@ struct Socket: Sendable {
                 // "::" listens dual-stack; a specific v6 address only on v6.
                 try sock.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, address == "::" ? 0 : 1)
             }
-            guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else { throw SocketError("bind(\(address):\(port))") }
+            guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+                throw SocketError("bind(\(address):\(port))")
+            }
             guard Glibc.listen(fd, backlog) == 0 else { throw SocketError("listen") }
         } catch {
             sock.close()

@@ -5,8 +5,10 @@ import SandboxResources
 /// stable id; the document's own ids kept: United States 1, Austria 2, Norway 102), the
 /// payment systems, the BIN table and the test cards.
 enum PayXTodayData {
-    static let countries: [JSON] = SandboxResources.data("payxtoday/countries.json").flatMap { try? JSON.parse($0) }?.arrayValue ?? []
-    static let countriesByID: [Int: JSON] = Dictionary(countries.compactMap { c in c["id"]?.intValue.map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
+    static let countries: [JSON] =
+        SandboxResources.data("payxtoday/countries.json").flatMap { try? JSON.parse($0) }?.arrayValue ?? []
+    static let countriesByID: [Int: JSON] = Dictionary(
+        countries.compactMap { c in c["id"]?.intValue.map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
 
     struct PaymentSystem: Sendable {
         let id: Int
@@ -32,11 +34,18 @@ enum PayXTodayData {
         switch bin {
         case "469279": return Card(type: "Visa", category: "Visa Classic ()", product: "F", issuer: "Bank Norwegian As")
         case "411111": return Card(type: "Visa", category: "Visa Classic ()", product: "F", issuer: "Sandbox Visa Bank")
-        case "555555": return Card(type: "MasterCard", category: "Standard", product: "MCS", issuer: "Sandbox Mastercard Bank")
+        case "555555":
+            return Card(type: "MasterCard", category: "Standard", product: "MCS", issuer: "Sandbox Mastercard Bank")
         default:
-            if bin.hasPrefix("4") { return Card(type: "Visa", category: "Visa Classic ()", product: "F", issuer: "Sandbox Bank") }
-            if bin.hasPrefix("5") || bin.hasPrefix("2") { return Card(type: "MasterCard", category: "Standard", product: "MCS", issuer: "Sandbox Bank") }
-            if bin.hasPrefix("34") || bin.hasPrefix("37") { return Card(type: "American Express", category: "Green", product: "AX", issuer: "Sandbox Bank") }
+            if bin.hasPrefix("4") {
+                return Card(type: "Visa", category: "Visa Classic ()", product: "F", issuer: "Sandbox Bank")
+            }
+            if bin.hasPrefix("5") || bin.hasPrefix("2") {
+                return Card(type: "MasterCard", category: "Standard", product: "MCS", issuer: "Sandbox Bank")
+            }
+            if bin.hasPrefix("34") || bin.hasPrefix("37") {
+                return Card(type: "American Express", category: "Green", product: "AX", issuer: "Sandbox Bank")
+            }
             return Card(type: "Unknown", category: "", product: "", issuer: "Sandbox Bank")
         }
     }

@@ -21,14 +21,17 @@ enum PayXTodayInput {
             if required { throw PayXTodayError.invalid("The \(name) field is required.") }
             return nil
         }
-        guard value.count <= max else { throw PayXTodayError.invalid("The \(name) may not be greater than \(max) characters.") }
+        guard value.count <= max else {
+            throw PayXTodayError.invalid("The \(name) may not be greater than \(max) characters.")
+        }
         return value
     }
 
     static func email(_ params: RequestParams, _ name: String, required: Bool) throws -> String? {
         guard let value = try string(params, name, max: 255, required: required) else { return nil }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+            !parts[1].hasSuffix("."),
               !containsSpaceOrLineBreak(value) else {
             throw PayXTodayError.invalid("The \(name) must be a valid email address.")
         }
@@ -38,7 +41,9 @@ enum PayXTodayInput {
     static func country(_ params: RequestParams, required: Bool) throws -> Int? {
         guard params.string("id_country") != nil || required else { return nil }
         let id = try requiredInt(params, "id_country")
-        guard PayXTodayData.countriesByID[id] != nil else { throw PayXTodayError.invalid("The selected id_country is invalid.") }
+        guard PayXTodayData.countriesByID[id] != nil else {
+            throw PayXTodayError.invalid("The selected id_country is invalid.")
+        }
         return id
     }
 
@@ -48,9 +53,13 @@ enum PayXTodayInput {
         guard let value = Decimal(string: text), text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) else {
             throw PayXTodayError.invalid("The price must be a number.")
         }
-        guard value > 0, value <= 1_000_000_000 else { throw PayXTodayError.invalid("The price must be between 0.01 and 1000000000.") }
+        guard value > 0, value <= 1_000_000_000 else {
+            throw PayXTodayError.invalid("The price must be between 0.01 and 1000000000.")
+        }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, (parts.count == 1 || parts[1].count <= 2) else { throw PayXTodayError.invalid("The price may have at most 2 decimals.") }
+        guard parts.count <= 2, (parts.count == 1 || parts[1].count <= 2) else {
+            throw PayXTodayError.invalid("The price may have at most 2 decimals.")
+        }
         let whole = String(Int(parts[0]) ?? 0)
         var fraction = parts.count == 2 ? String(parts[1]) : ""
         while fraction.count < 2 { fraction += "0" }

@@ -26,10 +26,14 @@ struct PayXTodayPage {
         }
         let form = request.formBody
         let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
-        guard CardNumber.isValid(number) else { return page(payment, action: action, error: "The card number is not valid.") }
+        guard CardNumber.isValid(number) else {
+            return page(payment, action: action, error: "The card number is not valid.")
+        }
         let expiry = (form["card_exp"] ?? "").trimmingASCIISpaces()
         let parts = expiry.split(separator: "/")
-        guard parts.count == 2, let month = Int(parts[0]), (1 ... 12).contains(month), parts[1].count == 2, Int(parts[1]) != nil else {
+        guard parts.count == 2, let month = Int(parts[0]), (1...12).contains(month), parts[1].count == 2,
+            Int(parts[1]) != nil
+        else {
             return page(payment, action: action, error: "Give the expiry date as MM/YY.")
         }
         guard let cvc = form["card_cvc"], (3 ... 4).contains(cvc.count), cvc.allSatisfy(\.isNumber) else {
@@ -37,7 +41,8 @@ struct PayXTodayPage {
         }
         let outcome = PayXTodayData.declined[number].map { Outcome(.failure, message: $0) } ?? .success
         let ip = request.headers.firstElement("X-Forwarded-For") ?? Self.host(request.remoteAddress)
-        let card = PayXTodayStore.CardUse(number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])", ip: ip, country: nil)
+        let card = PayXTodayStore.CardUse(
+            number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])", ip: ip, country: nil)
         var settings: JSON = [:]
         do {
             try context.store.write { db in
@@ -55,7 +60,7 @@ struct PayXTodayPage {
             return .redirect(to: Self.withUUID(target, payment.uuid), status: 303)
         }
         return SandboxPage.message(success ? "Payment successful" : "Payment failed",
-                                   success ? "Thank you, the payment went through." : outcome.message ?? "The payment failed.", status: 200)
+            success ? "Thank you, the payment went through." : outcome.message ?? "The payment failed.", status: 200)
     }
 
     /// The redirect URL with the payment's uuid: in place of `{UUID}`, as `ppuuid=` when the
@@ -68,7 +73,9 @@ struct PayXTodayPage {
     }
 
     static func host(_ remote: String) -> String {
-        if remote.hasPrefix("["), let end = remote.firstIndex(of: "]") { return String(remote[remote.index(after: remote.startIndex) ..< end]) }
+        if remote.hasPrefix("["), let end = remote.firstIndex(of: "]") {
+            return String(remote[remote.index(after: remote.startIndex)..<end])
+        }
         return remote.split(separator: ":").first.map(String.init) ?? remote
     }
 

@@ -14,7 +14,10 @@ struct PayXTodayRoutes {
         router.get(api + "/options") { try call($0, options) }
         router.get(api + "/countries") { try call($0) { _, _ in .array(PayXTodayData.countries) } }
         router.get(api + "/payment-systems") { try call($0) { reseller, _ in
-            ["reseller": .int(reseller), "payment_systems": .array(PayXTodayData.paymentSystems(reseller: reseller).map(\.json))]
+                [
+                    "reseller": .int(reseller),
+                    "payment_systems": .array(PayXTodayData.paymentSystems(reseller: reseller).map(\.json)),
+                ]
         } }
         router.get(api + "/clients") { try call($0, client) }
         router.get(api + "/clients/find/email") { try call($0, clientByEmail) }
@@ -24,7 +27,9 @@ struct PayXTodayRoutes {
         router.get(api + "/payments") { try call($0, payments) }
         router.get(api + "/payments/id") { try call($0, paymentByID) }
         router.get(api + "/payments/uuid") { try call($0, paymentByUUID) }
-        router.post(api + "/payments/create") { request in try await call(request) { try await createPayment($0, $1, request) } }
+        router.post(api + "/payments/create") { request in
+            try await call(request) { try await createPayment($0, $1, request) }
+        }
         router.post(api + "/payments/delete") { try call($0, deletePayment) }
         // Each queues a delivery: they await their commit.
         router.get(api + "/webhook/test/success") {
@@ -36,9 +41,13 @@ struct PayXTodayRoutes {
         let page = PayXTodayPage(context: context)
         router.get("/pay/:uuid") { try page.show($0) }
         router.post("/pay/:uuid", SandboxPage.action { try page.submit($0) })
-        router.notFound = { request in PayXTodayError.notFound("Not found: \(request.method) \(request.path)").response }
+        router.notFound = { request in PayXTodayError.notFound("Not found: \(request.method) \(request.path)").response
+        }
         router.methodNotAllowed = { request, allowed in
-            PayXTodayError.methodNotAllowed("Method \(request.method) is not allowed; use \(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))").response
+            PayXTodayError.methodNotAllowed(
+                "Method \(request.method) is not allowed; use "
+                + "\(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))"
+            ).response
         }
         return router
     }
@@ -50,7 +59,9 @@ struct PayXTodayRoutes {
     }
 
     /// `call` for the calls that write (they await their commit).
-    private func call(_ request: HTTPRequest, _ body: (Int, RequestParams) async throws -> JSON) async throws -> HTTPResponse {
+    private func call(_ request: HTTPRequest, _ body: (Int, RequestParams) async throws -> JSON) async throws
+        -> HTTPResponse
+    {
         let (reseller, params) = try caller(request)
         return .json(["data": try await body(reseller, params)])
     }
@@ -59,18 +70,26 @@ struct PayXTodayRoutes {
     private func caller(_ request: HTTPRequest) throws -> (Int, RequestParams) {
         let key = request.parameters["secret_key"] ?? ""
         guard let text = request.parameters["id_reseller"], let reseller = Int(text),
-              try context.accounts.authenticate(provider: PayXTodayProvider.key, login: String(reseller), secret: key) != nil else {
+            try context.accounts.authenticate(provider: PayXTodayProvider.key, login: String(reseller), secret: key)
+                != nil
+        else {
             throw PayXTodayError.wrongKey(key)
         }
-        do { return (reseller, try RequestParams(request)) } catch { throw PayXTodayError.invalid("The request body is not valid JSON.") }
+        do { return (reseller, try RequestParams(request)) } catch {
+            throw PayXTodayError.invalid("The request body is not valid JSON.")
+        }
     }
 
     // MARK: options
 
     private func options(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        guard let account = try context.accounts.find(provider: PayXTodayProvider.key, id: reseller) else { throw PayXTodayError.wrongKey("") }
+        guard let account = try context.accounts.find(provider: PayXTodayProvider.key, id: reseller) else {
+            throw PayXTodayError.wrongKey("")
+        }
         let s = account.settings
-        func url(_ group: String, _ which: String) -> JSON { s[group]?["payments"]?[which].flatMap { $0.stringValue.map(JSON.string) } ?? .null }
+        func url(_ group: String, _ which: String) -> JSON {
+            s[group]?["payments"]?[which].flatMap { $0.stringValue.map(JSON.string) } ?? .null
+        }
         return [
             "reseller": .int(reseller),
             "key": .string(account.secret),
@@ -88,13 +107,17 @@ struct PayXTodayRoutes {
 
     private func client(_ reseller: Int, _ params: RequestParams) throws -> JSON {
         let id = try PayXTodayInput.requiredInt(params, "id_client")
-        guard let client = try store.client(reseller: reseller, id: id) else { throw PayXTodayError.notFound("Client \(id) not found") }
+        guard let client = try store.client(reseller: reseller, id: id) else {
+            throw PayXTodayError.notFound("Client \(id) not found")
+        }
         return client
     }
 
     private func clientByEmail(_ reseller: Int, _ params: RequestParams) throws -> JSON {
         let email = try PayXTodayInput.email(params, "email", required: true) ?? ""
-        guard let client = try store.client(reseller: reseller, email: email) else { throw PayXTodayError.notFound("Client with email \(email) not found") }
+        guard let client = try store.client(reseller: reseller, email: email) else {
+            throw PayXTodayError.notFound("Client with email \(email) not found")
+        }
         return client
     }
 
@@ -104,27 +127,44 @@ struct PayXTodayRoutes {
         let email = try PayXTodayInput.email(params, "e_mail", required: true) ?? ""
         var optional: [String: String?] = [:]
         for field in PayXTodayStore.clientFields {
-            optional[field] = try PayXTodayInput.string(params, field, max: field == "description" ? 500 : 255, required: false)
+            optional[field] = try PayXTodayInput.string(
+                params, field, max: field == "description" ? 500 : 255, required: false)
         }
-        guard try !store.emailTaken(reseller: reseller, email: email) else { throw PayXTodayError.invalid("The e_mail has already been taken.") }
-        return try await store.createClient(reseller: reseller, name: name, country: country, email: email, optional: optional)
+        guard try !store.emailTaken(reseller: reseller, email: email) else {
+            throw PayXTodayError.invalid("The e_mail has already been taken.")
+        }
+        return try await store.createClient(
+            reseller: reseller, name: name, country: country, email: email, optional: optional)
     }
 
     private func updateClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
         let id = try PayXTodayInput.requiredInt(params, "id_client")
         var changes: [(String, SQLValue)] = []
-        if params.has("name") { changes.append(("name", .text(try PayXTodayInput.string(params, "name", max: 100, required: true) ?? ""))) }
-        if params.has("id_country") { changes.append(("id_country", .integer(Int64(try PayXTodayInput.country(params, required: true) ?? 0)))) }
-        for field in PayXTodayStore.clientFields where params.has(field) {
-            changes.append((field, (try PayXTodayInput.string(params, field, max: field == "description" ? 500 : 255, required: false)).sqlValue))
+        if params.has("name") {
+            changes.append(("name", .text(try PayXTodayInput.string(params, "name", max: 100, required: true) ?? "")))
         }
-        guard let client = try store.updateClient(reseller: reseller, id: id, changes: changes) else { throw PayXTodayError.notFound("Client \(id) not found") }
+        if params.has("id_country") {
+            changes.append(("id_country", .integer(Int64(try PayXTodayInput.country(params, required: true) ?? 0))))
+        }
+        for field in PayXTodayStore.clientFields where params.has(field) {
+            changes.append(
+                (
+                    field,
+                    (try PayXTodayInput.string(params, field, max: field == "description" ? 500 : 255, required: false))
+                        .sqlValue
+                ))
+        }
+        guard let client = try store.updateClient(reseller: reseller, id: id, changes: changes) else {
+            throw PayXTodayError.notFound("Client \(id) not found")
+        }
         return client
     }
 
     private func deleteClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
         let id = try PayXTodayInput.requiredInt(params, "id_client")
-        guard try store.deleteClient(reseller: reseller, id: id) else { throw PayXTodayError.notFound("Client \(id) not found") }
+        guard try store.deleteClient(reseller: reseller, id: id) else {
+            throw PayXTodayError.notFound("Client \(id) not found")
+        }
         return ["success": 1]
     }
 
@@ -132,34 +172,48 @@ struct PayXTodayRoutes {
 
     private func payments(_ reseller: Int, _ params: RequestParams) throws -> JSON {
         let id = try PayXTodayInput.requiredInt(params, "id_client")
-        guard try store.hasClient(reseller: reseller, id: id) else { throw PayXTodayError.notFound("Client \(id) not found") }
+        guard try store.hasClient(reseller: reseller, id: id) else {
+            throw PayXTodayError.notFound("Client \(id) not found")
+        }
         return .array(try store.payments(reseller: reseller, client: id))
     }
 
     private func paymentByID(_ reseller: Int, _ params: RequestParams) throws -> JSON {
         let id = try PayXTodayInput.requiredInt(params, "id_payment")
-        guard let payment = try store.paymentJSON(reseller: reseller, id: id) else { throw PayXTodayError.notFound("Payment \(id) not found") }
+        guard let payment = try store.paymentJSON(reseller: reseller, id: id) else {
+            throw PayXTodayError.notFound("Payment \(id) not found")
+        }
         return payment
     }
 
     private func paymentByUUID(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        guard let uuid = params.string("uuid_payment") else { throw PayXTodayError.invalid("The uuid_payment field is required.") }
+        guard let uuid = params.string("uuid_payment") else {
+            throw PayXTodayError.invalid("The uuid_payment field is required.")
+        }
         guard uuid.count == 40 else { throw PayXTodayError.invalid("The uuid_payment must be 40 characters.") }
-        guard let payment = try store.paymentJSON(reseller: reseller, uuid: uuid) else { throw PayXTodayError.notFound("Payment \(uuid) not found") }
+        guard let payment = try store.paymentJSON(reseller: reseller, uuid: uuid) else {
+            throw PayXTodayError.notFound("Payment \(uuid) not found")
+        }
         return payment
     }
 
     private func createPayment(_ reseller: Int, _ params: RequestParams, _ request: HTTPRequest) async throws -> JSON {
         let client = try PayXTodayInput.requiredInt(params, "id_client")
-        guard let embedded = try store.embeddedClient(reseller: reseller, id: client) else { throw PayXTodayError.invalid("The selected id_client is invalid.") }
+        guard let embedded = try store.embeddedClient(reseller: reseller, id: client) else {
+            throw PayXTodayError.invalid("The selected id_client is invalid.")
+        }
         let price = try PayXTodayInput.price(params)
         let period = try PayXTodayInput.requiredInt(params, "period")
-        guard (1 ... 1200).contains(period) else { throw PayXTodayError.invalid("The period must be between 1 and 1200 months.") }
+        guard (1...1200).contains(period) else {
+            throw PayXTodayError.invalid("The period must be between 1 and 1200 months.")
+        }
         let systems = PayXTodayData.paymentSystems(reseller: reseller)
         let system: Int
         if params.has("id_payment_system") || systems.count > 1 {
             let id = try PayXTodayInput.requiredInt(params, "id_payment_system")
-            guard systems.contains(where: { $0.id == id }) else { throw PayXTodayError.invalid("The selected id_payment_system is invalid.") }
+            guard systems.contains(where: { $0.id == id }) else {
+                throw PayXTodayError.invalid("The selected id_payment_system is invalid.")
+            }
             system = id
         } else {
             system = systems[0].id
@@ -173,8 +227,11 @@ struct PayXTodayRoutes {
         } catch {
             throw PayXTodayError.invalid(error.description)
         }
-        return try await store.createPayment(reseller: reseller, .init(client: client, paymentSystem: system, price: price, period: period,
-                                                                       description: description, urlSuccess: success, urlError: error),
+        return try await store.createPayment(
+            reseller: reseller,
+            .init(
+                client: client, paymentSystem: system, price: price, period: period,
+                description: description, urlSuccess: success, urlError: error),
                                              plan: plan, client: embedded)
     }
 
@@ -194,7 +251,8 @@ struct PayXTodayRoutes {
     /// webhook, and no other reseller's.
     private func testWebhook(_ reseller: Int, success: Bool) async throws -> JSON {
         var body: [(String, JSON)] = [
-            ("reseller", .int(reseller)), ("id_client", 123456), ("id_payment", 123), ("uuid_payment", "4523698skjsjsskj2k2jkbhs"),
+            ("reseller", .int(reseller)), ("id_client", 123456), ("id_payment", 123),
+            ("uuid_payment", "4523698skjsjsskj2k2jkbhs"),
             ("id_payment_system", 1), ("period", 1), ("price", 100), ("success", .int(success ? 1 : 0)),
         ]
         body.append(success ? ("paid_at", "2024-01-01 00:01:05") : ("error_message", "5051 (Insufficient funds)"))

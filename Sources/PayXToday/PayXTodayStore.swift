@@ -55,7 +55,9 @@ struct PayXTodayStore {
             ("name", .string(row["name"].string ?? "")),
             ("country", PayXTodayData.countriesByID[row["id_country"].int ?? 0] ?? .null),
         ]
-        for field in ["city", "postal_code", "address", "phone"] { members.append((field, row[field].string.map(JSON.string) ?? .null)) }
+        for field in ["city", "postal_code", "address", "phone"] {
+            members.append((field, row[field].string.map(JSON.string) ?? .null))
+        }
         members.append(("e_mail", .string(row["e_mail"].string ?? "")))
         if !embedded { members.append(("description", row["description"].string.map(JSON.string) ?? .null)) }
         members.append(("created_at", .string(Timestamp.dateTime(milliseconds: row["created_at"].int64 ?? 0))))
@@ -63,7 +65,8 @@ struct PayXTodayStore {
     }
 
     static func clientRow(_ db: Database, reseller: Int, id: Int) throws -> Row? {
-        try db.queryOne("SELECT * FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller])
+        try db.queryOne(
+            "SELECT * FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller])
     }
 
     func client(reseller: Int, id: Int) throws -> JSON? {
@@ -72,19 +75,25 @@ struct PayXTodayStore {
 
     /// The reseller's (undeleted) client as a payment embeds it.
     func embeddedClient(reseller: Int, id: Int) throws -> JSON? {
-        try context.store.read { db in try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0, embedded: true) } }
+        try context.store.read { db in
+            try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0, embedded: true) }
+        }
     }
 
     /// Whether the reseller has this (undeleted) client, without building its JSON.
     func hasClient(reseller: Int, id: Int) throws -> Bool {
         try context.store.read { db in
-            try db.queryOne("SELECT 1 FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller]) != nil
+            try db.queryOne(
+                "SELECT 1 FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller])
+                != nil
         }
     }
 
     func client(reseller: Int, email: String) throws -> JSON? {
         try context.store.read { db in
-            try db.queryOne("SELECT * FROM payxtoday_clients WHERE reseller = ? AND e_mail = ? COLLATE NOCASE AND deleted_at IS NULL ORDER BY id LIMIT 1",
+            try db.queryOne(
+                "SELECT * FROM payxtoday_clients WHERE reseller = ? AND e_mail = ? COLLATE NOCASE AND "
+                + "deleted_at IS NULL ORDER BY id LIMIT 1",
                             [reseller, email]).map { Self.clientJSON($0) }
         }
     }
@@ -93,15 +102,22 @@ struct PayXTodayStore {
         try client(reseller: reseller, email: email) != nil
     }
 
-    func createClient(reseller: Int, name: String, country: Int, email: String, optional: [String: String?]) async throws -> JSON {
+    func createClient(reseller: Int, name: String, country: Int, email: String, optional: [String: String?])
+        async throws -> JSON
+    {
         let now = context.clock.nowMilliseconds()
         return try await context.store.write { db in
             try db.run("""
-                INSERT INTO payxtoday_clients (reseller, name, id_country, city, postal_code, address, phone, e_mail, description, created_at)
+                INSERT INTO payxtoday_clients (reseller, name, id_country, city, postal_code, address, phone,
+                    e_mail, description, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [reseller, name, country, optional["city"] ?? nil, optional["postal_code"] ?? nil, optional["address"] ?? nil,
+                """,
+                [
+                    reseller, name, country, optional["city"] ?? nil, optional["postal_code"] ?? nil,
+                    optional["address"] ?? nil,
                       optional["phone"] ?? nil, email, optional["description"] ?? nil, now])
-            return try Self.clientRow(db, reseller: reseller, id: Int(db.lastInsertRowID)).map { Self.clientJSON($0) } ?? .null
+            return try Self.clientRow(db, reseller: reseller, id: Int(db.lastInsertRowID)).map { Self.clientJSON($0) }
+                ?? .null
         }
     }
 
@@ -119,7 +135,9 @@ struct PayXTodayStore {
     func deleteClient(reseller: Int, id: Int) throws -> Bool {
         let now = context.clock.nowMilliseconds()
         return try context.store.write { db in
-            try db.run("UPDATE payxtoday_clients SET deleted_at = ? WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [now, id, reseller]) == 1
+            try db.run(
+                "UPDATE payxtoday_clients SET deleted_at = ? WHERE id = ? AND reseller = ? AND deleted_at IS NULL",
+                [now, id, reseller]) == 1
         }
     }
 
@@ -143,10 +161,15 @@ struct PayXTodayStore {
     }
 
     private static func payment(_ row: Row) -> Payment {
-        Payment(id: row["id"].int ?? 0, uuid: row["uuid"].string ?? "", reseller: row["reseller"].int ?? 0, client: row["client"].int ?? 0,
-                paymentSystem: row["payment_system"].int ?? 0, price: row["price"].string ?? "", period: row["period"].int ?? 0,
-                state: row["state"].string ?? "", description: row["description"].string, urlSuccess: row["url_success"].string,
-                urlError: row["url_error"].string, createdAt: row["created_at"].int64 ?? 0, errorMessage: row["error_message"].string,
+        Payment(
+            id: row["id"].int ?? 0, uuid: row["uuid"].string ?? "", reseller: row["reseller"].int ?? 0,
+            client: row["client"].int ?? 0,
+            paymentSystem: row["payment_system"].int ?? 0, price: row["price"].string ?? "",
+            period: row["period"].int ?? 0,
+            state: row["state"].string ?? "", description: row["description"].string,
+            urlSuccess: row["url_success"].string,
+            urlError: row["url_error"].string, createdAt: row["created_at"].int64 ?? 0,
+            errorMessage: row["error_message"].string,
                 paidAt: row["paid_at"].int64)
     }
 
@@ -155,13 +178,17 @@ struct PayXTodayStore {
     }
 
     static func paymentJSON(_ db: Database, _ row: Row) throws -> JSON {
-        let client = try db.queryOne("SELECT * FROM payxtoday_clients WHERE id = ?", [row["client"].int ?? 0]).map { clientJSON($0, embedded: true) } ?? .null
+        let client =
+            try db.queryOne("SELECT * FROM payxtoday_clients WHERE id = ?", [row["client"].int ?? 0]).map {
+                clientJSON($0, embedded: true)
+            } ?? .null
         return paymentJSON(row, client: client)
     }
 
     static func paymentJSON(_ row: Row, client: JSON) -> JSON {
         let reseller = row["reseller"].int ?? 0
-        let system = PayXTodayData.paymentSystems(reseller: reseller).first { $0.id == row["payment_system"].int }?.json ?? .null
+        let system =
+            PayXTodayData.paymentSystems(reseller: reseller).first { $0.id == row["payment_system"].int }?.json ?? .null
         func text(_ column: String) -> JSON { row[column].string.map(JSON.string) ?? .null }
         return [
             "reseller": .int(reseller),
@@ -192,7 +219,10 @@ struct PayXTodayStore {
 
     func payments(reseller: Int, client: Int) throws -> [JSON] {
         try context.store.read { db in
-            try db.query("SELECT * FROM payxtoday_payments WHERE reseller = ? AND client = ? AND deleted_at IS NULL ORDER BY id", [reseller, client])
+            try db.query(
+                "SELECT * FROM payxtoday_payments WHERE reseller = ? AND client = ? AND deleted_at IS NULL ORDER BY id",
+                [reseller, client]
+            )
                 .map { try Self.paymentJSON(db, $0) }
         }
     }
@@ -229,28 +259,40 @@ struct PayXTodayStore {
     func createPayment(reseller: Int, _ p: NewPayment, plan: SettlePlan, client: JSON) async throws -> JSON {
         let now = context.clock.nowMilliseconds()
         let uuid = context.ids.orderedHex(20, milliseconds: now)
-        let columns = ["uuid", "reseller", "client", "payment_system", "price", "period", "created_at", "description", "url_success", "url_error", "state"]
-        let values: [any SQLBindable] = [uuid, reseller, p.client, p.paymentSystem, p.price, p.period, now, p.description, p.urlSuccess, p.urlError, "pending"]
+        let columns = [
+            "uuid", "reseller", "client", "payment_system", "price", "period", "created_at", "description",
+            "url_success", "url_error", "state",
+        ]
+        let values: [any SQLBindable] = [
+            uuid, reseller, p.client, p.paymentSystem, p.price, p.period, now, p.description, p.urlSuccess, p.urlError,
+            "pending",
+        ]
         let id = try await context.store.write { db -> Int in
             try db.run("""
-                INSERT INTO payxtoday_payments (uuid, reseller, client, payment_system, price, period, created_at, description, url_success, url_error, state)
+                INSERT INTO payxtoday_payments (uuid, reseller, client, payment_system, price, period, created_at,
+                    description, url_success, url_error, state)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, values)
             let id = Int(db.lastInsertRowID)
-            try Payments.record(db, provider: PayXTodayProvider.key, id: String(id), account: reseller, status: "pending",
+            try Payments.record(
+                db, provider: PayXTodayProvider.key, id: String(id), account: reseller, status: "pending",
                                 amount: p.price, currency: PayXTodayProvider.currency, at: now)
             try context.schedule(plan, provider: PayXTodayProvider.key, payment: String(id), db)
             return id
         }
         context.wake(for: plan)
-        return Self.paymentJSON(Row(columns: ["id"] + columns, values: [.integer(Int64(id))] + values.map(\.sqlValue)), client: client)
+        return Self.paymentJSON(
+            Row(columns: ["id"] + columns, values: [.integer(Int64(id))] + values.map(\.sqlValue)), client: client)
     }
 
     /// Deletes an unpaid payment; false when there is none. A paid one is refused.
     func deletePayment(reseller: Int, id: Int) throws -> Bool? {
         let now = context.clock.nowMilliseconds()
         return try context.store.write { db -> Bool? in
-            guard let payment = try Self.paymentRow(db, where: "id = ? AND reseller = ?", [id, reseller]).map(Self.payment) else { return false }
+            guard
+                let payment = try Self.paymentRow(db, where: "id = ? AND reseller = ?", [id, reseller]).map(
+                    Self.payment)
+            else { return false }
             guard payment.state != "paid" else { return nil }
             try db.run("UPDATE payxtoday_payments SET deleted_at = ? WHERE id = ?", [now, id])
             try Jobs.cancel(db, provider: PayXTodayProvider.key, payment: String(id))
@@ -276,27 +318,36 @@ struct PayXTodayStore {
         let details = PayXTodayData.card(bin: bin)
         let success = outcome.kind == .success
         let message = success ? "" : (outcome.message ?? "5051 (Insufficient funds)")
-        let clientCountry = try db.queryOne("SELECT id_country FROM payxtoday_clients WHERE id = ?", [payment.client])?[0].int
+        let clientCountry = try db.queryOne("SELECT id_country FROM payxtoday_clients WHERE id = ?", [payment.client])?[
+            0
+        ].int
             .flatMap { PayXTodayData.countriesByID[$0]?["iso_3166_1"]?.stringValue }
         try db.run("""
-            UPDATE payxtoday_payments SET state = ?, success = ?, error_message = ?, paid_at = ?, ip_address = ?, ip_country = ?,
-                card_first_six = ?, card_last_four = ?, card_exp_date = ?, card_type = ?, card_category = ?, card_product = ?, issuer = ?
+            UPDATE payxtoday_payments SET state = ?, success = ?, error_message = ?, paid_at = ?, ip_address = ?,
+                ip_country = ?,
+                card_first_six = ?, card_last_four = ?, card_exp_date = ?, card_type = ?, card_category = ?,
+                    card_product = ?, issuer = ?
             WHERE id = ?
             """, [success ? "paid" : "failed", success ? 1 : 0, message, success ? now : nil, card?.ip ?? "127.0.0.1",
                   card?.country ?? clientCountry, bin, String(number.suffix(4)), card?.expiry ?? "12/30",
                   details.type, details.category, details.product, details.issuer, id])
-        try Payments.setStatus(db, provider: PayXTodayProvider.key, id: String(id), status: success ? "paid" : "failed", at: now,
+        try Payments.setStatus(
+            db, provider: PayXTodayProvider.key, id: String(id), status: success ? "paid" : "failed", at: now,
                                note: success ? nil : message)
         try Jobs.cancel(db, provider: PayXTodayProvider.key, payment: String(id))
         var body: [(String, JSON)] = [
             ("reseller", .int(payment.reseller)), ("id_client", .int(payment.client)), ("id_payment", .int(payment.id)),
-            ("uuid_payment", .string(payment.uuid)), ("id_payment_system", .int(payment.paymentSystem)), ("period", .int(payment.period)),
+            ("uuid_payment", .string(payment.uuid)), ("id_payment_system", .int(payment.paymentSystem)),
+            ("period", .int(payment.period)),
             ("price", webhookNumber(payment.price)), ("success", .int(success ? 1 : 0)),
         ]
-        body.append(success ? ("paid_at", .string(Timestamp.dateTime(milliseconds: now))) : ("error_message", .string(message)))
+        body.append(
+            success ? ("paid_at", .string(Timestamp.dateTime(milliseconds: now))) : ("error_message", .string(message)))
         body.append(("created_at", .string(Timestamp.dateTime(milliseconds: payment.createdAt))))
         body.append(("description", payment.description.map(JSON.string) ?? .null))
-        try enqueueWebhook(db, reseller: payment.reseller, payment: String(id), success: success, body: .object(body), context: context)
+        try enqueueWebhook(
+            db, reseller: payment.reseller, payment: String(id), success: success, body: .object(body), context: context
+        )
     }
 
     /// A price as a JSON number, as the webhook shows it (`100`, `290.5`).
@@ -311,11 +362,18 @@ struct PayXTodayStore {
 
     /// Queues the webhook to the reseller's success or error URL; false when it has none.
     @discardableResult
-    static func enqueueWebhook(_ db: Database, reseller: Int, payment: String, success: Bool, body: JSON, context: SandboxContext) throws -> Bool {
+    static func enqueueWebhook(
+        _ db: Database, reseller: Int, payment: String, success: Bool, body: JSON, context: SandboxContext
+    ) throws -> Bool {
         let settings = try Accounts.settings(db, provider: PayXTodayProvider.key, id: reseller)
-        guard let url = settings["webhook"]?["payments"]?[success ? "success" : "error"]?.stringValue, isAbsoluteHTTPURL(url) else { return false }
-        try Outbox.enqueue(db, NewDelivery(provider: PayXTodayProvider.key, account: reseller, payment: payment, kind: "webhook",
-                                           url: url, body: body.serializedBytes()), now: context.clock.nowMilliseconds())
+        guard let url = settings["webhook"]?["payments"]?[success ? "success" : "error"]?.stringValue,
+            isAbsoluteHTTPURL(url)
+        else { return false }
+        try Outbox.enqueue(
+            db,
+            NewDelivery(
+                provider: PayXTodayProvider.key, account: reseller, payment: payment, kind: "webhook",
+                url: url, body: body.serializedBytes()), now: context.clock.nowMilliseconds())
         return true
     }
 }

@@ -12,11 +12,15 @@ struct PaytomatCurrency: Sendable {
     let decimals: Int
     let usd: Decimal
 
-    static let all: [PaytomatCurrency] = (SandboxResources.data("paytomat/currencies.json").flatMap { try? JSON.parse($0) }?["currencies"]?.arrayValue ?? [])
+    static let all: [PaytomatCurrency] =
+        (SandboxResources.data("paytomat/currencies.json").flatMap { try? JSON.parse($0) }?["currencies"]?.arrayValue
+        ?? [])
         .compactMap { c in
-            guard let code = c["code"]?.stringValue, let usd = c["usd"]?.stringValue.flatMap({ Decimal(string: $0) }) else { return nil }
-            return PaytomatCurrency(code: code, incoming: c["in"]?.boolValue ?? false, outgoing: c["out"]?.boolValue ?? false,
-                                    title: c["title"]?.stringValue ?? code, decimals: c["decimals"]?.intValue ?? 8, usd: usd)
+            guard let code = c["code"]?.stringValue, let usd = c["usd"]?.stringValue.flatMap({ Decimal(string: $0) })
+            else { return nil }
+            return PaytomatCurrency(
+                code: code, incoming: c["in"]?.boolValue ?? false, outgoing: c["out"]?.boolValue ?? false,
+                title: c["title"]?.stringValue ?? code, decimals: c["decimals"]?.intValue ?? 8, usd: usd)
         }
 
     static func find(_ code: String, in table: [PaytomatCurrency] = all) -> PaytomatCurrency? {
@@ -31,7 +35,9 @@ struct PaytomatCurrency: Sendable {
         return all.map { c in
             guard let text = rates[c.code].flatMap({ $0.stringValue ?? ($0.intValue.map(String.init)) }),
                   let usd = Decimal(string: text), usd > 0 else { return c }
-            return PaytomatCurrency(code: c.code, incoming: c.incoming, outgoing: c.outgoing, title: c.title, decimals: c.decimals, usd: usd)
+            return PaytomatCurrency(
+                code: c.code, incoming: c.incoming, outgoing: c.outgoing, title: c.title, decimals: c.decimals, usd: usd
+            )
         }
     }
 
@@ -65,7 +71,9 @@ struct PaytomatCurrency: Sendable {
             text += String(repeating: "0", count: exponent)
         } else if digits != 0 && exponent < 0 {
             let fraction = -exponent
-            if text.utf8.count <= fraction { text = String(repeating: "0", count: fraction - text.utf8.count + 1) + text }
+            if text.utf8.count <= fraction {
+                text = String(repeating: "0", count: fraction - text.utf8.count + 1) + text
+            }
             text.insert(".", at: text.index(text.endIndex, offsetBy: -fraction))
         }
         return rounded.isSignMinus && digits != 0 ? "-" + text : text

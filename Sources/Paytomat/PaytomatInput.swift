@@ -19,7 +19,9 @@ enum PaytomatInput {
     /// read as no offset.
     static func optionalInt(_ p: RequestParams, _ name: String) throws -> Int? {
         guard let raw = p.raw(name), !raw.isNull else { return nil }
-        guard let value = p.string(name).flatMap({ Int($0) }) else { throw PaytomatError.invalid("\(name) must be an integer") }
+        guard let value = p.string(name).flatMap({ Int($0) }) else {
+            throw PaytomatError.invalid("\(name) must be an integer")
+        }
         return value
     }
 
@@ -38,12 +40,15 @@ enum PaytomatInput {
 
     /// A decimal above 0 (a JSON number or a numeric string).
     /// A number above 0 with at most `places` decimals (more would be rounded away when stored).
-    static func positiveDecimal(_ p: RequestParams, _ name: String, kind: String = "decimal", places: Int) throws -> Decimal {
+    static func positiveDecimal(_ p: RequestParams, _ name: String, kind: String = "decimal", places: Int) throws
+        -> Decimal
+    {
         guard let text = p.string(name) else { throw PaytomatError.invalid("\(name) is required") }
         guard case .bool = p.raw(name) ?? .null else {
             // ASCII digits, sign, point and exponent only: `Decimal(string:)` reads a number's
             // beginning and ignores the rest ("12abc" is 12), and knows no other digits.
-            guard text.utf8.allSatisfy({ "0123456789.-+eE".utf8.contains($0) }), let value = Decimal(string: text) else {
+            guard text.utf8.allSatisfy({ "0123456789.-+eE".utf8.contains($0) }), let value = Decimal(string: text)
+            else {
                 throw PaytomatError.invalid("\(name) must be a \(kind)")
             }
             guard value > 0 else { throw PaytomatError.invalid("\(name) must be greater than 0") }
@@ -52,7 +57,9 @@ enum PaytomatInput {
             if -value.exponent > places {
                 var exact = value, rounded = Decimal()
                 NSDecimalRound(&rounded, &exact, places, .plain)
-                guard rounded == value else { throw PaytomatError.invalid("\(name) must have at most \(places) decimal places") }
+                guard rounded == value else {
+                    throw PaytomatError.invalid("\(name) must have at most \(places) decimal places")
+                }
             }
             return value
         }
@@ -61,8 +68,12 @@ enum PaytomatInput {
 
     static func currency(_ p: RequestParams, _ name: String, direction: KeyPath<PaytomatCurrency, Bool>? = nil,
                          table: [PaytomatCurrency] = PaytomatCurrency.all) throws -> PaytomatCurrency {
-        guard let code = try text(p, name, required: true, max: 10) else { throw PaytomatError.invalid("\(name) is required") }
-        guard let currency = PaytomatCurrency.find(code, in: table) else { throw PaytomatError.invalid("\(name): unknown currency code '\(code)'") }
+        guard let code = try text(p, name, required: true, max: 10) else {
+            throw PaytomatError.invalid("\(name) is required")
+        }
+        guard let currency = PaytomatCurrency.find(code, in: table) else {
+            throw PaytomatError.invalid("\(name): unknown currency code '\(code)'")
+        }
         if let direction, !currency[keyPath: direction] {
             throw PaytomatError.invalid("\(name): \(currency.code) cannot be used in this direction")
         }
@@ -71,7 +82,9 @@ enum PaytomatInput {
 
     static func url(_ p: RequestParams, _ name: String) throws -> String? {
         guard let value = try text(p, name, required: false, max: 2048) else { return nil }
-        guard isAbsoluteHTTPURL(value) else { throw PaytomatError.invalid("\(name) must be an absolute http or https URL") }
+        guard isAbsoluteHTTPURL(value) else {
+            throw PaytomatError.invalid("\(name) must be an absolute http or https URL")
+        }
         return value
     }
 
@@ -80,23 +93,34 @@ enum PaytomatInput {
     static func productValues(_ p: RequestParams, required: Bool) throws -> [(String, SQLValue)] {
         var values: [(String, SQLValue)] = []
         if required || p.has("amount") {
-            values.append(("amount", .text(PaytomatCurrency.format(try positiveDecimal(p, "amount", places: 2), places: 2).paddedCents())))
+            values.append(
+                (
+                    "amount",
+                    .text(PaytomatCurrency.format(try positiveDecimal(p, "amount", places: 2), places: 2).paddedCents())
+                ))
         }
         if required || p.has("currency") { values.append(("currency", .text(try currency(p, "currency").code))) }
-        if required || p.has("title") { values.append(("title", .text(try text(p, "title", required: true, max: 255) ?? ""))) }
+        if required || p.has("title") {
+            values.append(("title", .text(try text(p, "title", required: true, max: 255) ?? "")))
+        }
         if required || p.has("unit") {
             let unit = try text(p, "unit", required: true, max: 20) ?? ""
-            guard ["single", "piece", "decimal"].contains(unit) else { throw PaytomatError.invalid("unit must be single, piece or decimal") }
+            guard ["single", "piece", "decimal"].contains(unit) else {
+                throw PaytomatError.invalid("unit must be single, piece or decimal")
+            }
             values.append(("unit", .text(unit)))
         }
         if p.has("callback_url") { values.append(("callback_url", .text(try url(p, "callback_url") ?? ""))) }
         if p.has("skip_email") {
-            guard let flag = p.string("skip_email"), flag == "0" || flag == "1" || flag == "true" || flag == "false" else {
+            guard let flag = p.string("skip_email"), flag == "0" || flag == "1" || flag == "true" || flag == "false"
+            else {
                 throw PaytomatError.invalid("skip_email must be 1 or 0")
             }
             values.append(("skip_email", .integer(flag == "1" || flag == "true" ? 1 : 0)))
         }
-        if p.has("custom_css") { values.append(("custom_css", .text(try text(p, "custom_css", required: false, max: 2048) ?? ""))) }
+        if p.has("custom_css") {
+            values.append(("custom_css", .text(try text(p, "custom_css", required: false, max: 2048) ?? "")))
+        }
         if p.has("fields") { values.append(("fields", .text(try fields(p.raw("fields") ?? .null).serialized()))) }
         return values
     }

@@ -11,7 +11,9 @@ enum PaytomatJWT {
     static let secretKey = "paytomat_jwt_secret"
 
     static func seedSecret(_ db: Database, context: SandboxContext) throws {
-        try db.run("INSERT INTO sandbox_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        try db.run(
+            "INSERT INTO sandbox_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+            + "excluded.value",
                    [secretKey, context.ids.hex(32)])
     }
 
@@ -25,7 +27,9 @@ enum PaytomatJWT {
         guard let key = try secret(context) else { throw PaytomatError.unauthorized("Token signing is not set up") }
         let now = context.clock.nowMilliseconds() / 1000
         let header = Base64.encode(Array(#"{"alg":"HS256"}"#.utf8), urlSafe: true, padded: false)
-        let payload: JSON = ["id": .int(merchant), "realm": "merchant_key", "iat": .int(now), "exp": .int(now + lifetimeSeconds)]
+        let payload: JSON = [
+            "id": .int(merchant), "realm": "merchant_key", "iat": .int(now), "exp": .int(now + lifetimeSeconds),
+        ]
         let body = header + "." + Base64.encode(payload.serializedBytes(), urlSafe: true, padded: false)
         let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: key)
         return body + "." + Base64.encode(Array(mac), urlSafe: true, padded: false)
@@ -35,9 +39,11 @@ enum PaytomatJWT {
     static func verify(_ token: String, context: SandboxContext) throws -> Int? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let key = try secret(context),
-              let headerBytes = Base64.decode(String(parts[0])), let header = try? JSON.parse(headerBytes), header["alg"] == "HS256",
+            let headerBytes = Base64.decode(String(parts[0])), let header = try? JSON.parse(headerBytes),
+            header["alg"] == "HS256",
               let signature = Base64.decode(String(parts[2])),
-              HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key),
+            HMAC<SHA256>.isValidAuthenticationCode(
+                signature, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key),
               let payloadBytes = Base64.decode(String(parts[1])), let payload = try? JSON.parse(payloadBytes),
               payload["realm"] == "merchant_key", let id = payload["id"]?.intValue, let exp = payload["exp"]?.intValue,
               Int64(exp) > context.clock.nowMilliseconds() / 1000 else { return nil }

@@ -9,7 +9,8 @@ enum PaytomatLifecycle {
     static func run(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
         guard let id = Int(job.payment), let row = try PaytomatStore.transaction(db, id: id) else { return }
         let status = row["status"].string ?? ""
-        let timing = PaytomatTiming(settings: try Accounts.settings(db, provider: PaytomatProvider.key, id: row["merchant"].int ?? 0))
+        let timing = PaytomatTiming(
+            settings: try Accounts.settings(db, provider: PaytomatProvider.key, id: row["merchant"].int ?? 0))
         let now = context.clock.nowMilliseconds()
         switch job.kind {
         case "settle":
@@ -19,11 +20,13 @@ enum PaytomatLifecycle {
                 try receive(db, id: id, timing: timing, now: now, context: context)
             } else {
                 try Jobs.cancel(db, provider: PaytomatProvider.key, payment: job.payment)
-                try PaytomatStore.transition(db, id: id, to: "failure", comment: outcome.message ?? "Payment failed", context: context)
+                try PaytomatStore.transition(
+                    db, id: id, to: "failure", comment: outcome.message ?? "Payment failed", context: context)
             }
         case "confirm":
             guard status == "pending" else { return }
-            try PaytomatStore.transition(db, id: id, to: "confirmation", comment: "Waiting for confirmations", context: context)
+            try PaytomatStore.transition(
+                db, id: id, to: "confirmation", comment: "Waiting for confirmations", context: context)
             try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "complete", payment: job.payment,
                               at: now + Int64(timing.confirmationSeconds) * 1000, now: now)
         case "complete":
@@ -32,7 +35,8 @@ enum PaytomatLifecycle {
         case "timeout":
             guard status == "new" else { return }
             try Jobs.cancel(db, provider: PaytomatProvider.key, payment: job.payment)
-            try PaytomatStore.transition(db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
+            try PaytomatStore.transition(
+                db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
         case "chargeback":
             guard status == "cancellation" else { return }
             try PaytomatStore.transition(db, id: id, to: "chargeback", comment: "Charged back", context: context)
@@ -44,7 +48,8 @@ enum PaytomatLifecycle {
     /// The payer's coins arrived: pending now, confirmation and success to follow.
     static func receive(_ db: Database, id: Int, timing: PaytomatTiming, now: Int64, context: SandboxContext) throws {
         try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
-        try PaytomatStore.transition(db, id: id, to: "pending", comment: "Payment received, waiting for confirmations", context: context)
+        try PaytomatStore.transition(
+            db, id: id, to: "pending", comment: "Payment received, waiting for confirmations", context: context)
         try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "confirm", payment: String(id),
                           at: now + Int64(timing.confirmationSeconds) * 1000, now: now)
     }
@@ -53,12 +58,16 @@ enum PaytomatLifecycle {
     static func complete(_ db: Database, id: Int, outcome: Outcome, context: SandboxContext) throws {
         guard let row = try PaytomatStore.transaction(db, id: id) else { throw CompletionError.notFound }
         let status = row["status"].string ?? ""
-        guard ["new", "pending", "confirmation"].contains(status) else { throw CompletionError.alreadyFinal(status: status) }
+        guard ["new", "pending", "confirmation"].contains(status) else {
+            throw CompletionError.alreadyFinal(status: status)
+        }
         try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
         if outcome.kind == .success {
-            try PaytomatStore.transition(db, id: id, to: "success", comment: outcome.message ?? "Payment received", context: context)
+            try PaytomatStore.transition(
+                db, id: id, to: "success", comment: outcome.message ?? "Payment received", context: context)
         } else {
-            try PaytomatStore.transition(db, id: id, to: "failure", comment: outcome.message ?? "Payment failed", context: context)
+            try PaytomatStore.transition(
+                db, id: id, to: "failure", comment: outcome.message ?? "Payment failed", context: context)
         }
     }
 }

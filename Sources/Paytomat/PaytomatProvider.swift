@@ -9,7 +9,10 @@ public struct PaytomatProvider: Provider {
     public var defaultPort: Int { 8082 }
     public var migrations: [Migration] { PaytomatStore.migrations }
     public var defaultAccounts: [AccountSeed] {
-        [AccountSeed(login: "sandbox", secret: "sandbox-secret"), AccountSeed(login: "sandbox2", secret: "sandbox2-secret")]
+        [
+            AccountSeed(login: "sandbox", secret: "sandbox-secret"),
+            AccountSeed(login: "sandbox2", secret: "sandbox2-secret"),
+        ]
     }
     /// The payer sends coins (the widget page): nothing settles on its own; unpaid
     /// transactions time out.

@@ -36,9 +36,14 @@ struct PaytomatRoutes {
         router.post("/pay/:code", SandboxPage.action { request in try await widget.buy(request) })
         router.get("/pay/tx/:code") { request in try widget.transaction(request) }
         router.post("/pay/tx/:code", SandboxPage.action { request in try widget.simulate(request) })
-        router.notFound = { request in PaytomatError.notFound("Unknown endpoint \(request.method) \(request.path)").response }
+        router.notFound = { request in
+            PaytomatError.notFound("Unknown endpoint \(request.method) \(request.path)").response
+        }
         router.methodNotAllowed = { request, allowed in
-            PaytomatError.methodNotAllowed("Method \(request.method) is not allowed; use \(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))").response
+            PaytomatError.methodNotAllowed(
+                "Method \(request.method) is not allowed; use "
+                + "\(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))"
+            ).response
         }
         return router
     }
@@ -50,7 +55,10 @@ struct PaytomatRoutes {
     /// the merchant's account, settings included, from the one lookup auth needs anyway.
     func merchantAccount(_ request: HTTPRequest) throws -> Accounts.Account {
         if let (user, password) = request.basicCredentials {
-            guard let account = try context.accounts.authenticate(provider: PaytomatProvider.key, login: user, secret: password) else {
+            guard
+                let account = try context.accounts.authenticate(
+                    provider: PaytomatProvider.key, login: user, secret: password)
+            else {
                 throw PaytomatError.unauthorized("Invalid username or password")
             }
             return account
@@ -83,7 +91,9 @@ struct PaytomatRoutes {
         guard let orderID = try PaytomatInput.text(p, "order_id", required: false, max: 255) ?? ref else {
             throw PaytomatError.invalid("order_id is required (or ref)")
         }
-        guard orderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { throw PaytomatError.invalid("order_id must be alphanumeric") }
+        guard orderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw PaytomatError.invalid("order_id must be alphanumeric")
+        }
         let settings = account.settings
         let table = PaytomatCurrency.table(settings: settings)
         let currencyIn = try PaytomatInput.currency(p, "currency_in", direction: \.incoming, table: table)
@@ -93,13 +103,18 @@ struct PaytomatRoutes {
         let now = context.clock.nowMilliseconds()
         let plan: SettlePlan
         do {
-            plan = try context.settlePlan(provider: PaytomatProvider(), account: merchant, request: request, forced: PaytomatMagic.outcome(amountIn))
+            plan = try context.settlePlan(
+                provider: PaytomatProvider(), account: merchant, request: request,
+                forced: PaytomatMagic.outcome(amountIn))
         } catch {
             throw PaytomatError.invalid(error.description)
         }
         let timing = PaytomatTiming(settings: settings)
-        let created = try await store.create(merchant: merchant, .init(orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
-                                                                currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback,
+        let created = try await store.create(
+            merchant: merchant,
+            .init(
+                orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
+                currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback,
                                                                 productID: nil, details: nil),
                                              plan: plan.at == nil ? nil : plan, timing: timing)
         return .json([
@@ -118,7 +133,9 @@ struct PaytomatRoutes {
     private func ownTransaction(_ request: HTTPRequest) throws -> (Accounts.Account, Row) {
         let account = try merchantAccount(request)
         let id = try PaytomatInput.requiredInt(try PaytomatInput.params(request), "id")
-        guard let row = try store.transaction(merchant: account.id, id: id) else { throw PaytomatError.notFound("Transaction \(id) not found") }
+        guard let row = try store.transaction(merchant: account.id, id: id) else {
+            throw PaytomatError.notFound("Transaction \(id) not found")
+        }
         return (account, row)
     }
 
@@ -126,11 +143,15 @@ struct PaytomatRoutes {
         let (_, row) = try ownTransaction(request)
         let id = row["id"].int ?? 0
         try context.store.write { db in
-            guard let current = try PaytomatStore.transaction(db, id: id)?["status"].string, ["new", "pending"].contains(current) else {
-                throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
+            guard let current = try PaytomatStore.transaction(db, id: id)?["status"].string,
+                ["new", "pending"].contains(current)
+            else {
+                throw PaytomatError.conflict(
+                    "Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
             }
             try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
-            try PaytomatStore.transition(db, id: id, to: "cancelled", comment: "Cancelled by the merchant", context: context)
+            try PaytomatStore.transition(
+                db, id: id, to: "cancelled", comment: "Cancelled by the merchant", context: context)
         }
         context.wake()
         return .json(["status": "cancelled", "status_description": "Transaction has been cancelled"])
@@ -142,14 +163,20 @@ struct PaytomatRoutes {
         let timing = PaytomatTiming(settings: account.settings)
         try context.store.write { db in
             guard try PaytomatStore.transaction(db, id: id)?["status"].string == "success" else {
-                throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? ""): only a successful transaction can be charged back")
+                throw PaytomatError.conflict(
+                    "Transaction \(id) is \(row["status"].string ?? ""): only a successful transaction can be "
+                    + "charged back"
+                )
             }
-            try PaytomatStore.transition(db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)
+            try PaytomatStore.transition(
+                db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)
             let now = context.clock.nowMilliseconds()
             try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "chargeback", payment: String(id),
                               at: now + Int64(max(timing.confirmationSeconds, 1)) * 1000, now: now)
         }
-        return .json(["status": "chargeback_scheduled", "status_description": "Transaction has been scheduled for chargeback"])
+        return .json([
+            "status": "chargeback_scheduled", "status_description": "Transaction has been scheduled for chargeback",
+        ])
     }
 
     private func transaction(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -165,7 +192,9 @@ struct PaytomatRoutes {
             throw PaytomatError.invalid("status must be one of \(PaytomatStore.statuses.joined(separator: ", "))")
         }
         let limit = try PaytomatInput.optionalInt(p, "limit")
-        if let limit, !(1 ... 100).contains(limit) { throw PaytomatError.invalid("limit must be an integer from 1 to 100") }
+        if let limit, !(1...100).contains(limit) {
+            throw PaytomatError.invalid("limit must be an integer from 1 to 100")
+        }
         let offset = try PaytomatInput.optionalInt(p, "offset")
         if offset != nil && limit == nil { throw PaytomatError.invalid("offset depends on limit: give limit too") }
         if let offset, offset < 0 { throw PaytomatError.invalid("offset must be 0 or more") }
@@ -173,9 +202,12 @@ struct PaytomatRoutes {
         let descending = orderBy.hasPrefix("-")
         if descending { orderBy.removeFirst() }
         guard PaytomatStore.orderColumns[orderBy] != nil else {
-            throw PaytomatError.invalid("order_by must be one of id, status, updated, created, order_id, ref, optionally with -")
+            throw PaytomatError.invalid(
+                "order_by must be one of id, status, updated, created, order_id, ref, optionally with -")
         }
-        let list = try store.list(merchant: merchant, status: status, orderBy: orderBy, descending: descending, limit: limit ?? 100, offset: offset ?? 0)
+        let list = try store.list(
+            merchant: merchant, status: status, orderBy: orderBy, descending: descending, limit: limit ?? 100,
+            offset: offset ?? 0)
         return .json(["transactions": .array(list)])
     }
 
@@ -194,7 +226,9 @@ struct PaytomatRoutes {
     private func product(_ request: HTTPRequest) throws -> HTTPResponse {
         let merchant = try authenticate(request)
         let id = try PaytomatInput.requiredInt(try PaytomatInput.params(request), "id")
-        guard let product = try store.productJSON(merchant: merchant, id: id) else { throw PaytomatError.notFound("Product \(id) not found") }
+        guard let product = try store.productJSON(merchant: merchant, id: id) else {
+            throw PaytomatError.notFound("Product \(id) not found")
+        }
         return .json(["product": product])
     }
 
@@ -206,16 +240,24 @@ struct PaytomatRoutes {
 
     private func updateProduct(_ request: HTTPRequest) throws -> HTTPResponse {
         let merchant = try authenticate(request)
-        guard let id = request.parameters["id"].flatMap({ Int($0) }) else { throw PaytomatError.invalid("id must be an integer") }
+        guard let id = request.parameters["id"].flatMap({ Int($0) }) else {
+            throw PaytomatError.invalid("id must be an integer")
+        }
         let values = try PaytomatInput.productValues(try PaytomatInput.params(request), required: false)
-        guard try store.updateProduct(merchant: merchant, id: id, values: values) else { throw PaytomatError.notFound("Product \(id) not found") }
+        guard try store.updateProduct(merchant: merchant, id: id, values: values) else {
+            throw PaytomatError.notFound("Product \(id) not found")
+        }
         return .json(["updated": .int(values.isEmpty ? 0 : 1)])
     }
 
     private func exchangeRates(_ request: HTTPRequest) throws -> HTTPResponse {
         let table = PaytomatCurrency.table(settings: try merchantAccount(request).settings)
-        guard let code = request.query["currency"], !code.isEmpty else { throw PaytomatError.invalid("currency is required") }
-        guard let currency = PaytomatCurrency.find(code, in: table) else { throw PaytomatError.invalid("currency: unknown currency code '\(code)'") }
+        guard let code = request.query["currency"], !code.isEmpty else {
+            throw PaytomatError.invalid("currency is required")
+        }
+        guard let currency = PaytomatCurrency.find(code, in: table) else {
+            throw PaytomatError.invalid("currency: unknown currency code '\(code)'")
+        }
         let rates = table.map { ($0.code, JSON.string(PaytomatCurrency.formatRate(currency.rate(to: $0)))) }
         return .json(["rates": .object(rates)])
     }

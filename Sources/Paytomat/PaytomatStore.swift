@@ -65,7 +65,9 @@ struct PaytomatStore {
     ]
 
     static let note = "Please turn off transaction encryption if you encounter public key error"
-    static let statuses = ["new", "pending", "confirmation", "cancellation", "success", "cancelled", "failure", "chargeback", "timeout"]
+    static let statuses = [
+        "new", "pending", "confirmation", "cancellation", "success", "cancelled", "failure", "chargeback", "timeout",
+    ]
     static let finalStatuses: Set<String> = ["success", "cancelled", "failure", "chargeback", "timeout"]
 
     // MARK: transactions
@@ -107,15 +109,19 @@ struct PaytomatStore {
         let timeoutAt = now + Int64(timing.timeoutSeconds) * 1000
         let id = try await context.store.write { db -> Int in
             try db.run("""
-                INSERT INTO paytomat_transactions (merchant, code, order_id, ref, status, comment, created, updated, address, currency_in,
+                INSERT INTO paytomat_transactions (merchant, code, order_id, ref, status, comment, created,
+                    updated, address, currency_in,
                     currency_out, amount_in, amount_out, rate, qr_code, product_id, callback_url, details)
                 VALUES (?, ?, ?, ?, 'new', 'Waiting for payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [merchant, code, t.orderID, t.ref, now, now, address, t.currencyIn.code, t.currencyOut.code,
-                      PaytomatCurrency.format(t.amountIn, places: 8), amountOut, rate, qr, t.productID, t.callbackURL, t.details?.serialized()])
+                    PaytomatCurrency.format(t.amountIn, places: 8), amountOut, rate, qr, t.productID, t.callbackURL,
+                    t.details?.serialized(),
+                ])
             let id = Int(db.lastInsertRowID)
             try Payments.record(db, provider: PaytomatProvider.key, id: String(id), account: merchant, status: "new",
                                 amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment")
-            try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "timeout", payment: String(id), at: timeoutAt, now: now)
+            try Jobs.schedule(
+                db, provider: PaytomatProvider.key, kind: "timeout", payment: String(id), at: timeoutAt, now: now)
             if let plan { try context.schedule(plan, provider: PaytomatProvider.key, payment: String(id), db) }
             return id
         }
@@ -159,32 +165,45 @@ struct PaytomatStore {
         ]
     }
 
-    static let orderColumns: [String: String] = ["id": "id", "status": "status", "updated": "updated", "created": "created", "order_id": "order_id", "ref": "ref"]
+    static let orderColumns: [String: String] = [
+        "id": "id", "status": "status", "updated": "updated", "created": "created", "order_id": "order_id",
+        "ref": "ref",
+    ]
 
-    func list(merchant: Int, status: String?, orderBy: String, descending: Bool, limit: Int, offset: Int) throws -> [JSON] {
+    func list(merchant: Int, status: String?, orderBy: String, descending: Bool, limit: Int, offset: Int) throws
+        -> [JSON]
+    {
         guard let column = Self.orderColumns[orderBy] else { return [] }
         let direction = descending ? "DESC" : "ASC"
         var conditions = Conditions()
         conditions.add("merchant = ?", merchant)
         conditions.add("status = ?", status)
         return try context.store.read { db in
-            try db.query("SELECT * FROM paytomat_transactions \(conditions.sql) ORDER BY \(column) \(direction), id \(direction) LIMIT ? OFFSET ?",
+            try db.query(
+                "SELECT * FROM paytomat_transactions \(conditions.sql) ORDER BY \(column) \(direction), id "
+                + "\(direction) LIMIT ? OFFSET ?",
                          conditions.arguments + [limit, offset]).map(Self.json)
         }
     }
 
     /// Moves a transaction to `status` with `comment`; a final status queues the postback.
-    static func transition(_ db: Database, id: Int, to status: String, comment: String, context: SandboxContext) throws {
+    static func transition(_ db: Database, id: Int, to status: String, comment: String, context: SandboxContext) throws
+    {
         let now = context.clock.nowMilliseconds()
-        try db.run("UPDATE paytomat_transactions SET status = ?, comment = ?, updated = ? WHERE id = ?", [status, comment, now, id])
-        try Payments.setStatus(db, provider: PaytomatProvider.key, id: String(id), status: status, at: now, note: comment)
+        try db.run(
+            "UPDATE paytomat_transactions SET status = ?, comment = ?, updated = ? WHERE id = ?",
+            [status, comment, now, id])
+        try Payments.setStatus(
+            db, provider: PaytomatProvider.key, id: String(id), status: status, at: now, note: comment)
         if finalStatuses.contains(status) { try postback(db, id: id, context: context) }
     }
 
     /// The documented postback structure, to the transaction's (or its product's) callback URL.
     static func postback(_ db: Database, id: Int, context: SandboxContext) throws {
         guard let row = try transaction(db, id: id) else { return }
-        let product = try row["product_id"].int.flatMap { try db.queryOne("SELECT * FROM paytomat_products WHERE id = ?", [$0]) }
+        let product = try row["product_id"].int.flatMap {
+            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ?", [$0])
+        }
         let url = row["callback_url"].string ?? product?["callback_url"].string
         guard let url, isAbsoluteHTTPURL(url) else { return }
         let body: JSON = [
@@ -199,15 +218,21 @@ struct PaytomatStore {
             "tx_status": .string(row["status"].string ?? ""),
             "custom_css": product?["custom_css"].string.map(JSON.string) ?? .null,
         ]
-        try Outbox.enqueue(db, NewDelivery(provider: PaytomatProvider.key, account: row["merchant"].int ?? 0, payment: String(id),
-                                           kind: "postback", url: url, body: body.serializedBytes()), now: context.clock.nowMilliseconds())
+        try Outbox.enqueue(
+            db,
+            NewDelivery(
+                provider: PaytomatProvider.key, account: row["merchant"].int ?? 0, payment: String(id),
+                kind: "postback", url: url, body: body.serializedBytes()), now: context.clock.nowMilliseconds())
     }
 
     /// Successful amounts per received currency, charged-back ones not counted.
     func balance(merchant: Int) throws -> [String: Decimal] {
         try context.store.read { db in
             var totals: [String: Decimal] = [:]
-            for row in try db.query("SELECT currency_out, amount_out FROM paytomat_transactions WHERE merchant = ? AND status = 'success'", [merchant]) {
+            for row in try db.query(
+                "SELECT currency_out, amount_out FROM paytomat_transactions WHERE merchant = ? AND status = 'success'",
+                [merchant])
+            {
                 totals[row[0].string ?? "", default: 0] += Decimal(string: row[1].string ?? "0") ?? 0
             }
             return totals
@@ -218,7 +243,10 @@ struct PaytomatStore {
 
     static func productJSON(_ db: Database, _ row: Row) throws -> JSON {
         let id = row["id"].int ?? 0
-        let successes = try db.queryOne("SELECT COUNT(*) FROM paytomat_transactions WHERE product_id = ? AND status = 'success'", [id])?[0].int ?? 0
+        let successes =
+            try db.queryOne(
+                "SELECT COUNT(*) FROM paytomat_transactions WHERE product_id = ? AND status = 'success'", [id])?[0].int
+            ?? 0
         return [
             "id": .int(id),
             "amount": .string(row["amount"].string ?? ""),
@@ -234,24 +262,32 @@ struct PaytomatStore {
     }
 
     func product(merchant: Int, id: Int) throws -> Row? {
-        try context.store.read { db in try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]) }
+        try context.store.read { db in
+            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant])
+        }
     }
 
     func productJSON(merchant: Int, id: Int) throws -> JSON? {
         try context.store.read { db in
-            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]).map { try Self.productJSON(db, $0) }
+            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]).map {
+                try Self.productJSON(db, $0)
+            }
         }
     }
 
     func products(merchant: Int) throws -> [Row] {
-        try context.store.read { db in try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant]) }
+        try context.store.read { db in
+            try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant])
+        }
     }
 
     func createProduct(merchant: Int, values: [(String, SQLValue)]) throws -> Int {
         let now = context.clock.nowMilliseconds()
         return try context.store.write { db in
             let columns = values.map(\.0) + ["merchant", "created"]
-            try db.run("INSERT INTO paytomat_products (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
+            try db.run(
+                "INSERT INTO paytomat_products (\(columns.joined(separator: ", "))) VALUES "
+                + "(\(columns.map { _ in "?" }.joined(separator: ", ")))",
                        values.map(\.1) + [SQLValue.integer(Int64(merchant)), .integer(now)])
             return Int(db.lastInsertRowID)
         }
@@ -259,8 +295,12 @@ struct PaytomatStore {
 
     func updateProduct(merchant: Int, id: Int, values: [(String, SQLValue)]) throws -> Bool {
         try context.store.write { db in
-            guard try db.queryOne("SELECT 1 FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]) != nil else { return false }
-            for (column, value) in values { try db.run("UPDATE paytomat_products SET \(column) = ? WHERE id = ?", [value, id]) }
+            guard
+                try db.queryOne("SELECT 1 FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]) != nil
+            else { return false }
+            for (column, value) in values {
+                try db.run("UPDATE paytomat_products SET \(column) = ? WHERE id = ?", [value, id])
+            }
             return true
         }
     }
@@ -268,7 +308,9 @@ struct PaytomatStore {
     func recordBroadcast(merchant: Int, currency: String, txid: String, receiver: String, amount: String) throws {
         let now = context.clock.nowMilliseconds()
         try context.store.write { db in
-            try db.run("INSERT INTO paytomat_broadcasts (merchant, currency, txid, receiver, amount, created) VALUES (?, ?, ?, ?, ?, ?)",
+            try db.run(
+                "INSERT INTO paytomat_broadcasts (merchant, currency, txid, receiver, amount, created) VALUES "
+                + "(?, ?, ?, ?, ?, ?)",
                        [merchant, currency, txid, receiver, amount, now])
         }
     }

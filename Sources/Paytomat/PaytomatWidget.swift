@@ -12,7 +12,10 @@ struct PaytomatWidget {
 
     /// A stable public code per merchant (not its credentials).
     static func code(for account: Accounts.Account) -> String {
-        String(PaytomatAddress.base58(Array(SHA256.hash(data: Data("paytomat-widget:\(account.id):\(account.login)".utf8)))).prefix(11))
+        String(
+            PaytomatAddress.base58(
+                Array(SHA256.hash(data: Data("paytomat-widget:\(account.id):\(account.login)".utf8)))
+            ).prefix(11))
     }
 
     /// The transaction's page, absolute, on the scheme, host and port the request came in on
@@ -29,10 +32,16 @@ struct PaytomatWidget {
         guard let account = try merchant(code: request.parameters["code"] ?? "") else {
             return SandboxPage.message("Unknown shop", "No such payment widget.", status: 404)
         }
-        let coins: [JSON] = PaytomatCurrency.all.filter(\.outgoing).map { ["code": .string($0.code), "title": .string($0.title)] }
+        let coins: [JSON] = PaytomatCurrency.all.filter(\.outgoing).map {
+            ["code": .string($0.code), "title": .string($0.title)]
+        }
         let products: [JSON] = try store.products(merchant: account.id).map { row in
-            ["title": .string(row["title"].string ?? ""), "amount": .string(row["amount"].string ?? ""), "currency": .string(row["currency"].string ?? ""),
-             "unit": .string(row["unit"].string ?? ""), "single": .bool(row["unit"].string == "single"), "id": .number(String(row["id"].int ?? 0))]
+            [
+                "title": .string(row["title"].string ?? ""), "amount": .string(row["amount"].string ?? ""),
+                "currency": .string(row["currency"].string ?? ""),
+                "unit": .string(row["unit"].string ?? ""), "single": .bool(row["unit"].string == "single"),
+                "id": .number(String(row["id"].int ?? 0)),
+            ]
         }
         let view: JSON = ["products": .array(products), "coins": .array(coins),
                           "action": .string(request.mountPrefix + "/pay/" + (request.parameters["code"] ?? ""))]
@@ -44,23 +53,32 @@ struct PaytomatWidget {
             return SandboxPage.message("Unknown shop", "No such payment widget.", status: 404)
         }
         let form = request.formBody
-        guard let id = form["product_id"].flatMap({ Int($0) }), let product = try store.product(merchant: account.id, id: id) else {
+        guard let id = form["product_id"].flatMap({ Int($0) }),
+            let product = try store.product(merchant: account.id, id: id)
+        else {
             return SandboxPage.message("Unknown product", "No such product.", status: 404)
         }
         let unit = product["unit"].string ?? "single"
         guard let quantity = Decimal(string: unit == "single" ? "1" : (form["quantity"] ?? "1")), quantity > 0,
-              unit != "piece" || NSDecimalNumber(decimal: quantity).doubleValue.rounded() == NSDecimalNumber(decimal: quantity).doubleValue,
+            unit != "piece"
+                || NSDecimalNumber(decimal: quantity).doubleValue.rounded()
+                    == NSDecimalNumber(decimal: quantity).doubleValue,
               let price = Decimal(string: product["amount"].string ?? ""),
-              let currencyIn = PaytomatCurrency.find(product["currency"].string ?? "", in: PaytomatCurrency.table(settings: account.settings)),
-              let currencyOut = PaytomatCurrency.find(form["currency_out"] ?? "", in: PaytomatCurrency.table(settings: account.settings)),
+            let currencyIn = PaytomatCurrency.find(
+                product["currency"].string ?? "", in: PaytomatCurrency.table(settings: account.settings)),
+            let currencyOut = PaytomatCurrency.find(
+                form["currency_out"] ?? "", in: PaytomatCurrency.table(settings: account.settings)),
               currencyOut.outgoing else {
             return SandboxPage.message("Check the order", "Choose a valid quantity and coin.", status: 400)
         }
         let orderID = "W\(context.clock.nowMilliseconds())"
         let timing = PaytomatTiming(settings: account.settings)
-        let created = try await store.create(merchant: account.id, .init(orderID: orderID, ref: "\(orderID)_\(context.clock.nowMilliseconds() / 1000)",
-                                                                  currencyIn: currencyIn, currencyOut: currencyOut, amountIn: price * quantity,
-                                                                  callbackURL: nil, productID: id, details: ["quantity": .string("\(quantity)")]),
+        let created = try await store.create(
+            merchant: account.id,
+            .init(
+                orderID: orderID, ref: "\(orderID)_\(context.clock.nowMilliseconds() / 1000)",
+                currencyIn: currencyIn, currencyOut: currencyOut, amountIn: price * quantity,
+                callbackURL: nil, productID: id, details: ["quantity": .string("\(quantity)")]),
                                              plan: nil, timing: timing)
         return .redirect(to: request.mountPrefix + "/pay/tx/" + created.code, status: 303)
     }
@@ -91,19 +109,25 @@ struct PaytomatWidget {
         }
         let done = try context.store.write { db -> Bool in
             guard try PaytomatStore.transaction(db, id: id)?["status"].string == "new" else { return false }
-            let timing = PaytomatTiming(settings: try Accounts.settings(db, provider: PaytomatProvider.key, id: row["merchant"].int ?? 0))
+            let timing = PaytomatTiming(
+                settings: try Accounts.settings(db, provider: PaytomatProvider.key, id: row["merchant"].int ?? 0))
             switch action {
-            case "received": try PaytomatLifecycle.receive(db, id: id, timing: timing, now: context.clock.nowMilliseconds(), context: context)
+            case "received":
+                try PaytomatLifecycle.receive(
+                    db, id: id, timing: timing, now: context.clock.nowMilliseconds(), context: context)
             case "underpaid":
                 try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
                 try PaytomatStore.transition(db, id: id, to: "failure", comment: "Payment underpaid", context: context)
             default:
                 try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
-                try PaytomatStore.transition(db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
+                try PaytomatStore.transition(
+                    db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
             }
             return true
         }
-        guard done else { return SandboxPage.message("Already done", "This transaction has moved on already.", status: 409) }
+        guard done else {
+            return SandboxPage.message("Already done", "This transaction has moved on already.", status: 409)
+        }
         context.wake()
         return .redirect(to: request.mountPrefix + "/pay/tx/" + code, status: 303)
     }

@@ -11,14 +11,18 @@ struct ProjectCXPage {
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let query = request.query
         let returnURL = try self.returnURL(query["return"] ?? query["returnUrl"])
-        guard let id = query["orderId"], !id.isEmpty else { return SandboxPage.message("Missing orderId", "This page needs ?orderId=<id>.", status: 400) }
+        guard let id = query["orderId"], !id.isEmpty else {
+            return SandboxPage.message("Missing orderId", "This page needs ?orderId=<id>.", status: 400)
+        }
         guard let order = try orders.value(id, load: { try ProjectCXStore(context: context).order(id) }) else {
             return SandboxPage.message("Unknown order", "No order “\(id)”.", status: 404)
         }
         let view: JSON = [
-            "amount": .string(Self.formatAUD(order.amount)), "description": .string(order.description ?? ""), "info": .string(order.info ?? ""),
+            "amount": .string(Self.formatAUD(order.amount)), "description": .string(order.description ?? ""),
+            "info": .string(order.info ?? ""),
             "id": .string(order.id), "status": .string(order.status), "message": .string(order.message ?? order.status),
-            "pending": .bool(order.status == "pending"), "action": .string(request.mountPrefix + "/payment"), "returnURL": .string(returnURL ?? ""),
+            "pending": .bool(order.status == "pending"), "action": .string(request.mountPrefix + "/payment"),
+            "returnURL": .string(returnURL ?? "")
         ]
         return SandboxPage.render("projectcx-payment", title: "Project CX payment", view, redirects: [returnURL ?? ""])
     }
@@ -26,7 +30,9 @@ struct ProjectCXPage {
     func submit(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
         let returnURL = try self.returnURL(form["return"] ?? form["returnUrl"])
-        guard let id = form["orderId"], !id.isEmpty else { return SandboxPage.message("Missing orderId", "The form had no orderId.", status: 400) }
+        guard let id = form["orderId"], !id.isEmpty else {
+            return SandboxPage.message("Missing orderId", "The form had no orderId.", status: 400)
+        }
         let outcome: Outcome
         switch form["decision"] {
         case "approve": outcome = .success
@@ -34,7 +40,8 @@ struct ProjectCXPage {
         default: return SandboxPage.message("Choose", "Approve or decline the payment.", status: 400)
         }
         do {
-            try context.store.write { db in try ProjectCXStore.complete(db, id: id, outcome: outcome, context: context) }
+            try context.store.write { db in try ProjectCXStore.complete(db, id: id, outcome: outcome, context: context)
+            }
         } catch CompletionError.notFound {
             return SandboxPage.message("Unknown order", "No order “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {
@@ -50,7 +57,9 @@ struct ProjectCXPage {
     private func returnURL(_ text: String?) throws -> String? {
         guard let text, !text.isEmpty else { return nil }
         guard isAbsoluteHTTPURL(text) else {
-            throw ProjectCXPageError(page: SandboxPage.message("Bad return URL", "The return URL must be an absolute http or https URL.", status: 400))
+            throw ProjectCXPageError(
+                page: SandboxPage.message(
+                    "Bad return URL", "The return URL must be an absolute http or https URL.", status: 400))
         }
         return text
     }

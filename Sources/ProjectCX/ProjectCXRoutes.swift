@@ -28,7 +28,9 @@ struct ProjectCXRoutes {
             ProjectCXError.notFound("No route for \(request.method) \(request.path)").response
         }
         router.methodNotAllowed = { request, allowed in
-            ProjectCXError.methodNotAllowed("\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))").response
+            ProjectCXError.methodNotAllowed(
+                "\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))"
+            ).response
         }
         return router
     }
@@ -37,7 +39,10 @@ struct ProjectCXRoutes {
         let input = try ProjectCXInput(request)
         let username = try input.requiredString("username", maxLength: 256)
         let password = try input.requiredString("password", maxLength: 256)
-        guard let account = try context.accounts.authenticate(provider: ProjectCXProvider.key, login: username, secret: password) else {
+        guard
+            let account = try context.accounts.authenticate(
+                provider: ProjectCXProvider.key, login: username, secret: password)
+        else {
             throw ProjectCXError.invalidCredentials
         }
         let token = try store.issueToken(account: account.id, lifetimeSeconds: Self.tokenLifetime)
@@ -54,7 +59,9 @@ struct ProjectCXRoutes {
         let input = try ProjectCXInput(request)
         let amount = try input.requiredInteger("amount")
         guard amount > 0 else { throw ProjectCXError.invalidRequest("amount must be a positive number of cents") }
-        guard amount <= 100_000_000_000 else { throw ProjectCXError.invalidRequest("amount must be at most 100000000000 cents") }
+        guard amount <= 100_000_000_000 else {
+            throw ProjectCXError.invalidRequest("amount must be at most 100000000000 cents")
+        }
         let description = try input.string("description", maxLength: 1000)
         let info = try input.string("info", maxLength: 1000)
         let callback = try input.requiredString("callback", maxLength: 2048)
@@ -68,13 +75,16 @@ struct ProjectCXRoutes {
         } catch {
             throw ProjectCXError.invalidRequest(error.description)
         }
-        let id = try await store.createOrder(account: account, .init(amount: amount, description: description, info: info, callback: callback), plan: plan)
+        let id = try await store.createOrder(
+            account: account, .init(amount: amount, description: description, info: info, callback: callback),
+            plan: plan)
         return .json(["orderId": .string(id)])
     }
 
     private func authenticate(_ request: HTTPRequest) throws -> Int {
         guard let token = request.bearerToken else {
-            throw ProjectCXError.unauthorized("Missing Bearer token: log in at /rest2/login and send Authorization: Bearer <auth_token>")
+            throw ProjectCXError.unauthorized(
+                "Missing Bearer token: log in at /rest2/login and send Authorization: Bearer <auth_token>")
         }
         guard let account = try store.account(forToken: token) else {
             throw ProjectCXError.unauthorized("Invalid or expired token")

@@ -64,7 +64,9 @@ struct ProjectCXStore {
         let now = context.clock.nowMilliseconds()
         try context.store.write { db in
             try db.run("DELETE FROM projectcx_tokens WHERE expires_at <= ?", [now])
-            try db.run("INSERT INTO projectcx_tokens (token, refresh_token, account, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+            try db.run(
+                "INSERT INTO projectcx_tokens (token, refresh_token, account, expires_at, created_at) VALUES "
+                + "(?, ?, ?, ?, ?)",
                        [token.token, token.refreshToken, account, now + Int64(lifetimeSeconds) * 1000,
                         Timestamp.iso8601(milliseconds: now)])
         }
@@ -83,11 +85,12 @@ struct ProjectCXStore {
         let stamp = Timestamp.iso8601(milliseconds: now)
         try await context.store.write { db in
             try db.run("""
-                INSERT INTO projectcx_orders (id, account, amount, description, info, callback, status, created_at, updated_at)
+                INSERT INTO projectcx_orders (id, account, amount, description, info, callback, status,
+                    created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                 """, [id, account, order.amount, order.description, order.info, order.callback, stamp, stamp])
             try Payments.record(db, provider: ProjectCXProvider.key, id: id, account: account, status: "pending",
-                                amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now)
+                amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now)
             try context.schedule(plan, provider: ProjectCXProvider.key, payment: id, db)
         }
         context.wake(for: plan)
@@ -118,7 +121,8 @@ struct ProjectCXStore {
         try db.run("""
             UPDATE projectcx_orders SET status = ?, message = ?, bank_transaction_id = ?, updated_at = ? WHERE id = ?
             """, [status, message, bankTransactionId, Timestamp.iso8601(milliseconds: now), id])
-        try Payments.setStatus(db, provider: ProjectCXProvider.key, id: id, status: status.lowercased(), at: now, note: message)
+        try Payments.setStatus(
+            db, provider: ProjectCXProvider.key, id: id, status: status.lowercased(), at: now, note: message)
         try Jobs.cancel(db, provider: ProjectCXProvider.key, payment: id)
         let result: JSON = [
             "dateSent": .string(Timestamp.iso8601(milliseconds: now)),
@@ -127,6 +131,6 @@ struct ProjectCXStore {
             "message": .string(message),
         ]
         try Outbox.enqueue(db, NewDelivery(provider: ProjectCXProvider.key, account: order.account, payment: id,
-                                           kind: "callback", url: order.callback, body: result.serializedBytes()), now: now)
+                kind: "callback", url: order.callback, body: result.serializedBytes()), now: now)
     }
 }

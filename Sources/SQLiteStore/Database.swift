@@ -46,7 +46,9 @@ public final class Database {
         if !isInMemory {
             let mode = try query("PRAGMA journal_mode=WAL").first?[0].string
             guard mode?.lowercased() == "wal" else {
-                throw SQLiteError(code: SQLITE_ERROR, message: "journal_mode=WAL was refused (got \(mode ?? "nothing"))", sql: "PRAGMA journal_mode=WAL")
+                throw SQLiteError(
+                    code: SQLITE_ERROR, message: "journal_mode=WAL was refused (got \(mode ?? "nothing"))",
+                    sql: "PRAGMA journal_mode=WAL")
             }
         }
         // A 32 MiB page cache: the random-key indexes (UUIDs) outgrew the 2 MiB default after a
@@ -54,7 +56,10 @@ public final class Database {
         // FULL with checkpoint_fullfsync: the commit's sync is the moment the VFS writes the
         // commit's frames out in one write, and elides the fsync (`CSQLiteWAL`): the
         // durability of NORMAL (checkpoints and WAL restarts still sync).
-        try execute("PRAGMA synchronous=FULL; PRAGMA checkpoint_fullfsync=ON; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768")
+        try execute(
+            "PRAGMA synchronous=FULL; PRAGMA checkpoint_fullfsync=ON; PRAGMA foreign_keys=ON; PRAGMA "
+            + "temp_store=MEMORY; PRAGMA cache_size=-32768"
+        )
     }
 
     /// Runs one or more statements with no arguments and no results.
@@ -134,7 +139,9 @@ public final class Database {
 
     // MARK: statements
 
-    private func withStatement(_ sql: String, _ arguments: [any SQLBindable], _ body: (OpaquePointer) throws -> Void) throws {
+    private func withStatement(_ sql: String, _ arguments: [any SQLBindable], _ body: (OpaquePointer) throws -> Void)
+        throws
+    {
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)
@@ -142,7 +149,8 @@ public final class Database {
         }
         let expected = Int(sqlite3_bind_parameter_count(statement))
         guard expected == arguments.count else {
-            throw SQLiteError(code: SQLITE_RANGE, message: "expected \(expected) arguments, got \(arguments.count)", sql: sql)
+            throw SQLiteError(
+                code: SQLITE_RANGE, message: "expected \(expected) arguments, got \(arguments.count)", sql: sql)
         }
         for (offset, argument) in arguments.enumerated() {
             try bind(statement, Int32(offset + 1), argument.sqlValue, sql)
@@ -167,7 +175,9 @@ public final class Database {
         case .real(let v): rc = sqlite3_bind_double(statement, index, v)
         case .text(let v): rc = sqlite3_bind_text(statement, index, v, -1, SQLITE_TRANSIENT)
         case .blob(let v):
-            rc = v.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+            rc = v.withUnsafeBytes {
+                sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT)
+            }
         }
         guard rc == SQLITE_OK else { throw error(sql) }
     }

@@ -98,7 +98,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 
     /// A UNIQUE or PRIMARY KEY constraint failed (SQLITE_CONSTRAINT_UNIQUE,
     /// SQLITE_CONSTRAINT_PRIMARYKEY: extended codes the C macros build, which Swift does not import).
-    public var isUniqueViolation: Bool { code == SQLiteError.constraintUnique || code == SQLiteError.constraintPrimaryKey }
+    public var isUniqueViolation: Bool {
+        code == SQLiteError.constraintUnique || code == SQLiteError.constraintPrimaryKey
+    }
 
     static let constraintUnique = SQLITE_CONSTRAINT | (8 << 8)
     static let constraintPrimaryKey = SQLITE_CONSTRAINT | (6 << 8)

@@ -145,7 +145,8 @@ public final class Store: @unchecked Sendable {
         let outcome = WriteOutcome<T>()
         await withoutActuallyEscaping(body) { body in
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-                let request = GroupCommit.Request({ db in outcome.value = try body(db) }, resume: { continuation.resume() })
+                let request = GroupCommit.Request(
+                    { db in outcome.value = try body(db) }, resume: { continuation.resume() })
                 outcome.request = request
                 group.submit(resumed: request) { [self] batch in runBatch(batch) }
             }
@@ -235,7 +236,9 @@ private final class Checkpointer: @unchecked Sendable {
         var copied = 0
         for pass in 0 ..< 8 {
             // busy, frames in the WAL, frames in the database file
-            guard let result = try? database.queryOne("PRAGMA wal_checkpoint(PASSIVE)"), let frames = result[1].int, frames > 0 else { return }
+            guard let result = try? database.queryOne("PRAGMA wal_checkpoint(PASSIVE)"), let frames = result[1].int,
+                frames > 0
+            else { return }
             let before = copied
             copied = result[2].int ?? frames
             if pass > 0 && copied - before < 256 { break }

@@ -17,7 +17,10 @@ public struct Accounts: Sendable {
         public let settings: JSON
 
         public var json: JSON {
-            ["provider": .string(provider), "account": .int(id), "login": .string(login), "secret": .string(secret), "settings": settings]
+            [
+                "provider": .string(provider), "account": .int(id), "login": .string(login), "secret": .string(secret),
+                "settings": settings,
+            ]
         }
     }
 
@@ -30,7 +33,10 @@ public struct Accounts: Sendable {
     public func find(provider: String, login: String) throws -> Account? {
         try cache.value(.login(provider, login)) {
             try store.read { db in
-                try db.queryOne("SELECT id, login, secret, settings FROM accounts WHERE provider = ? AND login = ?", [provider, login])
+                try db.queryOne(
+                    "SELECT id, login, secret, settings FROM accounts WHERE provider = ? AND login = ?",
+                    [provider, login]
+                )
                     .map { Accounts.account(provider, $0) }
             }
         }
@@ -39,7 +45,8 @@ public struct Accounts: Sendable {
     /// Every account of a provider, by id.
     public func list(provider: String) throws -> [Account] {
         try store.read { db in
-            try db.query("SELECT id, login, secret, settings FROM accounts WHERE provider = ? ORDER BY id", [provider]).map { Accounts.account(provider, $0) }
+            try db.query("SELECT id, login, secret, settings FROM accounts WHERE provider = ? ORDER BY id", [provider])
+                .map { Accounts.account(provider, $0) }
         }
     }
 
@@ -50,13 +57,17 @@ public struct Accounts: Sendable {
     }
 
     static func find(_ db: Database, provider: String, id: Int) throws -> Account? {
-        try db.queryOne("SELECT id, login, secret, settings FROM accounts WHERE provider = ? AND id = ?", [provider, id])
+        try db.queryOne(
+            "SELECT id, login, secret, settings FROM accounts WHERE provider = ? AND id = ?", [provider, id]
+        )
             .map { account(provider, $0) }
     }
 
     /// The account's settle settings, nil when it has none of its own.
     public func settle(provider: String, account: Int) throws -> SettleSettings? {
-        guard let settings = try find(provider: provider, id: account)?.settings["settle"], !settings.isNull else { return nil }
+        guard let settings = try find(provider: provider, id: account)?.settings["settle"], !settings.isNull else {
+            return nil
+        }
         return try? SettleSettings.parse(settings)
     }
 
@@ -115,11 +126,14 @@ public struct Accounts: Sendable {
     }
 
     static func saveSettings(_ db: Database, provider: String, id: Int, _ settings: JSON) throws {
-        try db.run("UPDATE accounts SET settings = ? WHERE provider = ? AND id = ?", [settings.serialized(), provider, id])
+        try db.run(
+            "UPDATE accounts SET settings = ? WHERE provider = ? AND id = ?", [settings.serialized(), provider, id])
     }
 
     private static func account(_ provider: String, _ row: Row) -> Account {
-        Account(provider: provider, id: row["id"].int ?? 0, login: row["login"].string ?? "", secret: row["secret"].string ?? "",
+        Account(
+            provider: provider, id: row["id"].int ?? 0, login: row["login"].string ?? "",
+            secret: row["secret"].string ?? "",
                 settings: (try? JSON.parse(row["settings"].string ?? "{}")) ?? [:])
     }
 }

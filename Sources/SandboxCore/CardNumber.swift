@@ -5,7 +5,8 @@ public enum CardNumber {
         let digits = number.compactMap(\.wholeNumberValue)
         guard digits.count == number.count, (12 ... 19).contains(digits.count) else { return false }
         let sum = digits.reversed().enumerated().reduce(0) { total, item in
-            item.offset % 2 == 1 ? total + (item.element * 2 > 9 ? item.element * 2 - 9 : item.element * 2) : total + item.element
+            item.offset % 2 == 1
+                ? total + (item.element * 2 > 9 ? item.element * 2 - 9 : item.element * 2) : total + item.element
         }
         return sum % 10 == 0
     }

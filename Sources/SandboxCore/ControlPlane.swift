@@ -198,7 +198,8 @@ struct ControlPlane: Sendable {
     private func knownProvider(_ key: String?) throws -> (any Provider)? {
         guard let key else { return nil }
         guard let provider = sandbox.provider(key) else {
-            throw ControlPlaneError.notFound("unknown provider '\(key)' (known: \(sandbox.providers.map(\.key).joined(separator: ", ")))")
+            throw ControlPlaneError.notFound(
+                "unknown provider '\(key)' (known: \(sandbox.providers.map(\.key).joined(separator: ", ")))")
         }
         return provider
     }
@@ -318,7 +319,9 @@ struct ControlPlane: Sendable {
 
     private func createAccount(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try request.controlPlaneJSON()
-        guard let key = body["provider"]?.stringValue else { throw ControlPlaneError.badRequest("provider is required") }
+        guard let key = body["provider"]?.stringValue else {
+            throw ControlPlaneError.badRequest("provider is required")
+        }
         guard let provider = try knownProvider(key) else { throw ControlPlaneError.badRequest("provider is required") }
         do {
             let account = try context.accounts.create(provider, try AccountRequest(body, provider: provider))
@@ -333,7 +336,8 @@ struct ControlPlane: Sendable {
         guard let provider = try knownProvider(request.parameters["provider"]),
               let text = request.parameters["account"], let id = Int(text),
               let account = try context.accounts.find(provider: provider.key, id: id) else {
-            throw ControlPlaneError.notFound("no \(request.parameters["provider"] ?? "") account '\(request.parameters["account"] ?? "")'")
+            throw ControlPlaneError.notFound(
+                "no \(request.parameters["provider"] ?? "") account '\(request.parameters["account"] ?? "")'")
         }
         return (provider, account)
     }
@@ -350,7 +354,9 @@ struct ControlPlane: Sendable {
         try sandbox.store.write { db in
             let merged = try Accounts.settings(db, provider: provider.key, id: account.id).merging(patch)
             if let settle = merged["settle"] {
-                do throws(OutcomeError) { _ = try SettleSettings.parse(settle) } catch { throw ControlPlaneError.badRequest(error.description) }
+                do throws(OutcomeError) { _ = try SettleSettings.parse(settle) } catch {
+                    throw ControlPlaneError.badRequest(error.description)
+                }
             }
             try Accounts.saveSettings(db, provider: provider.key, id: account.id, merged)
         }

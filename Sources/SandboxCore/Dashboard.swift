@@ -23,7 +23,9 @@ struct Dashboard {
 
     /// A dashboard page, reloading itself every 5 s unless `?refresh=off` (a link in the
     /// banner switches, so a form being filled in is not reloaded away).
-    private func page(_ title: String, _ template: String, _ view: JSON, request: HTTPRequest, status: Int = 200) -> HTTPResponse {
+    private func page(_ title: String, _ template: String, _ view: JSON, request: HTTPRequest, status: Int = 200)
+        -> HTTPResponse
+    {
         let paused = Self.paused(request)
         var query = request.queryString.split(separator: "&").filter { !$0.hasPrefix("refresh=") }.map(String.init)
         if !paused { query.append("refresh=off") }
@@ -57,7 +59,10 @@ struct Dashboard {
         filter.limit = 200
         let payments = try sandbox.store.read { db in try Payments.list(db, filter) }
         let providers: [JSON] = ([""] + sandbox.providers.map(\.key)).map {
-            ["key": .string($0), "label": .string($0.isEmpty ? "all providers" : $0), "selected": .bool($0 == (filter.provider ?? ""))]
+            [
+                "key": .string($0), "label": .string($0.isEmpty ? "all providers" : $0),
+                "selected": .bool($0 == (filter.provider ?? "")),
+            ]
         }
         let rows: [JSON] = payments.map { p in
             var row = p.objectValue ?? []
@@ -65,8 +70,10 @@ struct Dashboard {
             return .object(row)
         }
         let view: JSON = [
-            "paused": .bool(Self.paused(request)), "providers": .array(providers), "status": .string(filter.status ?? ""),
-            "account": .string(filter.account.map(String.init) ?? ""), "q": .string(filter.idContains ?? ""), "payments": .array(rows),
+            "paused": .bool(Self.paused(request)), "providers": .array(providers),
+            "status": .string(filter.status ?? ""),
+            "account": .string(filter.account.map(String.init) ?? ""), "q": .string(filter.idContains ?? ""),
+            "payments": .array(rows),
             "faults": .array(sandbox.faults.list().map { rule in
                     [
                         "id": rule["id"] ?? 0, "provider": rule["provider"] ?? "",
@@ -112,8 +119,12 @@ struct Dashboard {
         let back = Self.link(provider, id)
         let sent: [JSON] = deliveries.map { d in
             let attempts: [JSON] = (d["attempts"]?.arrayValue ?? []).map { a in
-                ["at": a["at"] ?? "", "result": .string(a["status_code"]?.intValue.map(String.init) ?? a["error"]?.stringValue ?? ""),
-                 "duration_ms": a["duration_ms"] ?? 0, "response": .string(String((a["response"]?.stringValue ?? "").prefix(200)))]
+                [
+                    "at": a["at"] ?? "",
+                    "result": .string(a["status_code"]?.intValue.map(String.init) ?? a["error"]?.stringValue ?? ""),
+                    "duration_ms": a["duration_ms"] ?? 0,
+                    "response": .string(String((a["response"]?.stringValue ?? "").prefix(200))),
+                ]
             }
             return ["id": d["id"] ?? 0, "kind": d["kind"] ?? "", "url": d["url"] ?? "", "state": d["state"] ?? "",
                     "payload": .string(d["payload"]?.serialized() ?? ""), "attempts": .array(attempts)]
@@ -127,9 +138,11 @@ struct Dashboard {
              "body": .string(r["body"]?.serialized() ?? ""), "fault": .string(r["fault"]?["kind"]?.stringValue ?? "")]
         }
         let view: JSON = [
-            "provider": .string(provider), "id": .string(id), "account": payment["account"] ?? 0, "status": payment["status"] ?? "",
+            "provider": .string(provider), "id": .string(id), "account": payment["account"] ?? 0,
+            "status": payment["status"] ?? "",
             "amount": payment["amount"] ?? "", "currency": payment["currency"] ?? "", "back": .string(back),
-            "timeline": .array(timeline.map { ["at": $0["at"] ?? "", "status": $0["status"] ?? "", "note": $0["note"] ?? ""] }),
+            "timeline": .array(
+                timeline.map { ["at": $0["at"] ?? "", "status": $0["status"] ?? "", "note": $0["note"] ?? ""] }),
             "deliveries": .array(sent), "requests": .array(requests),
         ]
         return page("\(provider) payment", "dashboard-payment", view, request: request)
@@ -140,7 +153,9 @@ struct Dashboard {
     private func outcome(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
         let key = form["provider"] ?? "", id = form["id"] ?? ""
-        guard let provider = sandbox.provider(key) else { return message("Unknown provider", "No provider “\(key)”.", status: 404) }
+        guard let provider = sandbox.provider(key) else {
+            return message("Unknown provider", "No provider “\(key)”.", status: 404)
+        }
         let outcome: Outcome
         switch form["outcome"] {
         case "success": outcome = .success
@@ -161,7 +176,8 @@ struct Dashboard {
     private func replay(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
         guard let id = form["id"].flatMap({ Int64($0) }),
-              try sandbox.store.write({ db in try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) }) else {
+            try sandbox.store.write({ db in try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) })
+        else {
             return message("Unknown delivery", "No such delivery.", status: 404)
         }
         context.wake()
@@ -169,7 +185,8 @@ struct Dashboard {
     }
 
     private func advance(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let seconds = request.formBody["seconds"].flatMap({ Int($0) }), (0 ... 10 * 366 * 86400).contains(seconds) else {
+        guard let seconds = request.formBody["seconds"].flatMap({ Int($0) }), (0...10 * 366 * 86400).contains(seconds)
+        else {
             return message("Advance", "Give a whole number of seconds.", status: 400)
         }
         _ = try sandbox.scheduler.advance(by: Int64(seconds) * 1000)
@@ -241,7 +258,9 @@ struct Dashboard {
 
     /// Only dashboard paths are followed back to (no open redirect).
     static func localPath(_ text: String?) -> String {
-        guard let text, text.hasPrefix("/_sandbox/"), !text.contains("//"), !text.contains("\\") else { return "/_sandbox/" }
+        guard let text, text.hasPrefix("/_sandbox/"), !text.contains("//"), !text.contains("\\") else {
+            return "/_sandbox/"
+        }
         return text
     }
 }

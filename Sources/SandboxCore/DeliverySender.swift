@@ -59,9 +59,12 @@ final class DeliverySender: Sendable {
     /// Sends `row` and reports the attempt to `completion`; false, with nothing sent and no
     /// report, once the sender is invalidated (a scheduler tick racing its stop).
     func send(_ row: DeliveryRow, completion: @escaping @Sendable (AttemptResult) -> Void) -> Bool {
-        guard let url = URL(string: row.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+        guard let url = URL(string: row.url), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https",
               let host = url.host else {
-            completion(AttemptResult(statusCode: nil, error: "invalid URL \(row.url)", durationMs: 0, response: nil, permanent: true))
+            completion(
+                AttemptResult(
+                    statusCode: nil, error: "invalid URL \(row.url)", durationMs: 0, response: nil, permanent: true))
             return true
         }
         if !policy.allowedHosts.isEmpty {
@@ -90,7 +93,9 @@ final class DeliverySender: Sendable {
             if let http = response as? HTTPURLResponse {
                 completion(AttemptResult(statusCode: http.statusCode, error: nil, durationMs: ms, response: snippet))
             } else {
-                completion(AttemptResult(statusCode: nil, error: error.map { "\($0.localizedDescription)" } ?? "no response",
+                completion(
+                    AttemptResult(
+                        statusCode: nil, error: error.map { "\($0.localizedDescription)" } ?? "no response",
                                          durationMs: ms, response: snippet))
             }
         }

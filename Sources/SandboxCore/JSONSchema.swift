@@ -21,7 +21,10 @@ public struct JSONSchema: Sendable {
         }
 
         public var json: JSON {
-            ["property": .string(property), "pointer": .string(pointer), "message": .string(message), "constraint": .string(constraint)]
+            [
+                "property": .string(property), "pointer": .string(pointer), "message": .string(message),
+                "constraint": .string(constraint),
+            ]
         }
     }
 
@@ -115,7 +118,8 @@ public struct JSONSchema: Sendable {
             self.properties = properties
             switch schema["additionalProperties"] {
             case .bool(false)?: additional = .forbidden
-            case let sub? where sub.objectValue != nil: additional = .schema(Node(sub, formats: formats, patterns: &patterns))
+            case let sub? where sub.objectValue != nil:
+                additional = .schema(Node(sub, formats: formats, patterns: &patterns))
             default: additional = .allowed
             }
         }
@@ -129,7 +133,8 @@ public struct JSONSchema: Sendable {
                 switch step {
                 case .key(let k):
                     property += property.isEmpty ? k : "." + k
-                    pointer += "/" + k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                    pointer +=
+                        "/" + k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
                 case .index(let i):
                     property += "[\(i)]"
                     pointer += "/\(i)"
@@ -143,14 +148,20 @@ public struct JSONSchema: Sendable {
             return
         }
         if let options = node.options, !options.contains(where: { Self.equal($0, value) }) {
-            fail("enum", "Does not have a value in the enumeration [\(options.map { $0.serialized() }.joined(separator: ", "))]")
+            fail(
+                "enum",
+                "Does not have a value in the enumeration [\(options.map { $0.serialized() }.joined(separator: ", "))]")
         }
         switch value {
         case .string(let text):
             if node.minLength != nil || node.maxLength != nil {
                 let length = text.unicodeScalars.count
-                if let min = node.minLength, length < min { fail("minLength", "Must be at least \(min) characters long") }
-                if let max = node.maxLength, length > max { fail("maxLength", "Must be at most \(max) characters long") }
+                if let min = node.minLength, length < min {
+                    fail("minLength", "Must be at least \(min) characters long")
+                }
+                if let max = node.maxLength, length > max {
+                    fail("maxLength", "Must be at most \(max) characters long")
+                }
             }
             if let pattern = node.pattern, !Self.matches(text, pattern.regex) {
                 fail("pattern", "Does not match the regex pattern \(pattern.text)")
@@ -160,11 +171,19 @@ public struct JSONSchema: Sendable {
             }
         case .number(let text) where node.minimum != nil || node.maximum != nil:
             let number = Double(text) ?? .nan
-            if let min = node.minimum, number < min.value { fail("minimum", "Must have a minimum value of \(min.text)") }
-            if let max = node.maximum, number > max.value { fail("maximum", "Must have a maximum value of \(max.text)") }
+            if let min = node.minimum, number < min.value {
+                fail("minimum", "Must have a minimum value of \(min.text)")
+            }
+            if let max = node.maximum, number > max.value {
+                fail("maximum", "Must have a maximum value of \(max.text)")
+            }
         case .array(let elements):
-            if let min = node.minItems, elements.count < min { fail("minItems", "There must be a minimum of \(min) items in the array") }
-            if let max = node.maxItems, elements.count > max { fail("maxItems", "There must be a maximum of \(max) items in the array") }
+            if let min = node.minItems, elements.count < min {
+                fail("minItems", "There must be a minimum of \(min) items in the array")
+            }
+            if let max = node.maxItems, elements.count > max {
+                fail("maxItems", "There must be a maximum of \(max) items in the array")
+            }
             if let itemNode = node.items {
                 for (i, element) in elements.enumerated() {
                     path.append(.index(i))
@@ -188,7 +207,11 @@ public struct JSONSchema: Sendable {
                     switch node.additional {
                     case .allowed: continue
                     case .forbidden:
-                        fail("additionalProperties", "The property \(name) is not defined and the definition does not allow additional properties", key: name)
+                        fail(
+                            "additionalProperties",
+                            "The property \(name) is not defined and the definition does not allow additional "
+                            + "properties",
+                            key: name)
                         continue
                     case .schema(let additional): sub = additional
                     }
@@ -213,7 +236,8 @@ public struct JSONSchema: Sendable {
     /// The JSON types a schema's `type` names.
     private struct Kinds: OptionSet {
         let rawValue: UInt8
-        static let string = Kinds(rawValue: 1), boolean = Kinds(rawValue: 2), array = Kinds(rawValue: 4), object = Kinds(rawValue: 8)
+        static let string = Kinds(rawValue: 1), boolean = Kinds(rawValue: 2), array = Kinds(rawValue: 4),
+            object = Kinds(rawValue: 8)
         static let null = Kinds(rawValue: 16), number = Kinds(rawValue: 32), integer = Kinds(rawValue: 64)
         static let names: [String: Kinds] = ["string": .string, "boolean": .boolean, "array": .array, "object": .object,
                                              "null": .null, "number": .number, "integer": .integer]

@@ -29,7 +29,11 @@ public enum Jobs {
     }
 
     static func due(_ db: Database, now: Int64, limit: Int = 100) throws -> [Job] {
-        try db.query("SELECT id, provider, kind, payment, due_at, payload FROM jobs WHERE due_at <= ? ORDER BY due_at, id LIMIT ?", [now, limit]).map {
+        try db.query(
+            "SELECT id, provider, kind, payment, due_at, payload FROM jobs WHERE due_at <= ? ORDER BY due_at, "
+            + "id LIMIT ?",
+            [now, limit]
+        ).map {
             Job(id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", kind: $0["kind"].string ?? "",
                 payment: $0["payment"].string ?? "", dueAt: $0["due_at"].int64 ?? 0,
                 payload: (try? JSON.parse($0["payload"].string ?? "{}")) ?? [:])

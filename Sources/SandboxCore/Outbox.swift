@@ -84,7 +84,8 @@ public enum Outbox {
     @discardableResult
     public static func enqueue(_ db: Database, _ d: NewDelivery, now: Int64) throws -> Int64 {
         try db.run("""
-            INSERT INTO deliveries (provider, account, payment, kind, url, content_type, body, state, next_attempt_at, created_at, updated_at)
+            INSERT INTO deliveries (provider, account, payment, kind, url, content_type, body, state,
+                next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
             """, [d.provider, d.account, d.payment, d.kind, d.url, d.contentType, SQLValue.blob(d.body), now, now, now])
         return db.lastInsertRowID
@@ -102,9 +103,11 @@ public enum Outbox {
                               AND COALESCE(e.sequence, e.id) < COALESCE(d.sequence, d.id))
             ORDER BY d.next_attempt_at, d.id LIMIT ?
             """, [now, limit]).map {
-            DeliveryRow(id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", payment: $0["payment"].string ?? "",
-                               url: $0["url"].string ?? "", contentType: $0["content_type"].string ?? "application/json",
-                               body: $0["body"].bytes, attempts: $0["attempts"].int ?? 0, replays: $0["replays"].int ?? 0)
+            DeliveryRow(
+                id: $0["id"].int64 ?? 0, provider: $0["provider"].string ?? "", payment: $0["payment"].string ?? "",
+                url: $0["url"].string ?? "", contentType: $0["content_type"].string ?? "application/json",
+                body: $0["body"].bytes, attempts: $0["attempts"].int ?? 0, replays: $0["replays"].int ?? 0
+            )
                 .with(account: $0["account"].int ?? 0, fault: $0["fault"].string)
         }
     }
@@ -128,13 +131,19 @@ public enum Outbox {
         let duplicated = number == 1 && current["fault"].string.flatMap(DeliveryFault.init(text:))?.kind == .duplicate
         if (current["replays"].int ?? 0) > row.replays || duplicated {
             // Replayed while this attempt was on the wire, or a `duplicate` fault: sent again now.
-            try db.run("UPDATE deliveries SET state = 'pending', attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+            try db.run(
+                "UPDATE deliveries SET state = 'pending', attempts = ?, next_attempt_at = ?, updated_at = ? "
+                + "WHERE id = ?",
                        [number, now, now, row.id])
         } else if result.delivered {
-            try db.run("UPDATE deliveries SET state = 'delivered', attempts = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+            try db.run(
+                "UPDATE deliveries SET state = 'delivered', attempts = ?, next_attempt_at = NULL, updated_at = "
+                + "? WHERE id = ?",
                        [number, now, row.id])
         } else if result.permanent || number >= policy.maxAttempts {
-            try db.run("UPDATE deliveries SET state = 'failed', attempts = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+            try db.run(
+                "UPDATE deliveries SET state = 'failed', attempts = ?, next_attempt_at = NULL, updated_at = ? "
+                + "WHERE id = ?",
                        [number, now, row.id])
         } else {
             let delay = policy.delay(afterFailedAttempts: number) * (1 + policy.jitter * jitter)
@@ -178,7 +187,9 @@ public enum Outbox {
 
     /// Sends a delivery again: pending and due now, whatever its state.
     static func replay(_ db: Database, id: Int64, now: Int64) throws -> Bool {
-        try db.run("UPDATE deliveries SET state = 'pending', replays = replays + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+        try db.run(
+            "UPDATE deliveries SET state = 'pending', replays = replays + 1, next_attempt_at = ?, updated_at = "
+            + "? WHERE id = ?",
                    [now, now, id]) == 1
     }
 
@@ -205,7 +216,8 @@ public enum Outbox {
 
     private static func json(_ db: Database, _ row: Row) throws -> JSON {
         let id = row["id"].int64 ?? 0
-        let attempts: [JSON] = try db.query("SELECT * FROM delivery_attempts WHERE delivery = ? ORDER BY number", [id]).map {
+        let attempts: [JSON] = try db.query("SELECT * FROM delivery_attempts WHERE delivery = ? ORDER BY number", [id])
+            .map {
             [
                 "number": .int($0["number"].int ?? 0),
                 "at": .string(Timestamp.iso8601(milliseconds: $0["at"].int64 ?? 0)),
@@ -217,7 +229,9 @@ public enum Outbox {
         }
         let body = row["body"].bytes
         let contentType = row["content_type"].string ?? ""
-        let payload: JSON = contentType.hasPrefix("application/json") ? ((try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self)))
+        let payload: JSON =
+            contentType.hasPrefix("application/json")
+            ? ((try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self)))
             : .string(String(decoding: body, as: UTF8.self))
         return [
             "id": .int(id),
@@ -229,7 +243,8 @@ public enum Outbox {
             "content_type": .string(contentType),
             "payload": payload,
             "state": .string(row["state"].string ?? ""),
-            "next_attempt_at": row["next_attempt_at"].int64.map { .string(Timestamp.iso8601(milliseconds: $0)) } ?? .null,
+            "next_attempt_at": row["next_attempt_at"].int64.map { .string(Timestamp.iso8601(milliseconds: $0)) }
+                ?? .null,
             "created_at": .string(Timestamp.iso8601(milliseconds: row["created_at"].int64 ?? 0)),
             "updated_at": .string(Timestamp.iso8601(milliseconds: row["updated_at"].int64 ?? 0)),
             "attempts": .array(attempts),

@@ -45,7 +45,9 @@ public struct Outcome: Sendable, Equatable {
 
     /// The control plane's body: `{"outcome":"failure","message":"..."}`.
     public static func parse(json: JSON) throws(OutcomeError) -> Outcome {
-        guard case .object = json else { throw OutcomeError("body must be a JSON object like {\"outcome\":\"success\"}") }
+        guard case .object = json else {
+            throw OutcomeError("body must be a JSON object like {\"outcome\":\"success\"}")
+        }
         guard let text = json["outcome"]?.stringValue, let kind = Kind(rawValue: text) else {
             throw OutcomeError("outcome must be \"success\" or \"failure\"")
         }
@@ -126,10 +128,14 @@ public struct SettleSettings: Sendable, Equatable {
         }
         var seconds = 0
         if let s = json["seconds"], !s.isNull {
-            guard let v = s.intValue, v >= 0, v <= 366 * 86400 else { throw OutcomeError("settle.seconds must be whole seconds, 0 to 31622400") }
+            guard let v = s.intValue, v >= 0, v <= 366 * 86400 else {
+                throw OutcomeError("settle.seconds must be whole seconds, 0 to 31622400")
+            }
             seconds = v
         }
-        if mode == .delay && json["seconds"] == nil { throw OutcomeError("settle.seconds is required with mode \"delay\"") }
+        if mode == .delay && json["seconds"] == nil {
+            throw OutcomeError("settle.seconds is required with mode \"delay\"")
+        }
         return SettleSettings(mode, seconds: seconds)
     }
 }

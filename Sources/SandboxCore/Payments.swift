@@ -17,8 +17,11 @@ public enum Payments {
     }
 
     /// Changes the status of a recorded payment (and notes it on the timeline).
-    public static func setStatus(_ db: Database, provider: String, id: String, status: String, at: Int64, note: String? = nil) throws {
-        try db.run("UPDATE payments SET status = ?, updated_at = ? WHERE provider = ? AND id = ?", [status, at, provider, id])
+    public static func setStatus(
+        _ db: Database, provider: String, id: String, status: String, at: Int64, note: String? = nil
+    ) throws {
+        try db.run(
+            "UPDATE payments SET status = ?, updated_at = ? WHERE provider = ? AND id = ?", [status, at, provider, id])
         try db.run("INSERT INTO payment_events (provider, payment, at, status, note) VALUES (?, ?, ?, ?, ?)",
                    [provider, id, at, status, note])
     }
@@ -53,8 +56,13 @@ public enum Payments {
     }
 
     static func timeline(_ db: Database, provider: String, id: String) throws -> [JSON] {
-        try db.query("SELECT at, status, note FROM payment_events WHERE provider = ? AND payment = ? ORDER BY seq", [provider, id]).map {
-            ["at": .string(Timestamp.iso8601(milliseconds: $0["at"].int64 ?? 0)), "status": .string($0["status"].string ?? ""),
+        try db.query(
+            "SELECT at, status, note FROM payment_events WHERE provider = ? AND payment = ? ORDER BY seq",
+            [provider, id]
+        ).map {
+            [
+                "at": .string(Timestamp.iso8601(milliseconds: $0["at"].int64 ?? 0)),
+                "status": .string($0["status"].string ?? ""),
              "note": $0["note"].string.map(JSON.string) ?? .null]
         }
     }

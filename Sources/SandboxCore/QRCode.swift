@@ -14,7 +14,8 @@ public struct QRCode: Sendable {
         10: (26, [(4, 43), (1, 44)]),
     ]
     static let alignment: [Int: [Int]] = [
-        2: [6, 18], 3: [6, 22], 4: [6, 26], 5: [6, 30], 6: [6, 34], 7: [6, 22, 38], 8: [6, 24, 42], 9: [6, 26, 46], 10: [6, 28, 50],
+        2: [6, 18], 3: [6, 22], 4: [6, 26], 5: [6, 30], 6: [6, 34], 7: [6, 22, 38], 8: [6, 24, 42], 9: [6, 26, 46],
+        10: [6, 28, 50]
     ]
 
     /// Nil when the text does not fit version 10.
@@ -28,7 +29,9 @@ public struct QRCode: Sendable {
 
         // Bit stream: mode, count, data, terminator, padding.
         var bits: [Bool] = []
-        func append(_ value: Int, _ count: Int) { for i in stride(from: count - 1, through: 0, by: -1) { bits.append((value >> i) & 1 == 1) } }
+        func append(_ value: Int, _ count: Int) {
+            for i in stride(from: count - 1, through: 0, by: -1) { bits.append((value >> i) & 1 == 1) }
+        }
         append(0b0100, 4)
         append(data.count, version < 10 ? 8 : 16)
         for byte in data { append(Int(byte), 8) }
@@ -51,7 +54,9 @@ public struct QRCode: Sendable {
         }
         let ecBlocks = blocks.map { QRCode.reedSolomon($0, degree: layout.ec) }
         var final: [UInt8] = []
-        for i in 0 ..< (blocks.map(\.count).max() ?? 0) { for block in blocks where i < block.count { final.append(block[i]) } }
+        for i in 0..<(blocks.map(\.count).max() ?? 0) {
+            for block in blocks where i < block.count { final.append(block[i]) }
+        }
         for i in 0 ..< layout.ec { for block in ecBlocks { final.append(block[i]) } }
 
         // The matrix: function patterns first, then data in the zigzag, masked.
@@ -63,7 +68,7 @@ public struct QRCode: Sendable {
         for (r0, c0) in [(0, 0), (0, size - 7), (size - 7, 0)] {
             for r in -1 ... 7 {
                 for c in -1 ... 7 where r0 + r >= 0 && r0 + r < size && c0 + c >= 0 && c0 + c < size {
-                    let inRing = (0 ... 6).contains(r) && (0 ... 6).contains(c) && (r == 0 || r == 6 || c == 0 || c == 6)
+                    let inRing = (0...6).contains(r) && (0...6).contains(c) && (r == 0 || r == 6 || c == 0 || c == 6)
                     let inCore = (2 ... 4).contains(r) && (2 ... 4).contains(c)
                     set(r0 + r, c0 + c, inRing || inCore)
                 }
@@ -90,7 +95,7 @@ public struct QRCode: Sendable {
             reserved[size - 1 - i][8] = true
         }
         if version >= 7 {
-            for i in 0 ..< 6 { for j in 0 ..< 3 { reserved[i][size - 11 + j] = true; reserved[size - 11 + j][i] = true } }
+            for i in 0..<6 { for j in 0..<3 { reserved[i][size - 11 + j] = true; reserved[size - 11 + j][i] = true } }
         }
 
         var bitIndex = 0
@@ -174,7 +179,10 @@ public struct QRCode: Sendable {
         var path = ""
         for r in 0 ..< size { for c in 0 ..< size where modules[r][c] { path += "M\(c + 4) \(r + 4)h1v1h-1z" } }
         let extent = size + 8
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(extent) \(extent)\" width=\"\(pixels)\" height=\"\(pixels)\" "
-            + "shape-rendering=\"crispEdges\" role=\"img\"><rect width=\"\(extent)\" height=\"\(extent)\" fill=\"#fff\"/><path d=\"\(path)\" fill=\"#000\"/></svg>"
+        return
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(extent) \(extent)\" width=\"\(pixels)\" "
+            + "height=\"\(pixels)\" "
+            + "shape-rendering=\"crispEdges\" role=\"img\"><rect width=\"\(extent)\" height=\"\(extent)\" "
+            + "fill=\"#fff\"/><path d=\"\(path)\" fill=\"#000\"/></svg>"
     }
 }

@@ -37,7 +37,8 @@ public final class RequestJournal: Sendable {
         let micros = Int(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
         // Built outside the lock; the entry it replaces is released outside it too (freeing a
         // request's buffers under the lock had halved the throughput of 32 connections).
-        var entry = Entry(at: at, provider: provider, method: request.method, target: request.target, path: request.path,
+        var entry = Entry(
+            at: at, provider: provider, method: request.method, target: request.target, path: request.path,
                           headers: request.headers, body: Self.bounded(request.body), status: response.status,
             responseHeaders: response.headers, responseBody: Self.bounded(response.body), durationMicros: micros,
                           fault: response.faultMark)

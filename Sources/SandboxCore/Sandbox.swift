@@ -71,7 +71,9 @@ public final class Sandbox: Sendable {
             providers.map { [context] in ($0.key, $0.routes(context).table) }, uniquingKeysWith: { a, _ in a })
         try store.migrate(migrations)
         let advanced = try store.read { db in
-            try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap { Int64($0) }
+            try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap {
+                Int64($0)
+            }
         }
         context.clock.restore(advancedMilliseconds: advanced ?? 0)
         try faults.load()
@@ -233,7 +235,9 @@ public final class Sandbox: Sendable {
                         error: { provider.error(status: $0, message: $1) })
         }
         router.observer = { [journal, context] request, response, duration in
-            journal.record(provider: key, request: request, response: response, duration: duration, at: context.clock.nowMilliseconds())
+            journal.record(
+                provider: key, request: request, response: response, duration: duration,
+                at: context.clock.nowMilliseconds())
         }
         return router
     }

@@ -119,7 +119,13 @@ public enum Timestamp {
                     let sign = chars[i] == UInt8(ascii: "+") ? 1 : -1
                     guard let oh = number(i + 1, 2) else { return nil }
                     var om = 0
-                    if let m = number(i + 4, 2), chars[i + 3] == 58 { om = m; i += 6 } else if let m = number(i + 3, 2) { om = m; i += 5 } else { i += 3 }
+                    if let m = number(i + 4, 2), chars[i + 3] == 58 {
+                        om = m; i += 6
+                    } else if let m = number(i + 3, 2) {
+                        om = m; i += 5
+                    } else {
+                        i += 3
+                    }
                     offsetMinutes = sign * (oh * 60 + om)
                 }
             }

@@ -25,7 +25,9 @@ public struct SandboxContext: Sendable {
         let now = clock.nowMilliseconds()
         let live = try tokens.value(provider + " " + token) {
             try store.read { db in
-                try db.queryOne("SELECT account, expires_at FROM \(table) WHERE token = ? AND expires_at > ?", [token, now])
+                try db.queryOne(
+                    "SELECT account, expires_at FROM \(table) WHERE token = ? AND expires_at > ?", [token, now]
+                )
                     .map { BearerToken(account: $0[0].int ?? 0, expiresAt: $0[1].int64 ?? 0) }
             }
         }

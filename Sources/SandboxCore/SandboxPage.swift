@@ -84,7 +84,9 @@ public enum SandboxPage {
     /// The parsed template, read from the resources once.
     public static func template(_ name: String) throws -> Template {
         if let cached = cache.withLock({ $0[name] }) { return cached }
-        guard let bytes = SandboxResources.data("templates/\(name).html") else { throw TemplateError("no template \(name).html") }
+        guard let bytes = SandboxResources.data("templates/\(name).html") else {
+            throw TemplateError("no template \(name).html")
+        }
         let parsed = try Template(String(decoding: bytes, as: UTF8.self))
         cache.withLock { $0[name] = parsed }
         return parsed

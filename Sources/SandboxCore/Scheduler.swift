@@ -96,7 +96,8 @@ public final class Scheduler: Sendable {
                             try provider.runJob(job, db, context)
                         }
                     } catch {
-                        context.logger.error("job \(job.id) (\(job.provider) \(job.kind) \(job.payment)) failed: \(error); dropped")
+                        context.logger.error(
+                            "job \(job.id) (\(job.provider) \(job.kind) \(job.payment)) failed: \(error); dropped")
                         _ = try Jobs.claim(db, job.id)
                     }
                 }
@@ -162,7 +163,10 @@ public final class Scheduler: Sendable {
         } catch {
             context.logger.error("recording delivery \(row.id): \(error)")
         }
-        context.logger.info("delivery \(row.id) \(row.provider) → \(row.url): \(result.statusCode.map(String.init) ?? result.error ?? "?") in \(result.durationMs)ms")
+        context.logger.info(
+            "delivery \(row.id) \(row.provider) → \(row.url): "
+            + "\(result.statusCode.map(String.init) ?? result.error ?? "?") in \(result.durationMs)ms"
+        )
         inFlight.withLock { _ = $0.remove(row.id) }
         sending.leave()
         // The next delivery of the same payment (or a replay) may be waiting for this one.
@@ -183,7 +187,9 @@ public final class Scheduler: Sendable {
             let job = try Jobs.nextDue(db)
             // A delivery in flight is not due again until its attempt is recorded.
             let delivery = inFlightIDs.isEmpty ? try Outbox.nextDue(db) : try db.queryOne(
-                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND id NOT IN (\(inFlightIDs.map(String.init).joined(separator: ",")))")?[0].int64
+                    "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND id NOT IN "
+                    + "(\(inFlightIDs.map(String.init).joined(separator: ",")))"
+                )?[0].int64
             return [job, delivery].compactMap { $0 }.min()
         }
     }
@@ -213,7 +219,9 @@ public final class Scheduler: Sendable {
             queue.sync { tick() }
             sending.wait()
             try context.store.write { db in
-                try db.run("INSERT INTO sandbox_state (key, value) VALUES ('clock_advanced_ms', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                try db.run(
+                    "INSERT INTO sandbox_state (key, value) VALUES ('clock_advanced_ms', ?) ON CONFLICT (key) "
+                    + "DO UPDATE SET value = excluded.value",
                            [String(context.clock.advancedMilliseconds)])
             }
             return AdvanceSummary(from: from, to: target, steps: steps)

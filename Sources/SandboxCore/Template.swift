@@ -40,7 +40,9 @@ public struct Template: Sendable {
                 open.append((name, sigil == "^", nodes))
                 nodes = []
             case "/":
-                guard let section = open.popLast(), section.tag == name else { throw TemplateError("{{/\(name)}} closes nothing open") }
+                guard let section = open.popLast(), section.tag == name else {
+                    throw TemplateError("{{/\(name)}} closes nothing open")
+                }
                 nodes = section.outer + [.section(Self.path(name), inverted: section.inverted, nodes)]
             default:
                 nodes.append(.value(Self.path(tag), escaped: !triple))

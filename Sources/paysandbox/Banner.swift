@@ -13,7 +13,10 @@ enum Banner {
     ) {
         let shownHost = host == "0.0.0.0" || host == "::" || host == "*" ? "localhost" : host
         let base = "http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(server.port)"
-        var lines = ["PaySandbox listening on \(base) (\(HTTPServer.addresses(for: host).joined(separator: ", "))), database \(database)"]
+        var lines = [
+            "PaySandbox listening on \(base) (\(HTTPServer.addresses(for: host).joined(separator: ", "))), "
+            + "database \(database)"
+        ]
         lines.append("  control plane   \(base)/_sandbox/health")
         switch token {
         case .none: lines.append("  admin token     none (loopback only)")

@@ -14,7 +14,10 @@ enum FileLimit {
         limit.rlim_cur = min(wanted, limit.rlim_max)
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         if limit.rlim_cur < wanted {
-            logger.warning("open-files limit is \(limit.rlim_cur): fewer than --max-connections \(connections) connections can be served")
+            logger.warning(
+                "open-files limit is \(limit.rlim_cur): fewer than --max-connections \(connections) connections "
+                + "can be served"
+            )
         }
     }
 }

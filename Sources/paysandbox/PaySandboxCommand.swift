@@ -20,7 +20,11 @@ struct PaySandboxCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Address to listen on: localhost (127.0.0.1 and ::1), 0.0.0.0, ::, or a numeric address. (default: localhost)")
+    @Option(
+        help: ArgumentHelp(
+            "Address to listen on: localhost (127.0.0.1 and ::1), 0.0.0.0, ::, or a numeric address. "
+                + "(default: localhost)")
+    )
     var host: String?
 
     @Option(help: "Main port: every provider under /<provider>, the control plane under /_sandbox. (default: 8080)")
@@ -52,7 +56,8 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "Open connections at most. (default: 2048)")
     var maxConnections: Int?
 
-    @Option(help: "Freeze the sandbox clock at this ISO 8601 time; it then moves only with POST /_sandbox/clock/advance.")
+    @Option(
+        help: "Freeze the sandbox clock at this ISO 8601 time; it then moves only with POST /_sandbox/clock/advance.")
     var startTime: String?
 
     @Option(help: "Seed for ids and tokens, so the same calls give the same ids (use with a fresh database).")
@@ -73,7 +78,11 @@ struct PaySandboxCommand: ParsableCommand {
     @Option(help: "Requests the journal (/_sandbox/requests) keeps. (default: 1000)")
     var journalSize: Int?
 
-    @Option(help: "Addresses (comma-separated) allowed to call Census besides loopback; others get 403. (default: loopback only)")
+    @Option(
+        help: ArgumentHelp(
+            "Addresses (comma-separated) allowed to call Census besides loopback; others get 403. "
+                + "(default: loopback only)")
+    )
     var censusAllowIp: String?
 
     @Option(help: ArgumentHelp(
@@ -128,7 +137,8 @@ struct PaySandboxCommand: ParsableCommand {
                 throw ValidationError("--listen takes provider=port, got '\(assignment)'")
             }
             guard providers.contains(where: { $0.key == parts[0] }) else {
-                throw ValidationError("--listen: unknown provider '\(parts[0])' (known: \(providers.map(\.key).joined(separator: ", ")))")
+                throw ValidationError(
+                    "--listen: unknown provider '\(parts[0])' (known: \(providers.map(\.key).joined(separator: ", ")))")
             }
             listenConfiguration.providerPorts[parts[0]] = p
         }
@@ -137,8 +147,10 @@ struct PaySandboxCommand: ParsableCommand {
         serverConfiguration.logger = logger
         let cors = corsOrigin ?? env["CORS_ORIGIN"] ?? "*"
         serverConfiguration.corsAllowOrigin = cors == "off" ? nil : cors
-        serverConfiguration.limits.maxBodyBytes = try maxBody ?? env.int("MAX_BODY") ?? serverConfiguration.limits.maxBodyBytes
-        serverConfiguration.maxConnections = try maxConnections ?? env.int("MAX_CONNECTIONS") ?? serverConfiguration.maxConnections
+        serverConfiguration.limits.maxBodyBytes =
+            try maxBody ?? env.int("MAX_BODY") ?? serverConfiguration.limits.maxBodyBytes
+        serverConfiguration.maxConnections =
+            try maxConnections ?? env.int("MAX_CONNECTIONS") ?? serverConfiguration.maxConnections
 
         FileLimit.raise(toServe: serverConfiguration.maxConnections, logger: logger)
         let databasePath = db ?? env["DB"] ?? "./paysandbox.sqlite"
@@ -146,24 +158,34 @@ struct PaySandboxCommand: ParsableCommand {
         sandboxConfiguration.logger = logger
         if let text = startTime ?? env["START_TIME"] {
             sandboxConfiguration.startTime = try Timestamp.parseISO8601(text)
-                .orThrow(ValidationError("--start-time must be an ISO 8601 time like 2026-01-01T00:00:00Z, got '\(text)'"))
+                .orThrow(
+                    ValidationError("--start-time must be an ISO 8601 time like 2026-01-01T00:00:00Z, got '\(text)'"))
         }
         if let text = env["SEED"], seed == nil {
-            sandboxConfiguration.seed = try UInt64(text).orThrow(ValidationError("PAYSANDBOX_SEED must be a whole number"))
+            sandboxConfiguration.seed = try UInt64(text).orThrow(
+                ValidationError("PAYSANDBOX_SEED must be a whole number"))
         } else {
             sandboxConfiguration.seed = seed
         }
         if let hosts = callbackAllow ?? env["CALLBACK_ALLOW"] {
-            sandboxConfiguration.delivery.allowedHosts = hosts.split(separator: ",").map { String($0).trimmingASCIISpaces() }.filter { !$0.isEmpty }
+            sandboxConfiguration.delivery.allowedHosts = hosts.split(separator: ",").map {
+                String($0).trimmingASCIISpaces()
+            }.filter { !$0.isEmpty }
         }
         let attempts = try deliveryAttempts ?? env.int("DELIVERY_ATTEMPTS") ?? sandboxConfiguration.delivery.maxAttempts
         guard (1 ... 100).contains(attempts) else { throw ValidationError("--delivery-attempts must be 1 to 100") }
         sandboxConfiguration.delivery.maxAttempts = attempts
-        let backoff = try deliveryBackoff ?? env.double("DELIVERY_BACKOFF") ?? sandboxConfiguration.delivery.baseDelaySeconds
-        guard backoff > 0 && backoff <= 3600 else { throw ValidationError("--delivery-backoff must be more than 0 and at most 3600 seconds") }
+        let backoff =
+            try deliveryBackoff ?? env.double("DELIVERY_BACKOFF") ?? sandboxConfiguration.delivery.baseDelaySeconds
+        guard backoff > 0 && backoff <= 3600 else {
+            throw ValidationError("--delivery-backoff must be more than 0 and at most 3600 seconds")
+        }
         sandboxConfiguration.delivery.baseDelaySeconds = backoff
-        let timeout = try deliveryTimeout ?? env.double("DELIVERY_TIMEOUT") ?? sandboxConfiguration.delivery.timeoutSeconds
-        guard timeout > 0 && timeout <= 300 else { throw ValidationError("--delivery-timeout must be more than 0 and at most 300 seconds") }
+        let timeout =
+            try deliveryTimeout ?? env.double("DELIVERY_TIMEOUT") ?? sandboxConfiguration.delivery.timeoutSeconds
+        guard timeout > 0 && timeout <= 300 else {
+            throw ValidationError("--delivery-timeout must be more than 0 and at most 300 seconds")
+        }
         sandboxConfiguration.delivery.timeoutSeconds = timeout
         let journal = try journalSize ?? env.int("JOURNAL_SIZE") ?? sandboxConfiguration.journalSize
         guard journal >= 0 && journal <= 1_000_000 else { throw ValidationError("--journal-size must be 0 to 1000000") }
@@ -289,7 +311,9 @@ struct Environment {
 
     func double(_ name: String) throws -> Double? {
         guard let text = self[name] else { return nil }
-        guard let value = Double(text) else { throw ValidationError("PAYSANDBOX_\(name) must be a number, got '\(text)'") }
+        guard let value = Double(text) else {
+            throw ValidationError("PAYSANDBOX_\(name) must be a number, got '\(text)'")
+        }
         return value
     }
 
