@@ -5,7 +5,7 @@ import SandboxCore
 /// The PayPal-style approval page `redirectUrl` points to: company, logo, lines, amount,
 /// Approve and Cancel; both go back to the payment's `returnUrl`.
 struct AlphacommPage {
-    let context: SandboxContext
+    let context: ProviderContext
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = request.parameters["paymentId"] ?? ""

@@ -3,8 +3,7 @@ import SQLiteStore
 import SandboxCore
 
 public struct AlphacommProvider: Provider {
-    public static let key = "alphacomm"
-    public var key: String { Self.key }
+    public var key: String { "alphacomm" }
     public var displayName: String { "Alphacomm (PayPal)" }
     public var defaultPort: Int { 8085 }
     public var migrations: [Migration] { AlphacommStore.migrations }
@@ -24,11 +23,11 @@ public struct AlphacommProvider: Provider {
     public func error(status: Int, message: String) -> HTTPResponse { AlphacommError.status(status, message).response }
 
     /// By its access token, or the client id asking for one.
-    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
+    public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
         if let token = request.bearerToken ?? request.query["access_token"] {
             return try? AlphacommStore(context: context).account(forToken: token)
         }
-        return request.query["client_id"].flatMap { try? context.accounts.find(provider: key, login: $0)?.id }
+        return request.query["client_id"].flatMap { try? context.account(login: $0)?.id }
     }
 
     public var createRoute: String { "POST /api/paypal/create" }
@@ -46,16 +45,16 @@ public struct AlphacommProvider: Provider {
         return request
     }
 
-    public func routes(_ context: SandboxContext) -> Router {
+    public func routes(_ context: ProviderContext) -> Router {
         AlphacommRoutes(context: context).router()
     }
 
-    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: ProviderContext) throws {
         try AlphacommStore.complete(db, id: id, outcome: outcome, context: context)
     }
 
     /// "settle" approves or cancels as forced; "expire" ends an approval nobody gave.
-    public func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
+    public func runJob(_ job: Job, _ db: Database, _ context: ProviderContext) throws {
         switch job.kind {
         case "expire":
             guard let payment = try AlphacommStore.payment(db, id: job.payment), payment.state == "accepted" else {

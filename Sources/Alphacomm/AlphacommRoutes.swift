@@ -4,12 +4,12 @@ import SandboxCore
 
 /// Alphacomm's payment API (alphacomm.txt) and the PayPal-style approval page.
 struct AlphacommRoutes {
-    let context: SandboxContext
+    let context: ProviderContext
     var store: AlphacommStore { AlphacommStore(context: context) }
     /// Payments by id as a status poll reads them, until the next write to the store.
     let payments: StoreCache<String, AlphacommStore.Payment>
 
-    init(context: SandboxContext) {
+    init(context: ProviderContext) {
         self.context = context
         payments = StoreCache(following: context.store)
     }
@@ -49,7 +49,7 @@ struct AlphacommRoutes {
             throw AlphacommError.invalidRequest("client_secret is required")
         }
         guard
-            let account = try context.accounts.authenticate(provider: AlphacommProvider.key, login: id, secret: secret)
+            let account = try context.authenticate(login: id, secret: secret)
         else {
             throw AlphacommError.invalidClient
         }
@@ -87,7 +87,7 @@ struct AlphacommRoutes {
         guard violations.isEmpty else { throw AlphacommError.validation(violations) }
         let plan: SettlePlan
         do {
-            plan = try context.settlePlan(provider: AlphacommProvider(), account: account, request: request)
+            plan = try context.settlePlan(account: account, request: request)
         } catch {
             throw AlphacommError.invalidRequest(error.description)
         }

@@ -4,7 +4,7 @@ import SandboxCore
 
 /// All of Alphacomm's SQL: access tokens and PayPal payments.
 struct AlphacommStore {
-    let context: SandboxContext
+    let context: ProviderContext
 
     static let migrations: [Migration] = [
         Migration("alphacomm-001", """
@@ -72,7 +72,7 @@ struct AlphacommStore {
     }
 
     func account(forToken token: String) throws -> Int? {
-        try context.account(forToken: token, provider: AlphacommProvider.key, table: "alphacomm_tokens")
+        try context.account(forToken: token, table: "alphacomm_tokens")
     }
 
     static func payment(_ db: Database, id: String) throws -> Payment? {
@@ -119,12 +119,12 @@ struct AlphacommStore {
                     description, lines, created_at, updated_at)
                 VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, row)
-            try Payments.record(db, provider: AlphacommProvider.key, id: id, account: account, status: "accepted",
+            try context.record(db, id: id, account: account, status: "accepted",
                                 amount: decimalAmount, currency: currency, at: now)
-            try Jobs.schedule(
-                db, provider: AlphacommProvider.key, kind: "expire", payment: id,
+            try context.schedule(
+                db, kind: "expire", payment: id,
                 at: now + Self.approvalLifetime * 1000, now: now)
-            try context.schedule(plan, provider: AlphacommProvider.key, payment: id, db)
+            try context.schedule(plan, payment: id, db)
             return .new
         }
         if case .new = result { context.wake(for: plan) }
@@ -132,15 +132,15 @@ struct AlphacommStore {
     }
 
     /// Moves a payment to `state` (and the uniform view with it).
-    static func setState(_ db: Database, id: String, state: String, note: String? = nil, context: SandboxContext) throws
+    static func setState(_ db: Database, id: String, state: String, note: String? = nil, context: ProviderContext) throws
     {
         let now = context.clock.nowMilliseconds()
         try db.run("UPDATE alphacomm_payments SET state = ?, updated_at = ? WHERE id = ?", [state, now, id])
-        try Payments.setStatus(db, provider: AlphacommProvider.key, id: id, status: state, at: now, note: note)
+        try context.setStatus(db, id: id, status: state, at: now, note: note)
     }
 
     /// The payer approves (authorized, or captured at once with autoCapture) or cancels.
-    static func complete(_ db: Database, id: String, outcome: Outcome, context: SandboxContext) throws {
+    static func complete(_ db: Database, id: String, outcome: Outcome, context: ProviderContext) throws {
         guard let payment = try payment(db, id: id) else { throw CompletionError.notFound }
         switch (payment.state, outcome.kind) {
         case ("accepted", .success):
@@ -156,7 +156,7 @@ struct AlphacommStore {
             throw CompletionError.alreadyFinal(status: payment.state)
         }
         if payment.state == "accepted" {
-            try Jobs.cancel(db, provider: AlphacommProvider.key, payment: id)
+            try context.cancelJobs(db, payment: id)
         }
     }
 }

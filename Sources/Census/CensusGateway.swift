@@ -6,7 +6,7 @@ import SandboxCore
 /// fields POSTed as a browser would show the card page; paying or failing there sends the
 /// payer to the order's `return_url` with `__RESULT__` replaced by `ok` or `ko`.
 struct CensusGateway {
-    let context: SandboxContext
+    let context: ProviderContext
 
     /// Card numbers that are declined (any other Luhn-valid number is approved).
     static let declined: [String: String] = [

@@ -3,8 +3,7 @@ import SQLiteStore
 import SandboxCore
 
 public struct CensusProvider: Provider {
-    public static let key = "census"
-    public var key: String { Self.key }
+    public var key: String { "census" }
     public var displayName: String { "Census" }
     public var defaultPort: Int { 8083 }
     public var migrations: [Migration] { CensusStore.migrations }
@@ -33,25 +32,25 @@ public struct CensusProvider: Provider {
     public func error(status: Int, message: String) -> HTTPResponse { .json([:], status: status) }
 
     /// Census has one account: every request is its.
-    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? { 1 }
+    public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? { 1 }
 
     public var createRoute: String { "POST /api/v1/payments/orders" }
 
-    public func routes(_ context: SandboxContext) -> Router {
+    public func routes(_ context: ProviderContext) -> Router {
         CensusRoutes(context: context, access: access).router()
     }
 
-    public func controlRoutes(_ context: SandboxContext) -> Router? {
+    public func controlRoutes(_ context: ProviderContext) -> Router? {
         CensusControl(context: context).router()
     }
 
-    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: ProviderContext) throws {
         guard let order = Int(id) else { throw CompletionError.notFound }
         try CensusStore.complete(db, id: order, outcome: outcome, context: context)
     }
 
     /// Three persons with a mix of payment methods (docs/census.md).
-    public func seed(_ db: Database, context: SandboxContext) throws {
+    public func seed(_ db: Database, context: ProviderContext) throws {
         let now = context.clock.nowMilliseconds()
         let year = (Int(Timestamp.iso8601(milliseconds: now).prefix(4)) ?? 2026) + 3
         let dd = CensusStore.directDebit, cc = CensusStore.creditCard
@@ -73,7 +72,7 @@ public struct CensusProvider: Provider {
 
 /// `/_sandbox/census/…`: persons for tests (Census's own people API is not emulated).
 struct CensusControl {
-    let context: SandboxContext
+    let context: ProviderContext
 
     func router() -> Router {
         var router = Router()

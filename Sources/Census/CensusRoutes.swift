@@ -5,13 +5,13 @@ import SandboxCore
 /// Census's payment API (census.txt), with the optional locale segment its routes take
 /// (`/api/v1/es/payments/orders`, config/routes.rb `scope "(:locale)"`).
 struct CensusRoutes {
-    let context: SandboxContext
+    let context: ProviderContext
     let access: CensusAccess
     var store: CensusStore { CensusStore(context: context) }
     /// Payment methods by id as a client polls them, until the next write to the store.
     let methods: StoreCache<Int, CensusStore.PaymentMethod>
 
-    init(context: SandboxContext, access: CensusAccess) {
+    init(context: ProviderContext, access: CensusAccess) {
         self.context = context
         self.access = access
         methods = StoreCache(following: context.store)
@@ -123,7 +123,7 @@ struct CensusRoutes {
         if campaign == Self.forcedErrorCampaign { throw CensusError.internalError }
         let plan: SettlePlan
         do {
-            plan = try context.settlePlan(provider: CensusProvider(), account: 1, request: request)
+            plan = try context.settlePlan(account: 1, request: request)
         } catch {
             var details = ErrorDetails()
             details.add("X-PaySandbox-Outcome", "invalid", [("message", .string(error.description))])

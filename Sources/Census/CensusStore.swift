@@ -4,7 +4,7 @@ import SandboxCore
 
 /// All of Census's SQL: persons with their qualified ids, payment methods, orders.
 struct CensusStore {
-    let context: SandboxContext
+    let context: ProviderContext
 
     static let migrations: [Migration] = [
         Migration("census-001", """
@@ -219,10 +219,10 @@ struct CensusStore {
                 """,
                 [order.person, methodID, order.description, order.amount, order.campaignCode, returnURL, token, now])
             let id = Int(db.lastInsertRowID)
-            try Payments.record(db, provider: CensusProvider.key, id: String(id), account: 1, status: "pending",
+            try context.record(db, id: String(id), account: 1, status: "pending",
                                 amount: Payments.decimal(minorUnits: order.amount), currency: "EUR", at: now)
             // An externally authorized card waits for its form; the others settle on the plan.
-            if token == nil { try context.schedule(plan, provider: CensusProvider.key, payment: String(id), db) }
+            if token == nil { try context.schedule(plan, payment: String(id), db) }
             return (id, methodID, token)
         }
         if result.2 == nil { context.wake(for: plan) }
@@ -247,7 +247,7 @@ struct CensusStore {
     /// Processes a pending order: `processed` (the payment method becomes verified, and a
     /// card authorized on the gateway becomes active) or `error`.
     static func complete(
-        _ db: Database, id: Int, outcome: Outcome, card: (month: Int, year: Int)? = nil, context: SandboxContext
+        _ db: Database, id: Int, outcome: Outcome, card: (month: Int, year: Int)? = nil, context: ProviderContext
     ) throws {
         guard let order = try order(db, id: id) else { throw CompletionError.notFound }
         guard order.status == "pending" else { throw CompletionError.alreadyFinal(status: order.status) }
@@ -270,9 +270,9 @@ struct CensusStore {
                 try db.run("UPDATE census_payment_methods SET verified = 1 WHERE id = ?", [order.paymentMethod])
             }
         }
-        try Payments.setStatus(
-            db, provider: CensusProvider.key, id: String(id), status: status, at: now, note: outcome.message)
-        try Jobs.cancel(db, provider: CensusProvider.key, payment: String(id))
+        try context.setStatus(
+            db, id: String(id), status: status, at: now, note: outcome.message)
+        try context.cancelJobs(db, payment: String(id))
     }
 
     /// The sum of processed orders' amounts for a campaign and/or a person, created within

@@ -5,7 +5,7 @@ import SandboxCore
 /// The pay page `/pay/{uuid_payment}`: a card form; afterwards the payer goes to the
 /// success or error URL with the uuid added, as the document describes.
 struct PayXTodayPage {
-    let context: SandboxContext
+    let context: ProviderContext
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let uuid = request.parameters["uuid"] ?? ""
@@ -47,7 +47,7 @@ struct PayXTodayPage {
         do {
             try context.store.write { db in
                 try PayXTodayStore.complete(db, id: payment.id, outcome: outcome, card: card, context: context)
-                settings = try Accounts.settings(db, provider: PayXTodayProvider.key, id: payment.reseller)
+                settings = try context.settings(db, account: payment.reseller)
             }
         } catch CompletionError.alreadyFinal(let status) {
             return SandboxPage.message("Already done", "This payment is already \(status).", status: 409)
@@ -85,7 +85,7 @@ struct PayXTodayPage {
             "period": .string("\(payment.period) month\(payment.period == 1 ? "" : "s")"),
             "description": .string(payment.description ?? ""), "action": .string(action),
         ]
-        let callbacks = (try? context.accounts.find(provider: PayXTodayProvider.key, id: payment.reseller))??.settings[
+        let callbacks = (try? context.account(id: payment.reseller))??.settings[
             "callback"]?["payments"]
         let redirects = [
             payment.urlSuccess, payment.urlError, callbacks?["success"]?.stringValue, callbacks?["error"]?.stringValue,

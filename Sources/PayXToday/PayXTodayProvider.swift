@@ -3,11 +3,10 @@ import SQLiteStore
 import SandboxCore
 
 public struct PayXTodayProvider: Provider {
-    public static let key = "payxtoday"
     /// The document names no currency; the sandbox shows prices in euros.
     static let currency = "EUR"
 
-    public var key: String { Self.key }
+    public var key: String { "payxtoday" }
     public var displayName: String { "PayXToday" }
     public var defaultPort: Int { 8084 }
     public var migrations: [Migration] { PayXTodayStore.migrations }
@@ -36,7 +35,7 @@ public struct PayXTodayProvider: Provider {
     public func error(status: Int, message: String) -> HTTPResponse { PayXTodayError.status(status, message).response }
 
     /// The reseller id in the path (`/api/v1/{id_reseller}/{secret_key}/…`).
-    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
+    public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
         let segments = request.path.split(separator: "/")
         guard let v1 = segments.firstIndex(of: "v1"), v1 > 0, segments[v1 - 1] == "api", v1 + 1 < segments.count else {
             return nil
@@ -55,11 +54,11 @@ public struct PayXTodayProvider: Provider {
         return request
     }
 
-    public func routes(_ context: SandboxContext) -> Router {
+    public func routes(_ context: ProviderContext) -> Router {
         PayXTodayRoutes(context: context).router()
     }
 
-    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: ProviderContext) throws {
         guard let payment = Int(id) else { throw CompletionError.notFound }
         try PayXTodayStore.complete(db, id: payment, outcome: outcome, card: nil, context: context)
     }

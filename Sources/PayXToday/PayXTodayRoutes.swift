@@ -5,7 +5,7 @@ import SandboxCore
 /// PayXToday's reseller API (payxtoday.txt): every call under
 /// `/api/v1/{id_reseller}/{secret_key}/`, success wrapped in `data`, errors in `error`.
 struct PayXTodayRoutes {
-    let context: SandboxContext
+    let context: ProviderContext
     var store: PayXTodayStore { PayXTodayStore(context: context) }
 
     func router() -> Router {
@@ -70,7 +70,7 @@ struct PayXTodayRoutes {
     private func caller(_ request: HTTPRequest) throws -> (Int, RequestParams) {
         let key = request.parameters["secret_key"] ?? ""
         guard let text = request.parameters["id_reseller"], let reseller = Int(text),
-            try context.accounts.authenticate(provider: PayXTodayProvider.key, login: String(reseller), secret: key)
+            try context.authenticate(login: String(reseller), secret: key)
                 != nil
         else {
             throw PayXTodayError.wrongKey(key)
@@ -83,7 +83,7 @@ struct PayXTodayRoutes {
     // MARK: options
 
     private func options(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        guard let account = try context.accounts.find(provider: PayXTodayProvider.key, id: reseller) else {
+        guard let account = try context.account(id: reseller) else {
             throw PayXTodayError.wrongKey("")
         }
         let s = account.settings
@@ -223,7 +223,7 @@ struct PayXTodayRoutes {
         let error = try PayXTodayInput.url(params, "url_error")
         let plan: SettlePlan
         do {
-            plan = try context.settlePlan(provider: PayXTodayProvider(), account: reseller, request: request)
+            plan = try context.settlePlan(account: reseller, request: request)
         } catch {
             throw PayXTodayError.invalid(error.description)
         }

@@ -4,7 +4,7 @@ import SandboxCore
 
 /// All of PayXToday's SQL: clients and payments, each row carrying its reseller.
 struct PayXTodayStore {
-    let context: SandboxContext
+    let context: ProviderContext
 
     static let migrations: [Migration] = [
         Migration("payxtoday-001", """
@@ -274,10 +274,10 @@ struct PayXTodayStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, values)
             let id = Int(db.lastInsertRowID)
-            try Payments.record(
-                db, provider: PayXTodayProvider.key, id: String(id), account: reseller, status: "pending",
+            try context.record(
+                db, id: String(id), account: reseller, status: "pending",
                                 amount: p.price, currency: PayXTodayProvider.currency, at: now)
-            try context.schedule(plan, provider: PayXTodayProvider.key, payment: String(id), db)
+            try context.schedule(plan, payment: String(id), db)
             return id
         }
         context.wake(for: plan)
@@ -295,8 +295,8 @@ struct PayXTodayStore {
             else { return false }
             guard payment.state != "paid" else { return nil }
             try db.run("UPDATE payxtoday_payments SET deleted_at = ? WHERE id = ?", [now, id])
-            try Jobs.cancel(db, provider: PayXTodayProvider.key, payment: String(id))
-            try Payments.setStatus(db, provider: PayXTodayProvider.key, id: String(id), status: "deleted", at: now)
+            try context.cancelJobs(db, payment: String(id))
+            try context.setStatus(db, id: String(id), status: "deleted", at: now)
             return true
         }
     }
@@ -309,7 +309,7 @@ struct PayXTodayStore {
     }
 
     /// Pays or fails a pending payment: card details recorded, the reseller's webhook queued.
-    static func complete(_ db: Database, id: Int, outcome: Outcome, card: CardUse?, context: SandboxContext) throws {
+    static func complete(_ db: Database, id: Int, outcome: Outcome, card: CardUse?, context: ProviderContext) throws {
         guard let payment = try payment(db, id: id) else { throw CompletionError.notFound }
         guard payment.state == "pending" else { throw CompletionError.alreadyFinal(status: payment.state) }
         let now = context.clock.nowMilliseconds()
@@ -331,10 +331,10 @@ struct PayXTodayStore {
             """, [success ? "paid" : "failed", success ? 1 : 0, message, success ? now : nil, card?.ip ?? "127.0.0.1",
                   card?.country ?? clientCountry, bin, String(number.suffix(4)), card?.expiry ?? "12/30",
                   details.type, details.category, details.product, details.issuer, id])
-        try Payments.setStatus(
-            db, provider: PayXTodayProvider.key, id: String(id), status: success ? "paid" : "failed", at: now,
+        try context.setStatus(
+            db, id: String(id), status: success ? "paid" : "failed", at: now,
                                note: success ? nil : message)
-        try Jobs.cancel(db, provider: PayXTodayProvider.key, payment: String(id))
+        try context.cancelJobs(db, payment: String(id))
         var body: [(String, JSON)] = [
             ("reseller", .int(payment.reseller)), ("id_client", .int(payment.client)), ("id_payment", .int(payment.id)),
             ("uuid_payment", .string(payment.uuid)), ("id_payment_system", .int(payment.paymentSystem)),
@@ -363,17 +363,14 @@ struct PayXTodayStore {
     /// Queues the webhook to the reseller's success or error URL; false when it has none.
     @discardableResult
     static func enqueueWebhook(
-        _ db: Database, reseller: Int, payment: String, success: Bool, body: JSON, context: SandboxContext
+        _ db: Database, reseller: Int, payment: String, success: Bool, body: JSON, context: ProviderContext
     ) throws -> Bool {
-        let settings = try Accounts.settings(db, provider: PayXTodayProvider.key, id: reseller)
+        let settings = try context.settings(db, account: reseller)
         guard let url = settings["webhook"]?["payments"]?[success ? "success" : "error"]?.stringValue,
             isAbsoluteHTTPURL(url)
         else { return false }
-        try Outbox.enqueue(
-            db,
-            NewDelivery(
-                provider: PayXTodayProvider.key, account: reseller, payment: payment, kind: "webhook",
-                url: url, body: body.serializedBytes()), now: context.clock.nowMilliseconds())
+        try context.enqueue(
+            db, account: reseller, payment: payment, kind: "webhook", url: url, body: body.serializedBytes())
         return true
     }
 }

@@ -10,20 +10,20 @@ enum PaytomatJWT {
     static let lifetimeSeconds: Int64 = 24 * 3600
     static let secretKey = "paytomat_jwt_secret"
 
-    static func seedSecret(_ db: Database, context: SandboxContext) throws {
+    static func seedSecret(_ db: Database, context: ProviderContext) throws {
         try db.run(
             "INSERT INTO sandbox_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
             + "excluded.value",
                    [secretKey, context.ids.hex(32)])
     }
 
-    static func secret(_ context: SandboxContext) throws -> SymmetricKey? {
+    static func secret(_ context: ProviderContext) throws -> SymmetricKey? {
         try context.store.read { db in
             try db.queryOne("SELECT value FROM sandbox_state WHERE key = ?", [secretKey])?[0].string
         }.map { SymmetricKey(data: Data($0.utf8)) }
     }
 
-    static func sign(merchant: Int, context: SandboxContext) throws -> String {
+    static func sign(merchant: Int, context: ProviderContext) throws -> String {
         guard let key = try secret(context) else { throw PaytomatError.unauthorized("Token signing is not set up") }
         let now = context.clock.nowMilliseconds() / 1000
         let header = Base64.encode(Array(#"{"alg":"HS256"}"#.utf8), urlSafe: true, padded: false)
@@ -36,7 +36,7 @@ enum PaytomatJWT {
     }
 
     /// The merchant a valid token names; nil for a malformed, tampered, foreign or expired one.
-    static func verify(_ token: String, context: SandboxContext) throws -> Int? {
+    static func verify(_ token: String, context: ProviderContext) throws -> Int? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let key = try secret(context),
             let headerBytes = Base64.decode(String(parts[0])), let header = try? JSON.parse(headerBytes),

@@ -6,11 +6,11 @@ import SandboxCore
 /// received and confirmed, or timeout, failure, cancelled, and cancellation → chargeback.
 enum PaytomatLifecycle {
     /// Jobs: "settle" (the plan's outcome), "confirm", "complete", "timeout", "chargeback".
-    static func run(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
+    static func run(_ job: Job, _ db: Database, _ context: ProviderContext) throws {
         guard let id = Int(job.payment), let row = try PaytomatStore.transaction(db, id: id) else { return }
         let status = row["status"].string ?? ""
         let timing = PaytomatTiming(
-            settings: try Accounts.settings(db, provider: PaytomatProvider.key, id: row["merchant"].int ?? 0))
+            settings: try context.settings(db, account: row["merchant"].int ?? 0))
         let now = context.clock.nowMilliseconds()
         switch job.kind {
         case "settle":
@@ -19,7 +19,7 @@ enum PaytomatLifecycle {
             if outcome.kind == .success {
                 try receive(db, id: id, timing: timing, now: now, context: context)
             } else {
-                try Jobs.cancel(db, provider: PaytomatProvider.key, payment: job.payment)
+                try context.cancelJobs(db, payment: job.payment)
                 try PaytomatStore.transition(
                     db, id: id, to: "failure", comment: outcome.message ?? "Payment failed", context: context)
             }
@@ -27,14 +27,14 @@ enum PaytomatLifecycle {
             guard status == "pending" else { return }
             try PaytomatStore.transition(
                 db, id: id, to: "confirmation", comment: "Waiting for confirmations", context: context)
-            try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "complete", payment: job.payment,
+            try context.schedule(db, kind: "complete", payment: job.payment,
                               at: now + Int64(timing.confirmationSeconds) * 1000, now: now)
         case "complete":
             guard status == "confirmation" else { return }
             try PaytomatStore.transition(db, id: id, to: "success", comment: "Payment received", context: context)
         case "timeout":
             guard status == "new" else { return }
-            try Jobs.cancel(db, provider: PaytomatProvider.key, payment: job.payment)
+            try context.cancelJobs(db, payment: job.payment)
             try PaytomatStore.transition(
                 db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
         case "chargeback":
@@ -46,22 +46,22 @@ enum PaytomatLifecycle {
     }
 
     /// The payer's coins arrived: pending now, confirmation and success to follow.
-    static func receive(_ db: Database, id: Int, timing: PaytomatTiming, now: Int64, context: SandboxContext) throws {
-        try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
+    static func receive(_ db: Database, id: Int, timing: PaytomatTiming, now: Int64, context: ProviderContext) throws {
+        try context.cancelJobs(db, payment: String(id))
         try PaytomatStore.transition(
             db, id: id, to: "pending", comment: "Payment received, waiting for confirmations", context: context)
-        try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "confirm", payment: String(id),
+        try context.schedule(db, kind: "confirm", payment: String(id),
                           at: now + Int64(timing.confirmationSeconds) * 1000, now: now)
     }
 
     /// The control plane: success or failure now, from any state before a final one.
-    static func complete(_ db: Database, id: Int, outcome: Outcome, context: SandboxContext) throws {
+    static func complete(_ db: Database, id: Int, outcome: Outcome, context: ProviderContext) throws {
         guard let row = try PaytomatStore.transaction(db, id: id) else { throw CompletionError.notFound }
         let status = row["status"].string ?? ""
         guard ["new", "pending", "confirmation"].contains(status) else {
             throw CompletionError.alreadyFinal(status: status)
         }
-        try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
+        try context.cancelJobs(db, payment: String(id))
         if outcome.kind == .success {
             try PaytomatStore.transition(
                 db, id: id, to: "success", comment: outcome.message ?? "Payment received", context: context)

@@ -3,8 +3,7 @@ import SQLiteStore
 import SandboxCore
 
 public struct PaytomatProvider: Provider {
-    public static let key = "paytomat"
-    public var key: String { Self.key }
+    public var key: String { "paytomat" }
     public var displayName: String { "Paytomat" }
     public var defaultPort: Int { 8082 }
     public var migrations: [Migration] { PaytomatStore.migrations }
@@ -34,14 +33,14 @@ public struct PaytomatProvider: Provider {
         "Basic \(account.login):\(account.secret) (or the JWT from /api/v1/token)"
     }
 
-    public func seed(_ db: Database, context: SandboxContext) throws {
+    public func seed(_ db: Database, context: ProviderContext) throws {
         try PaytomatJWT.seedSecret(db, context: context)
     }
 
     public func error(status: Int, message: String) -> HTTPResponse { PaytomatError.status(status, message).response }
 
     /// By its Basic credentials or JWT.
-    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
+    public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
         try? PaytomatRoutes(context: context).authenticate(request)
     }
 
@@ -55,16 +54,16 @@ public struct PaytomatProvider: Provider {
         return request
     }
 
-    public func routes(_ context: SandboxContext) -> Router {
+    public func routes(_ context: ProviderContext) -> Router {
         PaytomatRoutes(context: context).router()
     }
 
-    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: ProviderContext) throws {
         guard let transaction = Int(id) else { throw CompletionError.notFound }
         try PaytomatLifecycle.complete(db, id: transaction, outcome: outcome, context: context)
     }
 
-    public func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
+    public func runJob(_ job: Job, _ db: Database, _ context: ProviderContext) throws {
         try PaytomatLifecycle.run(job, db, context)
     }
 }

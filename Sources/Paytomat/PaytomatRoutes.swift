@@ -4,7 +4,7 @@ import SandboxCore
 
 /// Paytomat's API (paytomat.txt) under `/api/v1/`: Basic or JWT Bearer on every call.
 struct PaytomatRoutes {
-    let context: SandboxContext
+    let context: ProviderContext
 
     func router() -> Router {
         var router = Router()
@@ -56,8 +56,7 @@ struct PaytomatRoutes {
     func merchantAccount(_ request: HTTPRequest) throws -> Accounts.Account {
         if let (user, password) = request.basicCredentials {
             guard
-                let account = try context.accounts.authenticate(
-                    provider: PaytomatProvider.key, login: user, secret: password)
+                let account = try context.authenticate(login: user, secret: password)
             else {
                 throw PaytomatError.unauthorized("Invalid username or password")
             }
@@ -65,7 +64,7 @@ struct PaytomatRoutes {
         }
         if let token = request.bearerToken {
             guard let merchant = try PaytomatJWT.verify(token, context: context),
-                  let account = try context.accounts.find(provider: PaytomatProvider.key, id: merchant) else {
+                  let account = try context.account(id: merchant) else {
                 throw PaytomatError.unauthorized("Invalid or expired token")
             }
             return account
@@ -104,7 +103,7 @@ struct PaytomatRoutes {
         let plan: SettlePlan
         do {
             plan = try context.settlePlan(
-                provider: PaytomatProvider(), account: merchant, request: request,
+                account: merchant, request: request,
                 forced: PaytomatMagic.outcome(amountIn))
         } catch {
             throw PaytomatError.invalid(error.description)
@@ -149,7 +148,7 @@ struct PaytomatRoutes {
                 throw PaytomatError.conflict(
                     "Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
             }
-            try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
+            try context.cancelJobs(db, payment: String(id))
             try PaytomatStore.transition(
                 db, id: id, to: "cancelled", comment: "Cancelled by the merchant", context: context)
         }
@@ -171,7 +170,7 @@ struct PaytomatRoutes {
             try PaytomatStore.transition(
                 db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)
             let now = context.clock.nowMilliseconds()
-            try Jobs.schedule(db, provider: PaytomatProvider.key, kind: "chargeback", payment: String(id),
+            try context.schedule(db, kind: "chargeback", payment: String(id),
                               at: now + Int64(max(timing.confirmationSeconds, 1)) * 1000, now: now)
         }
         return .json([

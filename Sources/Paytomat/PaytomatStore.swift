@@ -6,7 +6,7 @@ import SandboxCore
 /// All of Paytomat's SQL: transactions (with their life cycle and postbacks), products,
 /// broadcasts. Every row carries its merchant.
 struct PaytomatStore {
-    let context: SandboxContext
+    let context: ProviderContext
 
     static let migrations: [Migration] = [
         Migration("paytomat-001", """
@@ -118,11 +118,11 @@ struct PaytomatStore {
                     t.details?.serialized(),
                 ])
             let id = Int(db.lastInsertRowID)
-            try Payments.record(db, provider: PaytomatProvider.key, id: String(id), account: merchant, status: "new",
+            try context.record(db, id: String(id), account: merchant, status: "new",
                                 amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment")
-            try Jobs.schedule(
-                db, provider: PaytomatProvider.key, kind: "timeout", payment: String(id), at: timeoutAt, now: now)
-            if let plan { try context.schedule(plan, provider: PaytomatProvider.key, payment: String(id), db) }
+            try context.schedule(
+                db, kind: "timeout", payment: String(id), at: timeoutAt, now: now)
+            if let plan { try context.schedule(plan, payment: String(id), db) }
             return id
         }
         context.wake(dueAt: [plan?.at, timeoutAt].compactMap { $0 }.min())
@@ -187,19 +187,19 @@ struct PaytomatStore {
     }
 
     /// Moves a transaction to `status` with `comment`; a final status queues the postback.
-    static func transition(_ db: Database, id: Int, to status: String, comment: String, context: SandboxContext) throws
+    static func transition(_ db: Database, id: Int, to status: String, comment: String, context: ProviderContext) throws
     {
         let now = context.clock.nowMilliseconds()
         try db.run(
             "UPDATE paytomat_transactions SET status = ?, comment = ?, updated = ? WHERE id = ?",
             [status, comment, now, id])
-        try Payments.setStatus(
-            db, provider: PaytomatProvider.key, id: String(id), status: status, at: now, note: comment)
+        try context.setStatus(
+            db, id: String(id), status: status, at: now, note: comment)
         if finalStatuses.contains(status) { try postback(db, id: id, context: context) }
     }
 
     /// The documented postback structure, to the transaction's (or its product's) callback URL.
-    static func postback(_ db: Database, id: Int, context: SandboxContext) throws {
+    static func postback(_ db: Database, id: Int, context: ProviderContext) throws {
         guard let row = try transaction(db, id: id) else { return }
         let product = try row["product_id"].int.flatMap {
             try db.queryOne("SELECT * FROM paytomat_products WHERE id = ?", [$0])
@@ -218,11 +218,9 @@ struct PaytomatStore {
             "tx_status": .string(row["status"].string ?? ""),
             "custom_css": product?["custom_css"].string.map(JSON.string) ?? .null,
         ]
-        try Outbox.enqueue(
-            db,
-            NewDelivery(
-                provider: PaytomatProvider.key, account: row["merchant"].int ?? 0, payment: String(id),
-                kind: "postback", url: url, body: body.serializedBytes()), now: context.clock.nowMilliseconds())
+        try context.enqueue(
+            db, account: row["merchant"].int ?? 0, payment: String(id), kind: "postback", url: url,
+            body: body.serializedBytes())
     }
 
     /// Successful amounts per received currency, charged-back ones not counted.

@@ -7,7 +7,7 @@ import SandboxCore
 /// The payment widget `payment_url` points to (the merchant's products, each bought for a
 /// coin) and the page of one transaction, where a person simulates what the blockchain does.
 struct PaytomatWidget {
-    let context: SandboxContext
+    let context: ProviderContext
     var store: PaytomatStore { PaytomatStore(context: context) }
 
     /// A stable public code per merchant (not its credentials).
@@ -25,7 +25,7 @@ struct PaytomatWidget {
     }
 
     private func merchant(code: String) throws -> Accounts.Account? {
-        try context.accounts.list(provider: PaytomatProvider.key).first { Self.code(for: $0) == code }
+        try context.accountList().first { Self.code(for: $0) == code }
     }
 
     func shop(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -110,16 +110,16 @@ struct PaytomatWidget {
         let done = try context.store.write { db -> Bool in
             guard try PaytomatStore.transaction(db, id: id)?["status"].string == "new" else { return false }
             let timing = PaytomatTiming(
-                settings: try Accounts.settings(db, provider: PaytomatProvider.key, id: row["merchant"].int ?? 0))
+                settings: try context.settings(db, account: row["merchant"].int ?? 0))
             switch action {
             case "received":
                 try PaytomatLifecycle.receive(
                     db, id: id, timing: timing, now: context.clock.nowMilliseconds(), context: context)
             case "underpaid":
-                try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
+                try context.cancelJobs(db, payment: String(id))
                 try PaytomatStore.transition(db, id: id, to: "failure", comment: "Payment underpaid", context: context)
             default:
-                try Jobs.cancel(db, provider: PaytomatProvider.key, payment: String(id))
+                try context.cancelJobs(db, payment: String(id))
                 try PaytomatStore.transition(
                     db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
             }

@@ -5,7 +5,7 @@ import SandboxCore
 /// The payer's page: `/payment?orderId=<id>&return=<url>` (also `returnUrl`), where the
 /// payer approves or declines, then goes back to the return URL.
 struct ProjectCXPage {
-    let context: SandboxContext
+    let context: ProviderContext
     let orders: StoreCache<String, ProjectCXStore.Order>
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {

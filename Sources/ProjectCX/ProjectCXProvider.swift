@@ -3,11 +3,10 @@ import SQLiteStore
 import SandboxCore
 
 public struct ProjectCXProvider: Provider {
-    public static let key = "projectcx"
     /// Amounts are cents; Project CX (project-cx.com.au) charges Australian dollars.
     static let currency = "AUD"
 
-    public var key: String { Self.key }
+    public var key: String { "projectcx" }
     public var displayName: String { "Project CX" }
     public var defaultPort: Int { 8081 }
     public var migrations: [Migration] { ProjectCXStore.migrations }
@@ -29,8 +28,8 @@ public struct ProjectCXProvider: Provider {
     public func error(status: Int, message: String) -> HTTPResponse { ProjectCXError.status(status, message).response }
 
     /// By its bearer token (a login names no account yet).
-    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? {
-        request.bearerToken.flatMap { try? context.account(forToken: $0, provider: key, table: "projectcx_tokens") }
+    public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
+        request.bearerToken.flatMap { try? context.account(forToken: $0, table: "projectcx_tokens") }
     }
 
     public var createRoute: String { "POST /rest2/payment/create" }
@@ -49,11 +48,11 @@ public struct ProjectCXProvider: Provider {
         return request
     }
 
-    public func routes(_ context: SandboxContext) -> Router {
+    public func routes(_ context: ProviderContext) -> Router {
         ProjectCXRoutes(context: context).router()
     }
 
-    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+    public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: ProviderContext) throws {
         try ProjectCXStore.complete(db, id: id, outcome: outcome, context: context)
     }
 }

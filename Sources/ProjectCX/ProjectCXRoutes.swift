@@ -4,12 +4,12 @@ import SandboxCore
 
 /// Project CX's routes, as documented (projectcx.txt), plus the payer's page.
 struct ProjectCXRoutes {
-    let context: SandboxContext
+    let context: ProviderContext
     var store: ProjectCXStore { ProjectCXStore(context: context) }
     /// Orders by id as the payer's page (often reloaded) reads them, until the next write.
     let orders: StoreCache<String, ProjectCXStore.Order>
 
-    init(context: SandboxContext) {
+    init(context: ProviderContext) {
         self.context = context
         orders = StoreCache(following: context.store)
     }
@@ -40,8 +40,7 @@ struct ProjectCXRoutes {
         let username = try input.requiredString("username", maxLength: 256)
         let password = try input.requiredString("password", maxLength: 256)
         guard
-            let account = try context.accounts.authenticate(
-                provider: ProjectCXProvider.key, login: username, secret: password)
+            let account = try context.authenticate(login: username, secret: password)
         else {
             throw ProjectCXError.invalidCredentials
         }
@@ -70,7 +69,7 @@ struct ProjectCXRoutes {
         }
         let plan: SettlePlan
         do {
-            plan = try context.settlePlan(provider: ProjectCXProvider(), account: account, request: request,
+            plan = try context.settlePlan(account: account, request: request,
                                           forced: ProjectCXMagic.outcome(forAmount: amount))
         } catch {
             throw ProjectCXError.invalidRequest(error.description)

@@ -4,7 +4,7 @@ import SandboxCore
 
 /// All of Project CX's SQL.
 struct ProjectCXStore {
-    let context: SandboxContext
+    let context: ProviderContext
 
     static let migrations: [Migration] = [
         Migration("projectcx-001", """
@@ -75,7 +75,7 @@ struct ProjectCXStore {
 
     /// The account a live token belongs to, or nil when unknown or expired.
     func account(forToken token: String) throws -> Int? {
-        try context.account(forToken: token, provider: ProjectCXProvider.key, table: "projectcx_tokens")
+        try context.account(forToken: token, table: "projectcx_tokens")
     }
 
     /// Stores a pending order, its uniform record and its settle job, in one transaction.
@@ -89,9 +89,9 @@ struct ProjectCXStore {
                     created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                 """, [id, account, order.amount, order.description, order.info, order.callback, stamp, stamp])
-            try Payments.record(db, provider: ProjectCXProvider.key, id: id, account: account, status: "pending",
+            try context.record(db, id: id, account: account, status: "pending",
                 amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now)
-            try context.schedule(plan, provider: ProjectCXProvider.key, payment: id, db)
+            try context.schedule(plan, payment: id, db)
         }
         context.wake(for: plan)
         return id
@@ -111,7 +111,7 @@ struct ProjectCXStore {
 
     /// Completes a pending order: its result, the uniform status, and the Payment Result
     /// callback queued, all in the caller's transaction.
-    static func complete(_ db: Database, id: String, outcome: Outcome, context: SandboxContext) throws {
+    static func complete(_ db: Database, id: String, outcome: Outcome, context: ProviderContext) throws {
         guard let order = try order(db, id) else { throw CompletionError.notFound }
         guard order.status == "pending" else { throw CompletionError.alreadyFinal(status: order.status) }
         let now = context.clock.nowMilliseconds()
@@ -121,16 +121,17 @@ struct ProjectCXStore {
         try db.run("""
             UPDATE projectcx_orders SET status = ?, message = ?, bank_transaction_id = ?, updated_at = ? WHERE id = ?
             """, [status, message, bankTransactionId, Timestamp.iso8601(milliseconds: now), id])
-        try Payments.setStatus(
-            db, provider: ProjectCXProvider.key, id: id, status: status.lowercased(), at: now, note: message)
-        try Jobs.cancel(db, provider: ProjectCXProvider.key, payment: id)
+        try context.setStatus(
+            db, id: id, status: status.lowercased(), at: now, note: message)
+        try context.cancelJobs(db, payment: id)
         let result: JSON = [
             "dateSent": .string(Timestamp.iso8601(milliseconds: now)),
             "status": .string(status),
             "bankTransactionId": .string(bankTransactionId),
             "message": .string(message),
         ]
-        try Outbox.enqueue(db, NewDelivery(provider: ProjectCXProvider.key, account: order.account, payment: id,
-                kind: "callback", url: order.callback, body: result.serializedBytes()), now: now)
+        try context.enqueue(
+            db, account: order.account, payment: id, kind: "callback", url: order.callback,
+            body: result.serializedBytes())
     }
 }

@@ -62,7 +62,7 @@ struct ControlPlane: Sendable {
         }
         Dashboard(sandbox: sandbox).register(&router)
         for provider in sandbox.providers {
-            if let own = provider.controlRoutes(context) { router.mount("/" + provider.key, own) }
+            if let own = provider.controlRoutes(context.scoped(to: provider)) { router.mount("/" + provider.key, own) }
         }
         router.admit = { [access = sandbox.admin] request in access.refusal(request) }
         router.allowsCORS = false
@@ -248,7 +248,7 @@ struct ControlPlane: Sendable {
             throw ControlPlaneError.badRequest(error.description)
         }
         do {
-            try sandbox.store.write { db in try provider.complete(payment: id, with: outcome, db, context) }
+            try sandbox.store.write { db in try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider)) }
         } catch CompletionError.notFound {
             throw ControlPlaneError.notFound("no \(provider.key) payment '\(id)'")
         } catch CompletionError.alreadyFinal(let status) {

@@ -81,7 +81,7 @@ private struct FixtureRun: Sendable {
             uniqueKeysWithValues: sandbox.providers.map { ($0.key, sandbox.providerRouter($0)) })
         controlRouters = Dictionary(
             uniqueKeysWithValues: sandbox.providers.compactMap { p in
-                p.controlRoutes(sandbox.context).map { (p.key, $0) }
+                p.controlRoutes(sandbox.context.scoped(to: p)).map { (p.key, $0) }
             })
     }
 
@@ -186,7 +186,7 @@ private struct FixtureRun: Sendable {
         guard let outcome else { return }
         do {
             try await sandbox.store.write { db in
-                try provider.complete(payment: made, with: outcome, db, sandbox.context)
+                try provider.complete(payment: made, with: outcome, db, sandbox.context.scoped(to: provider))
             }
         } catch {
             throw fail(path + ".outcome", "could not complete the payment: \(error)")

@@ -34,22 +34,22 @@ public protocol Provider: Sendable {
     /// Credentials for a fresh account (`POST /_sandbox/accounts`) with the given id.
     func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed
     /// Seeds provider data beyond accounts (runs in the seeding transaction).
-    func seed(_ db: Database, context: SandboxContext) throws
+    func seed(_ db: Database, context: ProviderContext) throws
     /// Its routes, with the documented paths.
-    func routes(_ context: SandboxContext) -> Router
+    func routes(_ context: ProviderContext) -> Router
     /// Its own control-plane calls, mounted at `/_sandbox/<key>/` (nil for none).
-    func controlRoutes(_ context: SandboxContext) -> Router?
+    func controlRoutes(_ context: ProviderContext) -> Router?
     /// Completes one of its payments now, as the provider would (state, callbacks), inside
     /// the caller's transaction. Throws `CompletionError` for unknown or finished payments.
-    func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws
+    func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: ProviderContext) throws
     /// An error answer in its own shape with `status` (a failure of the sandbox itself, a
     /// fault asked for), saying `message` where that shape has room for one.
     func error(status: Int, message: String) -> HTTPResponse
     /// Which of its accounts a request comes from, by its credentials (nil: none, or not
     /// valid). Asked only by fault rules that name an account.
-    func account(of request: HTTPRequest, _ context: SandboxContext) -> Int?
+    func account(of request: HTTPRequest, _ context: ProviderContext) -> Int?
     /// Runs one of its scheduled jobs inside the job's transaction.
-    func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws
+    func runJob(_ job: Job, _ db: Database, _ context: ProviderContext) throws
     /// `request` to one of its routes, made as a client of `account` makes it: the credentials
     /// where its clients put them (`{…}` in the path filled in), a token asked for first
     /// through `send` where it needs one. A fixtures file's payments are made this way.
@@ -75,11 +75,11 @@ extension Provider {
         .json(["error": .string(message)], status: status)
     }
 
-    public func account(of request: HTTPRequest, _ context: SandboxContext) -> Int? { nil }
+    public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? { nil }
 
-    public func seed(_ db: Database, context: SandboxContext) throws {}
+    public func seed(_ db: Database, context: ProviderContext) throws {}
 
-    public func controlRoutes(_ context: SandboxContext) -> Router? { nil }
+    public func controlRoutes(_ context: ProviderContext) -> Router? { nil }
 
     public func authorize(_ request: HTTPRequest, as account: AccountSeed, send: Send) async -> HTTPRequest {
         request
@@ -90,7 +90,7 @@ extension Provider {
     }
 
     /// The default job: "settle" completes the payment with the outcome in its payload.
-    public func runJob(_ job: Job, _ db: Database, _ context: SandboxContext) throws {
+    public func runJob(_ job: Job, _ db: Database, _ context: ProviderContext) throws {
         guard job.kind == "settle" else { return }
         do {
             try complete(payment: job.payment, with: Outcome(payload: job.payload) ?? .success, db, context)

@@ -68,7 +68,7 @@ public final class Sandbox: Sendable {
         journal = RequestJournal(capacity: configuration.journalSize)
         scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery, faults: faults)
         routeTables = Dictionary(
-            providers.map { [context] in ($0.key, $0.routes(context).table) }, uniquingKeysWith: { a, _ in a })
+            providers.map { [context] in ($0.key, $0.routes(context.scoped(to: $0)).table) }, uniquingKeysWith: { a, _ in a })
         try store.migrate(migrations)
         let advanced = try store.read { db in
             try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap {
@@ -208,7 +208,7 @@ public final class Sandbox: Sendable {
             for account in provider.defaultAccounts {
                 _ = try Accounts.insert(db, provider: provider.key, seed: account, now: now)
             }
-            try provider.seed(db, context: context)
+            try provider.seed(db, context: context.scoped(to: provider))
         }
     }
 
@@ -225,13 +225,14 @@ public final class Sandbox: Sendable {
 
     /// A provider's router (its documented paths), with the request journal listening.
     public func providerRouter(_ provider: any Provider) -> Router {
-        var router = provider.routes(context)
+        let scoped = context.scoped(to: provider)
+        var router = provider.routes(scoped)
         let key = provider.key
         router.errorResponse = { [logger = context.logger] error, request in
             InternalError.respond(error, request, logger: logger) { provider.error(status: 500, message: $0) }
         }
-        router.faults = { [faults, context] request in
-            faults.plan(for: request, provider: key, account: { provider.account(of: request, context) },
+        router.faults = { [faults] request in
+            faults.plan(for: request, provider: key, account: { provider.account(of: request, scoped) },
                         error: { provider.error(status: $0, message: $1) })
         }
         router.observer = { [journal, context] request, response, duration in

@@ -51,35 +51,6 @@ public struct SandboxContext: Sendable {
         guard let at, at - clock.nowMilliseconds() <= Scheduler.horizonMilliseconds else { return }
         wake()
     }
-
-    /// When and how a new payment of `provider` completes on its own: the request's
-    /// `X-PaySandbox-Outcome` header first, then `forced` (a magic value), then the
-    /// account's settle settings (or the provider's default).
-    public func settlePlan(provider: any Provider, account: Int, request: HTTPRequest,
-                           forced: Outcome? = nil) throws(OutcomeError) -> SettlePlan {
-        var outcome = forced
-        if let header = request.headers["X-PaySandbox-Outcome"] {
-            outcome = try Outcome.parse(header: header)
-        }
-        let settings = (try? accounts.settle(provider: provider.key, account: account)) ?? nil ?? provider.defaultSettle
-        let now = clock.nowMilliseconds()
-        if let outcome {
-            let after = outcome.afterSeconds ?? (settings.mode == .delay ? settings.seconds : 0)
-            return SettlePlan(outcome: outcome, at: now + Int64(after) * 1000)
-        }
-        switch settings.mode {
-        case .immediate: return SettlePlan(outcome: .success, at: now)
-        case .delay: return SettlePlan(outcome: .success, at: now + Int64(settings.seconds) * 1000)
-        case .manual: return SettlePlan(outcome: .success, at: nil)
-        }
-    }
-
-    /// Schedules the plan's settle job (nothing for a manual plan), in the caller's transaction.
-    public func schedule(_ plan: SettlePlan, provider: String, payment: String, _ db: Database) throws {
-        guard let at = plan.at else { return }
-        try Jobs.schedule(db, provider: provider, kind: "settle", payment: payment, at: at,
-                          payload: plan.outcome.json, now: clock.nowMilliseconds())
-    }
 }
 
 /// The scheduler's wake-up, reachable from handlers without owning the scheduler.

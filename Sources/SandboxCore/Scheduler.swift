@@ -93,7 +93,7 @@ public final class Scheduler: Sendable {
                     do {
                         try db.savepoint { db in
                             guard try Jobs.claim(db, job.id) else { return }
-                            try provider.runJob(job, db, context)
+                            try provider.runJob(job, db, context.scoped(to: provider))
                         }
                     } catch {
                         context.logger.error(

@@ -11,7 +11,7 @@ import TestSupport
         let client = try test.client()
         let document = try client.request("GET", "/_sandbox/openapi/alphacomm.json")
         #expect(document.status == 200)
-        #expect(OpenAPICheck.operations(document.json) == Set(AlphacommProvider().routes(test.sandbox.context).table))
+        #expect(OpenAPICheck.operations(document.json) == Set(test.sandbox.providerRouter(AlphacommProvider()).table))
         let example = try Fixtures.json("Alphacomm/create-request.json")
 
         var checks: [(String, JSON)] = [("#/components/schemas/CreateRequest", example)]

@@ -11,7 +11,7 @@ import TestSupport
         let client = try test.client()
         let document = try client.request("GET", "/_sandbox/openapi/census.json")
         #expect(document.status == 200)
-        #expect(OpenAPICheck.operations(document.json) == Set(CensusProvider().routes(test.sandbox.context).table))
+        #expect(OpenAPICheck.operations(document.json) == Set(test.sandbox.providerRouter(CensusProvider()).table))
 
         var checks: [(String, JSON)] = []
         func check(_ schema: String, _ response: TestResponse) { checks.append(("#/components/schemas/\(schema)", response.json)) }

@@ -11,7 +11,7 @@ import TestSupport
         let client = try test.client()
         let document = try client.request("GET", "/_sandbox/openapi/payxtoday.json")
         #expect(document.status == 200)
-        #expect(OpenAPICheck.operations(document.json) == Set(PayXTodayProvider().routes(test.sandbox.context).table))
+        #expect(OpenAPICheck.operations(document.json) == Set(test.sandbox.providerRouter(PayXTodayProvider()).table))
 
         var checks: [(String, JSON)] = []
         func data(_ schema: String, _ response: TestResponse) {

@@ -11,7 +11,7 @@ import TestSupport
         let client = try test.client()
         let document = try client.request("GET", "/_sandbox/openapi/paytomat.json")
         #expect(document.status == 200)
-        #expect(OpenAPICheck.operations(document.json) == Set(PaytomatProvider().routes(test.sandbox.context).table))
+        #expect(OpenAPICheck.operations(document.json) == Set(test.sandbox.providerRouter(PaytomatProvider()).table))
         let auth = ("Authorization", "Basic " + Base64.encode(Array("sandbox:sandbox-secret".utf8)))
         var checks: [(String, JSON)] = []
         func check(_ pointer: String, _ value: JSON) { checks.append((pointer, value)) }

@@ -12,7 +12,7 @@ import TestSupport
         #expect(response.json["openapi"] == "3.1.0")
         #expect(response.json["servers"] == [["url": "http://localhost/projectcx"]])
         let documented = OpenAPICheck.operations(response.json)
-        let routed = Set(ProjectCXProvider().routes(test.sandbox.context).table)
+        let routed = Set(test.sandbox.providerRouter(ProjectCXProvider()).table)
         #expect(documented == routed)
         #expect(try test.client().request("GET", "/_sandbox/openapi/nope.json").status == 404)
     }

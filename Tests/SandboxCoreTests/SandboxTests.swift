@@ -17,15 +17,15 @@ struct DemoProvider: Provider {
     var createRoute: String { "POST /items" }
     func describe(_ account: AccountSeed) -> String { "\(account.login):\(account.secret)" }
 
-    func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: SandboxContext) throws {
+    func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: ProviderContext) throws {
         throw CompletionError.notFound
     }
 
-    func routes(_ context: SandboxContext) -> Router {
+    func routes(_ context: ProviderContext) -> Router {
         var router = Router()
         router.post("/items") { request in
             guard let (user, password) = request.basicCredentials,
-                  let account = try context.accounts.authenticate(provider: "demo", login: user, secret: password)
+                  let account = try context.authenticate(login: user, secret: password)
             else { return .json(["error": "unauthorized"], status: 401) }
             try context.store.write { db in try db.run("INSERT INTO demo_items VALUES (?, ?)", [account.id, request.bodyString]) }
             let count = try context.store.read { db in

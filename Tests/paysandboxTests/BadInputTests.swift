@@ -186,7 +186,7 @@ import ProjectCX
         ]
         var checked = 0
         for provider in providers {
-            for entry in provider.routes(test.sandbox.context).table {
+            for entry in test.sandbox.providerRouter(provider).table {
                 let parts = entry.split(separator: " ", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { continue }
                 let path = "/" + provider.key + parts[1].split(separator: "/").map { segment in

@@ -1,0 +1,132 @@
+import HTTPServer
+import SQLiteStore
+
+/// A provider's view of the sandbox: the context scoped to its key, so that the accounts it
+/// authenticates, the payments it records, the jobs it schedules and the deliveries it queues
+/// are its own without its key being written again. The core hands one to every provider call.
+public struct ProviderContext: Sendable {
+    public let key: String
+    /// How its payments settle when an account's settings say nothing.
+    let defaultSettle: SettleSettings
+    /// The sandbox-wide context (for what is not a provider's own).
+    public let sandbox: SandboxContext
+
+    public init(_ provider: any Provider, _ sandbox: SandboxContext) {
+        key = provider.key
+        defaultSettle = provider.defaultSettle
+        self.sandbox = sandbox
+    }
+
+    public var store: Store { sandbox.store }
+    public var clock: SandboxClock { sandbox.clock }
+    public var ids: IDGenerator { sandbox.ids }
+    public var logger: Logger { sandbox.logger }
+
+    /// Call after a transaction that queued deliveries or scheduled immediate jobs.
+    public func wake() { sandbox.wake() }
+    public func wake(for plan: SettlePlan?) { sandbox.wake(for: plan) }
+    public func wake(dueAt at: Int64?) { sandbox.wake(dueAt: at) }
+
+    // MARK: accounts
+
+    /// Its account whose login and secret match, or nil.
+    public func authenticate(login: String, secret: String) throws -> Accounts.Account? {
+        try sandbox.accounts.authenticate(provider: key, login: login, secret: secret)
+    }
+
+    public func account(login: String) throws -> Accounts.Account? {
+        try sandbox.accounts.find(provider: key, login: login)
+    }
+
+    public func account(id: Int) throws -> Accounts.Account? {
+        try sandbox.accounts.find(provider: key, id: id)
+    }
+
+    /// Every account of it, by id.
+    public func accountList() throws -> [Accounts.Account] {
+        try sandbox.accounts.list(provider: key)
+    }
+
+    /// An account's settings inside a transaction (`{}` when it has none).
+    public func settings(_ db: Database, account: Int) throws -> JSON {
+        try Accounts.settings(db, provider: key, id: account)
+    }
+
+    /// The account a live bearer token of it belongs to (see `SandboxContext.account(forToken:)`).
+    public func account(forToken token: String, table: String) throws -> Int? {
+        try sandbox.account(forToken: token, provider: key, table: table)
+    }
+
+    // MARK: payments
+
+    /// Records a new payment in the uniform view (the control plane's, the dashboard's).
+    public func record(_ db: Database, id: String, account: Int, status: String, amount: String, currency: String?,
+                       at: Int64, note: String? = nil) throws {
+        try Payments.record(db, provider: key, id: id, account: account, status: status, amount: amount,
+                            currency: currency, at: at, note: note)
+    }
+
+    /// Changes a recorded payment's status, noted on its timeline.
+    public func setStatus(_ db: Database, id: String, status: String, at: Int64, note: String? = nil) throws {
+        try Payments.setStatus(db, provider: key, id: id, status: status, at: at, note: note)
+    }
+
+    // MARK: jobs and deliveries
+
+    /// When and how a new payment completes on its own: the request's `X-PaySandbox-Outcome`
+    /// header first, then `forced` (a magic value), then the account's settle settings (or the
+    /// provider's default).
+    public func settlePlan(account: Int, request: HTTPRequest, forced: Outcome? = nil) throws(OutcomeError)
+        -> SettlePlan
+    {
+        var outcome = forced
+        if let header = request.headers["X-PaySandbox-Outcome"] {
+            outcome = try Outcome.parse(header: header)
+        }
+        let settings = (try? sandbox.accounts.settle(provider: key, account: account)) ?? nil ?? defaultSettle
+        let now = clock.nowMilliseconds()
+        if let outcome {
+            let after = outcome.afterSeconds ?? (settings.mode == .delay ? settings.seconds : 0)
+            return SettlePlan(outcome: outcome, at: now + Int64(after) * 1000)
+        }
+        switch settings.mode {
+        case .immediate: return SettlePlan(outcome: .success, at: now)
+        case .delay: return SettlePlan(outcome: .success, at: now + Int64(settings.seconds) * 1000)
+        case .manual: return SettlePlan(outcome: .success, at: nil)
+        }
+    }
+
+    /// Schedules the plan's settle job (nothing for a manual plan), in the caller's transaction.
+    public func schedule(_ plan: SettlePlan, payment: String, _ db: Database) throws {
+        guard let at = plan.at else { return }
+        try Jobs.schedule(db, provider: key, kind: "settle", payment: payment, at: at,
+                          payload: plan.outcome.json, now: clock.nowMilliseconds())
+    }
+
+    /// Schedules one of its jobs (`runJob` runs it when due), in the caller's transaction.
+    public func schedule(_ db: Database, kind: String, payment: String, at: Int64, payload: JSON = [:], now: Int64)
+        throws
+    {
+        try Jobs.schedule(db, provider: key, kind: kind, payment: payment, at: at, payload: payload, now: now)
+    }
+
+    /// Cancels a payment's pending jobs (of one kind, or all).
+    public func cancelJobs(_ db: Database, payment: String, kind: String? = nil) throws {
+        try Jobs.cancel(db, provider: key, payment: payment, kind: kind)
+    }
+
+    /// Queues a callback, webhook or postback in the caller's transaction (sent after it commits).
+    public func enqueue(_ db: Database, account: Int, payment: String, kind: String, url: String,
+                        contentType: String = "application/json", body: [UInt8]) throws {
+        _ = try Outbox.enqueue(
+            db,
+            NewDelivery(provider: key, account: account, payment: payment, kind: kind, url: url,
+                        contentType: contentType, body: body),
+            now: clock.nowMilliseconds())
+    }
+}
+
+extension SandboxContext {
+    /// This context as `provider` sees it.
+    public func scoped(to provider: any Provider) -> ProviderContext { ProviderContext(provider, self) }
+}
