@@ -132,7 +132,8 @@ struct AlphacommStore {
     }
 
     /// Moves a payment to `state` (and the uniform view with it).
-    static func setState(_ db: Database, id: String, state: String, note: String? = nil, context: ProviderContext) throws
+    static func setState(_ db: Database, id: String, state: String, note: String? = nil, context: ProviderContext)
+        throws
     {
         let now = context.clock.nowMilliseconds()
         try db.run("UPDATE alphacomm_payments SET state = ?, updated_at = ? WHERE id = ?", [state, now, id])

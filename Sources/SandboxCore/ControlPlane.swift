@@ -248,7 +248,9 @@ struct ControlPlane: Sendable {
             throw ControlPlaneError.badRequest(error.description)
         }
         do {
-            try sandbox.store.write { db in try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider)) }
+            try sandbox.store.write { db in
+                try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider))
+            }
         } catch CompletionError.notFound {
             throw ControlPlaneError.notFound("no \(provider.key) payment '\(id)'")
         } catch CompletionError.alreadyFinal(let status) {

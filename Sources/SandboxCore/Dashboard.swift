@@ -163,7 +163,9 @@ struct Dashboard {
         default: return message("Choose", "Choose success or failure.", status: 400)
         }
         do {
-            try sandbox.store.write { db in try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider)) }
+            try sandbox.store.write { db in
+                try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider))
+            }
         } catch CompletionError.notFound {
             return message("Unknown payment", "No \(key) payment “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {

@@ -68,7 +68,8 @@ public final class Sandbox: Sendable {
         journal = RequestJournal(capacity: configuration.journalSize)
         scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery, faults: faults)
         routeTables = Dictionary(
-            providers.map { [context] in ($0.key, $0.routes(context.scoped(to: $0)).table) }, uniquingKeysWith: { a, _ in a })
+            providers.map { [context] in ($0.key, $0.routes(context.scoped(to: $0)).table) },
+            uniquingKeysWith: { a, _ in a })
         try store.migrate(migrations)
         let advanced = try store.read { db in
             try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap {
