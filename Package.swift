@@ -56,6 +56,11 @@ let package = Package(
         .testTarget(name: "PaytomatTests", dependencies: ["Paytomat", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "AlphacommTests", dependencies: ["Alphacomm", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "ProjectCXTests", dependencies: ["ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
+        // The control plane and the dashboard (snapshots, fixtures, faults), over every provider.
+        .testTarget(name: "ControlPlaneTests", dependencies: [
+            "SQLiteStore", "ProjectCX", "Paytomat", "Census", "PayXToday", "Alphacomm", "SandboxCore", "HTTPServer",
+            "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

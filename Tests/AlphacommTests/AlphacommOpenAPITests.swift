@@ -12,7 +12,7 @@ import TestSupport
         let document = try client.request("GET", "/_sandbox/openapi/alphacomm.json")
         #expect(document.status == 200)
         #expect(OpenAPICheck.operations(document.json) == Set(test.sandbox.providerRouter(AlphacommProvider()).table))
-        let example = try Fixtures.json("Alphacomm/create-request.json")
+        let example = try Examples.json("Alphacomm/create-request.json")
 
         var checks: [(String, JSON)] = [("#/components/schemas/CreateRequest", example)]
         func check(_ schema: String, _ response: TestResponse) { checks.append(("#/components/schemas/\(schema)", response.json)) }

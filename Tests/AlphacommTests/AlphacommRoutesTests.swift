@@ -6,7 +6,7 @@ import TestSupport
 @testable import Alphacomm
 
 /// The documented example request (Tests/Fixtures/Alphacomm/create-request.json).
-private let example = Fixtures.alphacommCreateRequest
+private let example = Examples.alphacommCreateRequest
 
 /// `json` with the value at `path` replaced (nil removes it).
 private func setting(_ json: JSON, _ path: [String], _ value: JSON?) -> JSON {
@@ -98,7 +98,7 @@ private let paymentId = "31e5fa51-2475-455d-b0ad-5febd25434c5"
         #expect(try f.create(example, token: "forged").status == 401)
         // Used once first: a cached token expires all the same.
         #expect(try f.get("status/0f8fad5b-d9cb-469f-a165-70867728950e").status == 404)
-        _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 3600])
+        _ = try f.client.advance(3600)
         let expired = try f.create(example)
         #expect(expired.status == 401)
         #expect(expired.json["error"] == "invalid_grant")
@@ -271,7 +271,7 @@ private let paymentId = "31e5fa51-2475-455d-b0ad-5febd25434c5"
         // Refresh the token (an hour) and look.
         let token = try #require(try f.client.request("GET", "/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials").json["access_token"]?.stringValue)
         #expect(try f.get("status/0f8fad5b-d9cb-469f-a165-70867728950e", token: token).json["state"] == "accepted")
-        _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 1])
+        _ = try f.client.advance(1)
         #expect(try f.get("status/0f8fad5b-d9cb-469f-a165-70867728950e", token: token).json["state"] == "expired")
         #expect(try f.approve("0f8fad5b-d9cb-469f-a165-70867728950e").status == 409)
     }
@@ -292,7 +292,7 @@ private let paymentId = "31e5fa51-2475-455d-b0ad-5febd25434c5"
         let done = try f.client.request("POST", "/_sandbox/payments/alphacomm/0f8fad5b-d9cb-469f-a165-70867728950e/outcome", json: ["outcome": "success"])
         #expect(done.json["status"] == "authorized")
         _ = try f.create(f.newExample("3b241101-e2bb-4255-8caf-4136c566a962"), headers: [("X-PaySandbox-Outcome", "failure; after=60")])
-        _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 60])
+        _ = try f.client.advance(60)
         #expect(try f.client.request("GET", "/_sandbox/payments/alphacomm/3b241101-e2bb-4255-8caf-4136c566a962").json["status"] == "cancelled")
     }
 

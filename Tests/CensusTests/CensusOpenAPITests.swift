@@ -15,7 +15,6 @@ import TestSupport
 
         var checks: [(String, JSON)] = []
         func check(_ schema: String, _ response: TestResponse) { checks.append(("#/components/schemas/\(schema)", response.json)) }
-        let formType = ("Content-Type", "application/x-www-form-urlencoded")
         func order(_ body: String) throws -> TestResponse {
             try client.request("POST", "/census/api/v1/payments/orders", headers: [formType], body: Array(body.utf8))
         }

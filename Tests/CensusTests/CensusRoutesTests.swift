@@ -4,12 +4,6 @@ import SandboxCore
 import TestSupport
 @testable import Census
 
-private func form(_ fields: [(String, String)]) -> [UInt8] {
-    Array(fields.map { "\(PercentDecoding.encode($0.0))=\(PercentDecoding.encode($0.1))" }.joined(separator: "&").utf8)
-}
-
-private let formType = ("Content-Type", "application/x-www-form-urlencoded")
-
 private struct Fixture {
     let test: TestSandbox
     let client: TestClient
@@ -28,7 +22,7 @@ private struct Fixture {
             let r = try order([("person_id", "1@census"), ("description", "d"), ("amount", String(amount)), ("campaign_code", "a"),
                                ("payment_method_type", "existing_payment_method"), ("payment_method_id", "1")])
             #expect(r.status == 201)
-            _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 86400])
+            _ = try client.advance(86400)
         }
     }
 
@@ -101,9 +95,9 @@ private struct Fixture {
         #expect(method["name"] == "Direct debit ending in 3000")
         let total = "/census/api/v1/payments/orders/total?campaign_code=cuotas-2026"
         #expect(try f.client.request("GET", total).json == ["amount": 0])
-        _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 3599])
+        _ = try f.client.advance(3599)
         #expect(try f.client.request("GET", total).json == ["amount": 0])
-        _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 1])
+        _ = try f.client.advance(1)
         #expect(try f.client.request("GET", total).json == ["amount": 1000])
         #expect(try f.client.request("GET", "/census/api/v1/payments/payment_methods/6").json["verified?"] == true)
         #expect(try f.client.request("GET", "/_sandbox/payments/census/1").json["status"] == "processed")
@@ -287,7 +281,7 @@ private struct Fixture {
             "amount=-100&campaign_code=c&description=x&payment_method_type=existing_payment_method&payment_method_id=1&person_id=1%40census".utf8))
         #expect(invalid.status == 422)
         #expect(invalid.json["amount"]?[0]?["error"] == "greater_than_or_equal_to")
-        _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 1])
+        _ = try f.client.advance(1)
         // payment_methods(qualified_id) and payment_method(id): JSON the client maps field by field.
         let methods = try f.client.request("GET", "/census/api/v1/es/payments/payment_methods?person_id=1%40census", headers: faraday)
         #expect(methods.status == 200)
@@ -361,12 +355,12 @@ private struct Fixture {
             let r = try f.order([("person_id", person), ("description", "d"), ("amount", String(amount)), ("campaign_code", campaign),
                                  ("payment_method_type", "existing_payment_method"), ("payment_method_id", person == "1@census" ? "1" : "5")])
             #expect(r.status == 201)
-            _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 0])
+            _ = try f.client.advance(0)
         }
         try create("1@census", "a", 100)
         try create("3@census", "a", 200)
         let startOfB = try #require(try f.client.request("GET", "/_sandbox/clock").json["time"]?.stringValue)
-        _ = try f.client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 86400])
+        _ = try f.client.advance(86400)
         try create("1@census", "b", 400)
         func total(_ query: String) throws -> TestResponse { try f.client.request("GET", "/census/api/v1/payments/orders/total?" + query) }
         #expect(try total("campaign_code=a").json == ["amount": 300])

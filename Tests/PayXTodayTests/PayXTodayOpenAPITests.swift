@@ -20,7 +20,6 @@ import TestSupport
         }
         func error(_ response: TestResponse) { checks.append(("#/components/schemas/Error", response.json)) }
         let api = "/payxtoday/api/v1/1/sandbox-secret/"
-        let formType = ("Content-Type", "application/x-www-form-urlencoded")
         _ = try client.request("PATCH", "/_sandbox/accounts/payxtoday/1", json: ["webhook": ["payments": ["success": .string(receiver.url)]]])
         data("Options", try client.request("GET", api + "options"))
         for country in try client.request("GET", api + "countries").json["data"]?.arrayValue ?? [] { checks.append(("#/components/schemas/Country", country)) }

@@ -5,10 +5,6 @@ import SandboxCore
 import TestSupport
 @testable import PayXToday
 
-private func form(_ fields: [(String, String)]) -> [UInt8] {
-    Array(fields.map { "\(PercentDecoding.encode($0.0))=\(PercentDecoding.encode($0.1))" }.joined(separator: "&").utf8)
-}
-
 private struct Fixture {
     let test: TestSandbox
     let client: TestClient

@@ -5,10 +5,6 @@ import SandboxCore
 import TestSupport
 @testable import Paytomat
 
-private func basic(_ user: String, _ password: String) -> (String, String) {
-    ("Authorization", "Basic " + Base64.encode(Array("\(user):\(password)".utf8)))
-}
-
 @Suite struct PaytomatAuthTests {
     @Test func basicAndJWTBothWork() throws {
         let test = try TestSandbox(providers: [PaytomatProvider()])
@@ -60,7 +56,7 @@ private func basic(_ user: String, _ password: String) -> (String, String) {
         #expect(try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(foreign)")]).status == 401)
         // Expired: a day later on the sandbox clock.
         #expect(try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(jwt)")]).status == 200)
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 86400])
+        _ = try client.advance(86400)
         let expired = try client.request("GET", "/paytomat/api/v1/currencies", headers: [("Authorization", "Bearer \(jwt)")])
         #expect(expired.status == 401)
         #expect(expired.json == ["error": "Invalid or expired token"])

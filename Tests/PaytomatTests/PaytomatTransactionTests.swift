@@ -32,8 +32,6 @@ private struct Fixture {
     }
 
     func status(_ id: Int) throws -> String? { try get("transaction?id=\(id)").json["transaction"]?["status"]?.stringValue }
-
-    func advance(_ seconds: Int) throws { _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": .int(seconds)]) }
 }
 
 @Suite struct PaytomatTransactionTests {
@@ -129,11 +127,11 @@ private struct Fixture {
         let f = try Fixture()
         let id = try f.create([("callback_url", .string(receiver.url))], headers: [("X-PaySandbox-Outcome", "success; after=10")])
         #expect(try f.status(id) == "new")
-        try f.advance(10)
+        try f.client.advance(10)
         #expect(try f.status(id) == "pending")
-        try f.advance(60)
+        try f.client.advance(60)
         #expect(try f.status(id) == "confirmation")
-        try f.advance(60)
+        try f.client.advance(60)
         #expect(try f.status(id) == "success")
         #expect(try f.get("transaction?id=\(id)").json["transaction"]?["comment"] == "Payment received")
         let postback = try #require(receiver.wait(for: 1).first)
@@ -151,20 +149,20 @@ private struct Fixture {
     @Test func unpaidTransactionsTimeOut() throws {
         let f = try Fixture()
         let id = try f.create()
-        try f.advance(899)
+        try f.client.advance(899)
         #expect(try f.status(id) == "new")
-        try f.advance(1)
+        try f.client.advance(1)
         #expect(try f.status(id) == "timeout")
     }
 
     @Test func magicAmountsAndTheHeaderFail() throws {
         let f = try Fixture()
         let underpaid = try f.create([("amount_in", "10.51")])
-        try f.advance(0)
+        try f.client.advance(0)
         #expect(try f.status(underpaid) == "failure")
         #expect(try f.get("transaction?id=\(underpaid)").json["transaction"]?["comment"] == "Payment underpaid")
         let failed = try f.create(headers: [("X-PaySandbox-Outcome", #"failure; message="Double spend""#)])
-        try f.advance(0)
+        try f.client.advance(0)
         #expect(try f.get("transaction?id=\(failed)").json["transaction"]?["comment"] == "Double spend")
     }
 
@@ -193,7 +191,7 @@ private struct Fixture {
         let tx = try f.get("transaction?id=\(id)").json["transaction"]
         #expect(tx?["status"] == "cancellation")
         #expect(tx?["comment"] == "Requested chargeback")
-        try f.advance(60)
+        try f.client.advance(60)
         #expect(try f.status(id) == "chargeback")
         #expect(try f.get("balance").json["balance"]?["BTC"] == .number("0"))
         #expect(try f.post("chargeback_transaction", ["id": .int(id)]).status == 409)
@@ -204,7 +202,7 @@ private struct Fixture {
         var ids: [Int] = []
         for (i, order) in ["C", "A", "B"].enumerated() {
             ids.append(try f.create([("order_id", .string(order)), ("amount_in", .int(10 + i))]))
-            try f.advance(1)
+            try f.client.advance(1)
         }
         _ = try f.client.request("POST", "/_sandbox/payments/paytomat/\(ids[0])/outcome", json: ["outcome": "success"])
         func list(_ query: String) throws -> [Int] {
@@ -292,7 +290,7 @@ private struct Fixture {
         #expect(try f.client.request("GET", txPage).text.contains("Simulate payment received"))
         let received = try f.client.request("POST", txPage, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array("action=received".utf8))
         #expect(received.status == 303)
-        try f.advance(120)
+        try f.client.advance(120)
         let hook = try #require(receiver.wait(for: 1).first)
         #expect(hook.json["tx_status"] == "success")
         #expect(hook.json["product_id"] == .int(product))

@@ -32,10 +32,6 @@ private struct Fixture {
         try client.request("POST", "/_sandbox/payments/projectcx/\(id)/outcome", json: body)
     }
 
-    func advance(_ seconds: Int) throws -> TestResponse {
-        try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": .int(seconds)])
-    }
-
     func payment(_ id: String) throws -> JSON {
         try client.request("GET", "/_sandbox/payments/projectcx/\(id)").json
     }
@@ -108,10 +104,10 @@ private func isISOMillis(_ text: String?) -> Bool {
         let receiver = try Receiver()
         let f = try Fixture()
         let id = try f.create(callback: receiver.url, headers: [("X-PaySandbox-Outcome", #"failure; message="Card \"blocked\""; after=30"#)])
-        #expect(try f.advance(29).status == 200)
+        #expect(try f.client.advance(29).status == 200)
         #expect(receiver.received.isEmpty)
         #expect(try f.payment(id)["status"] == "pending")
-        #expect(try f.advance(1).status == 200)
+        #expect(try f.client.advance(1).status == 200)
         // The advance answered after the callback's attempt was made.
         #expect(receiver.received.count == 1)
         #expect(receiver.received.first?.json["message"] == #"Card "blocked""#)
@@ -133,9 +129,9 @@ private func isISOMillis(_ text: String?) -> Bool {
         #expect(patch.status == 200)
         #expect(patch.json["settle"] == ["mode": "delay", "seconds": 60])
         let id = try f.create(callback: receiver.url)
-        _ = try f.advance(59)
+        _ = try f.client.advance(59)
         #expect(receiver.received.isEmpty)
-        _ = try f.advance(1)
+        _ = try f.client.advance(1)
         #expect(receiver.received.first?.json["status"] == "Success")
         #expect(try f.payment(id)["status"] == "success")
     }
@@ -147,7 +143,7 @@ private func isISOMillis(_ text: String?) -> Bool {
         _ = try f.outcome(id, ["outcome": "success"])
         receiver.wait(for: 1)
         // Retried after the backoff (5 s ± 10%) on the sandbox clock.
-        _ = try f.advance(6)
+        _ = try f.client.advance(6)
         let received = receiver.wait(for: 2)
         #expect(received.count == 2)
         #expect(received[0].body == received[1].body)
@@ -167,7 +163,7 @@ private func isISOMillis(_ text: String?) -> Bool {
         let id = try f.create(callback: "http://127.0.0.1:\(refusedPort())/cb")
         _ = try f.outcome(id, ["outcome": "success"])
         // Attempts at 0, ~5, ~10, ~20 seconds: advancing a minute goes through them all.
-        _ = try f.advance(60)
+        _ = try f.client.advance(60)
         let delivery = try #require(try f.client.request("GET", "/_sandbox/deliveries").json["deliveries"]?[0])
         #expect(delivery["state"] == "failed")
         let attempts = delivery["attempts"]?.arrayValue ?? []
@@ -223,7 +219,7 @@ private func isISOMillis(_ text: String?) -> Bool {
         let deliveryID = try #require(try f.client.request("GET", "/_sandbox/deliveries").json["deliveries"]?[0]?["id"]?.intValue)
         // A replay of the same payment's callback queues behind the pending retry.
         _ = try f.client.request("POST", "/_sandbox/deliveries/\(deliveryID)/replay")
-        _ = try f.advance(10)
+        _ = try f.client.advance(10)
         #expect(receiver.wait(for: 2).count >= 2)
     }
 
@@ -287,9 +283,9 @@ private func isISOMillis(_ text: String?) -> Bool {
     @Test func tokensExpireOnTheSandboxClock() throws {
         let f = try Fixture()
         _ = try f.create(callback: "http://127.0.0.1:9/cb")
-        _ = try f.advance(8399)
+        _ = try f.client.advance(8399)
         _ = try f.create(callback: "http://127.0.0.1:9/cb")
-        _ = try f.advance(1)
+        _ = try f.client.advance(1)
         let expired = try f.client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(f.token)")],
                                            json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"])
         #expect(expired.status == 401)

@@ -48,10 +48,6 @@ struct DemoProvider: Provider {
     }
 }
 
-private func basic(_ user: String, _ password: String) -> (String, String) {
-    ("Authorization", "Basic " + Base64.encode(Array("\(user):\(password)".utf8)))
-}
-
 @Suite struct SandboxTests {
     @Test func healthReportsTheStore() throws {
         let test = try TestSandbox(providers: [DemoProvider()])

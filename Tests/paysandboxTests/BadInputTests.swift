@@ -55,7 +55,7 @@ import ProjectCX
     }
 
     private func endpoints() throws -> [Endpoint] {
-        let projectCX = try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue ?? ""
+        let projectCX = try client.projectCXToken()
         let alphacomm = try client.request("GET", "/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials").json["access_token"]?.stringValue ?? ""
         let customer = try client.request("POST", "/payxtoday/api/v1/1/sandbox-secret/clients/create",
                                           json: ["name": "A", "id_country": 102, "e_mail": "a@example.com"]).json["data"]?["id_client"]?.intValue ?? 0
@@ -90,7 +90,7 @@ import ProjectCX
                      required: ["id_client", "price", "period"], amount: "price", maxDecimals: 2,
                      errorShape: { $0["error"]?["message"]?.stringValue?.isEmpty == false }),
             Endpoint(label: "alphacomm create", path: "/alphacomm/api/paypal/create", headers: [("Authorization", "Bearer \(alphacomm)")],
-                     valid: Fixtures.alphacommCreateRequest,
+                     valid: Examples.alphacommCreateRequest,
                      required: ["paymentId", "returnUrl", "companyName", "payer", "transaction"], amount: nil, maxDecimals: 0,
                      errorShape: { message($0) && $0["error_description"]?.stringValue?.isEmpty == false }),
         ]
@@ -178,7 +178,7 @@ import ProjectCX
         let values = [",", "", " ", " , ,", String(repeating: "a", count: 6000), "é€😀", "a\tb", "\"'<>", "0", "-1", "https, http", "[::1]:99999"]
         let headers = ["Host", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-For", "Authorization", "Content-Type",
                        "X-PaySandbox-Outcome", "Accept", "Origin"]
-        let projectCX = try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue ?? ""
+        let projectCX = try client.projectCXToken()
         let alphacomm = try client.request("GET", "/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials").json["access_token"]?.stringValue ?? ""
         let credentials: [String: (String, String)] = [
             "projectcx": ("Authorization", "Bearer \(projectCX)"), "alphacomm": ("Authorization", "Bearer \(alphacomm)"),

@@ -24,10 +24,9 @@ import ProjectCX
         let test = try TestSandbox(providers: [ProjectCXProvider(), PaytomatProvider(), CensusProvider(), PayXTodayProvider(), AlphacommProvider()])
         let client = try test.client()
         let h = JSON.string(Self.hostile)
-        let form = ("Content-Type", "application/x-www-form-urlencoded")
 
         // Project CX: description and info on the order page.
-        let token = try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue ?? ""
+        let token = try client.projectCXToken()
         let order = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
                                        json: ["amount": 100, "description": h, "info": h, "callback": "http://127.0.0.1:9/cb"]).json["orderId"]?.stringValue ?? ""
         check(try client.request("GET", "/projectcx/payment?orderId=\(order)").text, "projectcx page")
@@ -40,14 +39,14 @@ import ProjectCX
 
         // Census: the order description on the card page.
         let body = "person_id=1%40census&description=\(PercentDecoding.encode(Self.hostile))&amount=100&campaign_code=c&payment_method_type=credit_card_external&return_url=https%3A%2F%2Fa.example%2F__RESULT__"
-        let census = try client.request("POST", "/census/api/v1/payments/orders", headers: [form], body: Array(body.utf8)).json
+        let census = try client.request("POST", "/census/api/v1/payments/orders", headers: [formType], body: Array(body.utf8)).json
         let fields = (census["form"]?["fields"]?.objectValue ?? []).map { "\($0.0)=\(PercentDecoding.encode($0.1.stringValue ?? ""))" }.joined(separator: "&")
-        check(try client.request("POST", "/census/gateway/pay", headers: [form], body: Array(fields.utf8)).text, "census card page")
+        check(try client.request("POST", "/census/gateway/pay", headers: [formType], body: Array(fields.utf8)).text, "census card page")
 
         // PayXToday: the payment description on the pay page.
         let api = "/payxtoday/api/v1/1/sandbox-secret/"
-        _ = try client.request("POST", api + "clients/create", headers: [form], body: Array("name=x&id_country=1&e_mail=x%40example.com".utf8))
-        let payment = try client.request("POST", api + "payments/create", headers: [form],
+        _ = try client.request("POST", api + "clients/create", headers: [formType], body: Array("name=x&id_country=1&e_mail=x%40example.com".utf8))
+        let payment = try client.request("POST", api + "payments/create", headers: [formType],
                                          body: Array("id_client=1&price=5&period=1&description=\(PercentDecoding.encode(Self.hostile))".utf8)).json["data"]
         check(try client.request("GET", "/payxtoday/pay/\(payment?["uuid_payment"]?.stringValue ?? "")").text, "payxtoday pay page")
 

@@ -31,7 +31,7 @@ import ProjectCX
         let acToken = try #require(try client.request(
             "GET", "/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials").json["access_token"]?.stringValue)
         let px = "/payxtoday/api/v1/1/sandbox-secret"
-        let pxClient = try #require(try client.request("POST", px + "/clients/create", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+        let pxClient = try #require(try client.request("POST", px + "/clients/create", headers: [formType],
                                                        body: Array("name=Ada+Lovelace&id_country=102&e_mail=ada%40example.com".utf8))
                                     .json["data"]?["id_client"]?.intValue)
         let fault = try Database(path: path)
@@ -39,18 +39,17 @@ import ProjectCX
 
         let paymentsBefore = try client.request("GET", "/_sandbox/payments").json["payments"]?.arrayValue?.count
         let basic = ("Authorization", "Basic " + Base64.encode(Array("sandbox:sandbox-secret".utf8)))
-        let form = ("Content-Type", "application/x-www-form-urlencoded")
         let answers: [(String, TestResponse)] = [
             ("projectcx", try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(cxToken)")],
                                              json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"])),
             ("paytomat", try client.request("POST", "/paytomat/api/v1/create_transaction", headers: [basic],
                                             json: ["order_id": "A1", "currency_in": "USD", "currency_out": "BTC", "amount_in": 10])),
-            ("census", try client.request("POST", "/census/api/v1/payments/orders", headers: [form], body: Array(
+            ("census", try client.request("POST", "/census/api/v1/payments/orders", headers: [formType], body: Array(
                 "person_id=1%40census&description=d&amount=1000&campaign_code=c&payment_method_type=existing_payment_method&payment_method_id=1".utf8))),
-            ("payxtoday", try client.request("POST", px + "/payments/create", headers: [form],
+            ("payxtoday", try client.request("POST", px + "/payments/create", headers: [formType],
                                              body: Array("id_client=\(pxClient)&price=290&period=12".utf8))),
             ("alphacomm", try client.request("POST", "/alphacomm/api/paypal/create", headers: [("Authorization", "Bearer \(acToken)")],
-                                             body: try AlphacommFixtureBody.load())),
+                                             body: Examples.alphacommCreateRequest.serializedBytes())),
         ]
         for (provider, r) in answers {
             #expect(r.status == 500, "\(provider): \(r.text)")
@@ -87,14 +86,5 @@ import ProjectCX
         // The server goes on.
         #expect(try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(cxToken)")],
                                    json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"]).status == 200)
-    }
-}
-
-/// The documented Alphacomm create request (Tests/Fixtures/Alphacomm/create-request.json).
-enum AlphacommFixtureBody {
-    static func load() throws -> [UInt8] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../Fixtures/Alphacomm/create-request.json").standardized
-        return Array(try Data(contentsOf: url))
     }
 }

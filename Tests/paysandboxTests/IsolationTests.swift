@@ -40,7 +40,7 @@ import ProjectCX
     private func payxtoday(_ method: String, _ path: String, reseller: Int, _ fields: String = "") throws -> TestResponse {
         let base = "/payxtoday/api/v1/\(reseller)/\(reseller == 1 ? "sandbox-secret" : "sandbox2-secret")/\(path)"
         return method == "GET" ? try client.request("GET", base + (fields.isEmpty ? "" : "?" + fields))
-                               : try client.request(method, base, headers: [form], body: Array(fields.utf8))
+                               : try client.request(method, base, headers: [formType], body: Array(fields.utf8))
     }
 
     private func uniform(_ provider: String, _ id: String) throws -> JSON {
@@ -92,7 +92,7 @@ import ProjectCX
         let payment = try payxtoday("POST", "payments/create", reseller: 1, "id_client=\(customer)&price=5&period=1").json["data"] ?? .null
         let paymentID = payment["id_payment"]?.intValue ?? 0, uuid = payment["uuid_payment"]?.stringValue ?? ""
         let alphacommID = "0f8fad5b-d9cb-469f-a165-70867728950e"
-        let alphacommBody = try JSON.parse(Fixtures.alphacommCreateRequest.serialized().replacingOccurrences(
+        let alphacommBody = try JSON.parse(Examples.alphacommCreateRequest.serialized().replacingOccurrences(
             of: "31e5fa51-2475-455d-b0ad-5febd25434c5", with: alphacommID))
         #expect(try client.request("POST", "/alphacomm/api/paypal/create", headers: [("Authorization", "Bearer \(try alphacommToken())")], json: alphacommBody).status == 200)
         let before = try [uniform("projectcx", order), uniform("paytomat", String(tx)), uniform("payxtoday", String(paymentID)), uniform("alphacomm", alphacommID)]
@@ -167,13 +167,13 @@ import ProjectCX
                                json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"]).status
         }
         #expect(try create(projectCX) == 200)
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 3601])
+        _ = try client.advance(3601)
         #expect(try client.request("GET", "/alphacomm/api/paypal/status/0f8fad5b-d9cb-469f-a165-70867728950e",
                                    headers: [("Authorization", "Bearer \(alphacomm)")]).json["error"] == "invalid_grant")
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 4800])
+        _ = try client.advance(4800)
         #expect(try create(projectCX) == 401)
         #expect(try client.request("GET", "/paytomat/api/v1/balance", headers: [("Authorization", "Bearer \(jwt)")]).status == 200)
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 86400])
+        _ = try client.advance(86400)
         #expect(try client.request("GET", "/paytomat/api/v1/balance", headers: [("Authorization", "Bearer \(jwt)")]).status == 401)
     }
 }

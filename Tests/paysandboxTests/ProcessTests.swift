@@ -33,10 +33,7 @@ final class SandboxProcess {
     func client() throws -> TestClient { try TestClient(port: port) }
 
     /// A Project CX bearer token of account 1.
-    func projectCXToken() throws -> String {
-        try #require(try client().request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"])
-            .json["auth_token"]?.stringValue)
-    }
+    func projectCXToken() throws -> String { try client().projectCXToken() }
 
     /// Stops it (SIGTERM) and answers what it printed (the banner, warnings), with its exit status.
     func stopAndReadOutput() -> (status: Int32, output: String) {
@@ -143,7 +140,7 @@ private func removeDatabase(_ path: String) {
                                              json: ["amount": 4200, "callback": "http://127.0.0.1:9/cb"])
             bodies.append(created.text)
             let id = created.json["orderId"]?.stringValue ?? ""
-            bodies.append(try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 90]).text)
+            bodies.append(try client.advance(90).text)
             bodies.append(try client.request("POST", "/_sandbox/payments/projectcx/\(id)/outcome", json: ["outcome": "success"]).text)
             bodies.append(try client.request("GET", "/_sandbox/payments").text)
             bodies.append(try client.request("GET", "/_sandbox/clock").text)

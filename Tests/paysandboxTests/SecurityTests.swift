@@ -119,7 +119,7 @@ import ProjectCX
             #expect(reset.json["error"]?.stringValue?.hasPrefix("cross-site request refused") == true)
             #expect(try client.request("POST", "/_sandbox/payments/projectcx/\(id)/outcome", headers: headers,
                                        json: ["outcome": "success"]).status == 403)
-            #expect(try client.request("POST", "/_sandbox/ui/reset", headers: headers + [("Content-Type", "application/x-www-form-urlencoded")],
+            #expect(try client.request("POST", "/_sandbox/ui/reset", headers: headers + [formType],
                                        body: Array("confirm=yes".utf8)).status == 403)
         }
         #expect(try status(client, id) == "pending")
@@ -138,20 +138,19 @@ import ProjectCX
         let (test, client) = try sandbox()
         defer { withExtendedLifetime(test) {} }
         let id = try cxOrder(client)
-        let form = ("Content-Type", "application/x-www-form-urlencoded")
         let body = Array("orderId=\(id)&decision=approve&return=https%3A%2F%2Fshop.example%2Fdone".utf8)
-        let refused = try client.request("POST", "/projectcx/payment", headers: [form, ("Origin", "http://evil.example")], body: body)
+        let refused = try client.request("POST", "/projectcx/payment", headers: [formType, ("Origin", "http://evil.example")], body: body)
         #expect(refused.status == 403)
         #expect(refused["Content-Type"]?.hasPrefix("text/html") == true)
         #expect(try status(client, id) == "pending")
-        #expect(try client.request("POST", "/projectcx/payment", headers: [form, ("Sec-Fetch-Site", "cross-site")], body: body).status == 403)
-        let own = try client.request("POST", "/projectcx/payment", headers: [form, ("Sec-Fetch-Site", "same-origin")], body: body)
+        #expect(try client.request("POST", "/projectcx/payment", headers: [formType, ("Sec-Fetch-Site", "cross-site")], body: body).status == 403)
+        let own = try client.request("POST", "/projectcx/payment", headers: [formType, ("Sec-Fetch-Site", "same-origin")], body: body)
         #expect(own.status == 303)
         #expect(own["Location"] == "https://shop.example/done")
         #expect(try status(client, id) == "success")
         // Every other payer page's action, refused the same way.
         for path in ["/paytomat/pay/X", "/paytomat/pay/tx/X", "/census/gateway/pay/complete", "/payxtoday/pay/X", "/alphacomm/paypal/approve/X"] {
-            let r = try client.request("POST", path, headers: [form, ("Sec-Fetch-Site", "cross-site")], body: Array("a=b".utf8))
+            let r = try client.request("POST", path, headers: [formType, ("Sec-Fetch-Site", "cross-site")], body: Array("a=b".utf8))
             #expect(r.status == 403, "\(path)")
         }
     }
@@ -161,14 +160,13 @@ import ProjectCX
     @Test func censusFormActionTakesTheShopsFormAndItsCardPageIsProtected() throws {
         let (test, client) = try sandbox()
         defer { withExtendedLifetime(test) {} }
-        let form = ("Content-Type", "application/x-www-form-urlencoded")
-        let order = try client.request("POST", "/census/api/v1/payments/orders", headers: [form], body: Array(
+        let order = try client.request("POST", "/census/api/v1/payments/orders", headers: [formType], body: Array(
             ("person_id=3%40census&description=Cuota&amount=1500&campaign_code=c&payment_method_type=credit_card_external"
              + "&return_url=https%3A%2F%2Fshop.example%2Fpago%2F__RESULT__").utf8))
         #expect(order.status == 202)
         let fields = try #require(order.json["form"]?["fields"]?.objectValue)
         let encoded = Array(fields.map { "\($0.0)=\(PercentDecoding.encode($0.1.stringValue ?? ""))" }.joined(separator: "&").utf8)
-        let shop = [form, ("Origin", "https://shop.example"), ("Sec-Fetch-Site", "cross-site")]
+        let shop = [formType, ("Origin", "https://shop.example"), ("Sec-Fetch-Site", "cross-site")]
         let card = try client.request("POST", "/census/gateway/pay", headers: shop, body: encoded)
         #expect(card.status == 200)
         let csp = try #require(card["Content-Security-Policy"])
@@ -176,7 +174,7 @@ import ProjectCX
         let token = fields.first { $0.0 == "token" }?.1.stringValue ?? ""
         let pay = Array("order_id=\(fields.first { $0.0 == "order_id" }?.1.stringValue ?? "")&token=\(token)&card_number=4548812049400004&expiry_month=12&expiry_year=2030&action=pay".utf8)
         #expect(try client.request("POST", "/census/gateway/pay/complete", headers: shop, body: pay).status == 403)
-        let done = try client.request("POST", "/census/gateway/pay/complete", headers: [form, ("Sec-Fetch-Site", "same-origin")], body: pay)
+        let done = try client.request("POST", "/census/gateway/pay/complete", headers: [formType, ("Sec-Fetch-Site", "same-origin")], body: pay)
         #expect(done.status == 303)
         #expect(done["Location"] == "https://shop.example/pago/ok")
     }

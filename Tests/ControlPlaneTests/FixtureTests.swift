@@ -33,7 +33,7 @@ import ProjectCX
     }
 
     private func demo(callback: String) -> JSON {
-        let alphacomm = TestSupport.Fixtures.alphacommCreateRequest
+        let alphacomm = Examples.alphacommCreateRequest
         return [
             "accounts": [
                 ["provider": "projectcx", "username": "demo-shop", "password": "demo-secret",
@@ -94,7 +94,7 @@ import ProjectCX
         #expect(try client.request("GET", "/_sandbox/accounts/projectcx/1").status == 200)
         // Whatever happens next, a reset makes the file's state again.
         _ = try client.request("POST", "/_sandbox/accounts", json: ["provider": "projectcx"])
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 3600])
+        _ = try client.advance(3600)
         #expect(try client.request("GET", "/_sandbox/accounts/projectcx/4").status == 200)
         #expect(try client.request("POST", "/_sandbox/reset").status == 200)
         #expect(try client.request("GET", "/_sandbox/accounts/projectcx/4").status == 404)

@@ -9,10 +9,9 @@ import TestSupport
 
 /// The dashboard at /_sandbox/, driven through Project CX payments.
 @Suite struct DashboardTests {
-    private let formType = ("Content-Type", "application/x-www-form-urlencoded")
 
     private func order(_ client: TestClient, description: String = "Test", callback: String = "http://127.0.0.1:9/cb") throws -> String {
-        let token = try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"]).json["auth_token"]?.stringValue ?? ""
+        let token = try client.projectCXToken()
         let created = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")],
                                          json: ["amount": 1234, "description": .string(description), "callback": .string(callback)])
         return try #require(created.json["orderId"]?.stringValue)

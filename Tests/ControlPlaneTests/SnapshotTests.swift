@@ -16,11 +16,6 @@ import ProjectCX
 @Suite struct SnapshotTests {
     static let all: [any Provider] = [ProjectCXProvider(), PaytomatProvider(), CensusProvider(), PayXTodayProvider(), AlphacommProvider()]
 
-    private func token(_ client: TestClient) throws -> String {
-        try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox", "password": "sandbox-secret"])
-            .json["auth_token"]?.stringValue ?? ""
-    }
-
     private func create(_ client: TestClient, _ token: String, amount: Int = 100, callback: String = "http://127.0.0.1:9/cb",
                         headers: [(String, String)] = []) throws -> String {
         let r = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(token)")] + headers,
@@ -41,7 +36,7 @@ import ProjectCX
         }
         let test = try TestSandbox(providers: Self.all) { if onDisk { $0.databasePath = path } }
         let client = try test.client()
-        let before = try token(client)
+        let before = try client.projectCXToken()
         let kept = try (1 ... 3).map { try create(client, before, amount: $0 * 100) }
         _ = try client.request("POST", "/_sandbox/faults", json: ["provider": "census", "fault": "error", "status": 503])
         let taken = try client.request("POST", "/_sandbox/snapshots", json: ["name": "three-orders"])
@@ -53,9 +48,9 @@ import ProjectCX
         // Everything after it: payments, an account, a token, no fault rules, the clock moved.
         _ = try create(client, before)
         let fresh = try client.request("POST", "/_sandbox/accounts", json: ["provider": "alphacomm"]).json["account"]?.intValue
-        let after = try token(client)
+        let after = try client.projectCXToken()
         _ = try client.request("DELETE", "/_sandbox/faults")
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 3600])
+        _ = try client.advance(3600)
         let restored = try client.request("POST", "/_sandbox/snapshots/three-orders/restore")
         #expect(restored.status == 200, "\(restored.text)")
         #expect(try ids(client) == Set(kept))
@@ -79,13 +74,13 @@ import ProjectCX
         let receiver = try Receiver()
         let test = try TestSandbox(providers: Self.all)
         let client = try test.client()
-        let id = try create(client, try token(client), callback: receiver.url, headers: [("X-PaySandbox-Outcome", "success; after=30")])
+        let id = try create(client, try client.projectCXToken(), callback: receiver.url, headers: [("X-PaySandbox-Outcome", "success; after=30")])
         #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "due-in-30"]).status == 201)
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 30])
+        _ = try client.advance(30)
         #expect(receiver.wait(for: 1).count == 1)
         #expect(try client.request("POST", "/_sandbox/snapshots/due-in-30/restore").status == 200)
         #expect(try client.request("GET", "/_sandbox/payments/projectcx/\(id)").json["status"] == "pending")
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 30])
+        _ = try client.advance(30)
         #expect(receiver.wait(for: 2).count == 2)
         #expect(try client.request("GET", "/_sandbox/payments/projectcx/\(id)").json["status"] == "success")
     }
@@ -95,7 +90,7 @@ import ProjectCX
     @Test func aSnapshotUnderWriteLoadIsConsistent() throws {
         let test = try TestSandbox(providers: Self.all)
         let client = try test.client()
-        let bearer = try token(client)
+        let bearer = try client.projectCXToken()
         let stop = Atomic<Bool>(false)
         let port = test.port
         let load = Thread {
@@ -129,7 +124,7 @@ import ProjectCX
         }
         let test = try TestSandbox(providers: Self.all) { $0.databasePath = path }
         let client = try test.client()
-        let bearer = try token(client)
+        let bearer = try client.projectCXToken()
         let base = try Set((1 ... 20).map { _ in try create(client, bearer) })
         #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "base"]).status == 201)
         let stop = Atomic<Bool>(false)
@@ -171,7 +166,7 @@ import ProjectCX
     @Test func filesDownloadAndUploadAndBadOnesAreRefused() throws {
         let test = try TestSandbox(providers: Self.all)
         let client = try test.client()
-        let kept = try create(client, try token(client))
+        let kept = try create(client, try client.projectCXToken())
         #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "one"]).status == 201)
         let file = try client.request("GET", "/_sandbox/snapshots/one/file")
         #expect(file.status == 200)

@@ -16,7 +16,6 @@ import ProjectCX
     let test: TestSandbox
     let client: TestClient
     static let basic = ("Authorization", "Basic " + Base64.encode(Array("sandbox:sandbox-secret".utf8)))
-    static let form = ("Content-Type", "application/x-www-form-urlencoded")
 
     init() throws {
         test = try TestSandbox(providers: [ProjectCXProvider(), PaytomatProvider(), CensusProvider(), PayXTodayProvider(), AlphacommProvider()],
@@ -45,9 +44,9 @@ import ProjectCX
         let ac = try client.request("GET", "/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials")
             .json["access_token"]?.stringValue ?? ""
         let px = "/payxtoday/api/v1/1/sandbox-secret"
-        let pxClient = try client.request("POST", px + "/clients/create", headers: [Self.form],
+        let pxClient = try client.request("POST", px + "/clients/create", headers: [formType],
                                           body: Array("name=Ada+Lovelace&id_country=102&e_mail=ada%40example.com".utf8)).json["data"]?["id_client"]?.intValue ?? 0
-        let alphacomm = try AlphacommFixtureBody.load()
+        let alphacomm = Examples.alphacommCreateRequest.serializedBytes()
         return [
             ("projectcx", "POST /rest2/payment/create", { c in
                 try c.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(cx)")],
@@ -56,10 +55,10 @@ import ProjectCX
                 try c.request("POST", "/paytomat/api/v1/create_transaction", headers: [Self.basic],
                               json: ["order_id": "A1", "currency_in": "USD", "currency_out": "BTC", "amount_in": 10]) }),
             ("census", "POST /api/v1/payments/orders", { c in
-                try c.request("POST", "/census/api/v1/payments/orders", headers: [Self.form], body: Array(
+                try c.request("POST", "/census/api/v1/payments/orders", headers: [formType], body: Array(
                     "person_id=1%40census&description=d&amount=1000&campaign_code=c&payment_method_type=existing_payment_method&payment_method_id=1".utf8)) }),
             ("payxtoday", "POST /api/v1/{id_reseller}/{secret_key}/payments/create", { c in
-                try c.request("POST", px + "/payments/create", headers: [Self.form], body: Array("id_client=\(pxClient)&price=290&period=12".utf8)) }),
+                try c.request("POST", px + "/payments/create", headers: [formType], body: Array("id_client=\(pxClient)&price=290&period=12".utf8)) }),
             ("alphacomm", "POST /api/paypal/create", { c in
                 try c.request("POST", "/alphacomm/api/paypal/create", headers: [("Authorization", "Bearer \(ac)")], body: alphacomm) }),
         ]
@@ -174,7 +173,7 @@ import ProjectCX
         let ac = try client.request("GET", "/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials")
             .json["access_token"]?.stringValue ?? ""
         _ = try addRule(["provider": "alphacomm", "route": "POST /api/paypal/create", "fault": "lost_response", "count": 1])
-        let body = try AlphacommFixtureBody.load()
+        let body = Examples.alphacommCreateRequest.serializedBytes()
         let a = try test.client()
         #expect(throws: TestClientError.self) {
             try a.request("POST", "/alphacomm/api/paypal/create", headers: [("Authorization", "Bearer \(ac)")], body: body)
@@ -321,9 +320,9 @@ import ProjectCX
         usleep(500_000)
         #expect(receiver.received.isEmpty)
         #expect(try delivery(id)["attempts"] == [])
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 119])
+        _ = try client.advance(119)
         #expect(receiver.received.isEmpty)
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 1])
+        _ = try client.advance(1)
         #expect(receiver.wait(for: 1).count == 1)
         #expect(try delivery(id)["fault"]?["kind"] == "delay")
     }
@@ -339,7 +338,7 @@ import ProjectCX
         let deadline = ContinuousClock.now + .seconds(3)
         while d["attempts"]?.arrayValue?.count != 1 && ContinuousClock.now < deadline { d = try delivery(id) }
         #expect(d["attempts"]?[0]?["error"]?.stringValue?.hasPrefix("dropped by fault rule") == true)
-        _ = try client.request("POST", "/_sandbox/clock/advance", json: ["seconds": 60])
+        _ = try client.advance(60)
         let arrived = receiver.wait(for: 2)
         #expect(arrived.filter { $0.path == "/cb/sandbox" }.count == 1)
         d = try delivery(id)
