@@ -104,7 +104,7 @@ struct PaytomatStore {
         let address = PaytomatAddress.make(coin: t.currencyOut.code, ids: context.ids)
         let qr = PaytomatAddress.qrCode(coin: t.currencyOut.code, address: address, amount: amountOut)
         // The payer page's key: 80 random bits as before, led by the time so that the UNIQUE
-        // index grows at one end (a random key wrote a page of its own per create: +4% A/B).
+        // index grows at one end (a random key writes a page of its own per create).
         let code = context.ids.orderedHex(16, milliseconds: now)
         let timeoutAt = now + Int64(timing.timeoutSeconds) * 1000
         let id = try await context.store.write { db -> Int in

@@ -106,7 +106,7 @@ final class GroupCommit: @unchecked Sendable {
     /// The committer: batch after batch until nothing is queued. An empty queue is looked at
     /// again a few dozen times, yielding the core in between, before the committer lets go:
     /// under load the next writer is usually a few microseconds away, and waking a committer
-    /// that has let go costs it a thread wake-up in the path of every write (+3–5% A/B).
+    /// that has let go costs it a thread wake-up in the path of every write.
     private func commitQueued(_ runBatch: ([Request]) -> Void) {
         var emptyLooks = 0
         while true {

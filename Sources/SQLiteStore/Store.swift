@@ -12,11 +12,10 @@ public struct BlockingWriteError: Error, CustomStringConvertible {
 /// connection for the reads that arrive while a write batch holds the writer. Writes run in
 /// `BEGIN IMMEDIATE` transactions, grouped: writers that arrive together share one
 /// transaction and one commit (`GroupCommit`, `runBatch`); a task awaits its write
-/// (`write(_:) async`) without holding its thread. Measured with wrk on a
-/// store-reading GET at 32 connections on 2 cores, one connection served 53,000 req/s against
-/// 41,000 for a pool of WAL readers (a reader's snapshot set-up and the pool's bookkeeping
-/// cost more than waiting for the lock); the single reader beside the writer, used only when
-/// the writer is busy, took creating POSTs from about 7,000 to 8,500 req/s at 32 connections.
+/// (`write(_:) async`) without holding its thread. One connection serves reads rather than a
+/// pool of WAL readers: a reader's snapshot set-up and the pool's bookkeeping cost more than
+/// waiting for the lock; the single reader beside the writer spares reads the wait for a
+/// write batch (figures: docs/benchmarks.md, "Choices measured").
 /// Checkpoints run on a background timer with a connection of their own, so no request
 /// waits for the fsync a checkpoint does.
 ///
@@ -158,8 +157,8 @@ public final class Store: @unchecked Sendable {
     /// One transaction for the batch. Its pieces first run one after the other with no
     /// savepoint; only if one throws is the transaction rolled back and run again with a
     /// savepoint per piece, so that the one that threw is undone alone. (A savepoint per
-    /// piece, every time, had cost the SAVEPOINT and RELEASE and a copy of every page a piece
-    /// touched that the batch had already changed: 3–13% of a create, A/B.) A lone piece
+    /// piece, every time, costs the SAVEPOINT and RELEASE and a copy of every page a piece
+    /// touched that the batch had already changed.) A lone piece
     /// that throws is simply rolled back.
     private func runBatch(_ batch: [GroupCommit.Request]) {
         defer { commitCount.add(1, ordering: .releasing) }

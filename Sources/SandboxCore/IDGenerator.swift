@@ -84,8 +84,7 @@ public final class IDGenerator: Sendable {
     /// A version 7 UUID (RFC 9562), lowercase: 48 bits of `milliseconds` (the sandbox clock),
     /// then 74 random bits. Ids made one after the other sort in that order, so the indexes
     /// they key grow at one end: with random (version 4) ids every insert landed on a page of
-    /// its own in each of three indexes, and each commit wrote them all (Project CX's create
-    /// ran at 11,500 req/s at 32 connections with v4 ids, 18,000 with these).
+    /// its own in each of three indexes, and each commit wrote them all (docs/benchmarks.md).
     public func uuid(milliseconds: Int64) -> String {
         var b = ordered(16, milliseconds: milliseconds)
         b[6] = b[6] & 0x0F | 0x70
