@@ -36,13 +36,8 @@ public struct AlphacommProvider: Provider {
     public func authorize(_ request: HTTPRequest, as account: AccountSeed, send: Send) async -> HTTPRequest {
         let query = "grant_type=client_credentials&client_id=\(PercentDecoding.encode(account.login))"
             + "&client_secret=\(PercentDecoding.encode(account.secret))"
-        var token = HTTPRequest(method: "GET", target: "/oauth/v2/token?" + query)
-        token.remoteAddress = request.remoteAddress
-        var request = request
-        if let value = try? JSON.parse(await send(token).body)["access_token"]?.stringValue {
-            request.headers.set("Authorization", "Bearer " + value)
-        }
-        return request
+        let token = HTTPRequest(method: "GET", target: "/oauth/v2/token?" + query)
+        return await bearer(request, from: token, field: "access_token", send: send)
     }
 
     public func routes(_ context: ProviderContext) -> Router {

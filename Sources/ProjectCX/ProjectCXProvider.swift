@@ -40,12 +40,7 @@ public struct ProjectCXProvider: Provider {
                                 body: Array(JSON.object([("username", .string(account.login)),
                                                          ("password", .string(account.secret))]).serialized().utf8))
         login.headers.set("Content-Type", "application/json")
-        login.remoteAddress = request.remoteAddress
-        var request = request
-        if let token = try? JSON.parse(await send(login).body)["auth_token"]?.stringValue {
-            request.headers.set("Authorization", "Bearer " + token)
-        }
-        return request
+        return await bearer(request, from: login, field: "auth_token", send: send)
     }
 
     public func routes(_ context: ProviderContext) -> Router {

@@ -85,6 +85,20 @@ extension Provider {
         request
     }
 
+    /// `request` with a Bearer token: the `field` of the JSON answer to `tokenRequest` (the
+    /// provider's login or token call, sent from where `request` comes).
+    public func bearer(_ request: HTTPRequest, from tokenRequest: HTTPRequest, field: String, send: Send) async
+        -> HTTPRequest
+    {
+        var tokenRequest = tokenRequest
+        tokenRequest.remoteAddress = request.remoteAddress
+        var request = request
+        if let token = try? JSON.parse(await send(tokenRequest).body)[field]?.stringValue {
+            request.headers.set("Authorization", "Bearer " + token)
+        }
+        return request
+    }
+
     public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
         AccountSeed(login: "\(key)-\(id)-\(ids.hex(3))", secret: ids.token(18))
     }

@@ -129,6 +129,8 @@ import ProjectCX
          "accounts[0].settings.settle", "mode"),
         (["accounts": [["provider": "payxtoday", "id_reseller": "seven"]]], "accounts[0].id_reseller", "whole number"),
         (["accounts": [["provider": "census", "secret": "x"]]], "accounts[0].secret", "no secret"),
+        (["accounts": [["provider": "projectcx", "settings": 5]]], "accounts[0].settings", "must be a JSON object"),
+        (["accounts": [5]], "accounts[0]", "must be a JSON object"),
         (["census_persons": [["name": ""]]], "census_persons[0]", "name must be a non-empty string"),
         (["census_pets": [["name": "Rex"]]], "census_pets", "has no collection 'pets'"),
         (["widgets": [[:]]], "widgets", "is not a kind of fixture"),
