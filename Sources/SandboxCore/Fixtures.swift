@@ -217,7 +217,9 @@ private struct FixtureRun: Sendable {
     {
         let provider = try provider(entry, at: path)
         let account = try account(of: entry, provider, at: path)
-        guard let body = entry["body"], body.objectValue != nil else {
+        // A GET or DELETE may go without a body; anything else sends one.
+        let body = entry["body"]
+        if body?.objectValue == nil && (body != nil || !["GET", "DELETE"].contains(method)) {
             throw fail(path + ".body", "is required: a JSON object, the body of \(method) \(target)")
         }
         guard let router = providerRouters[provider.key] else { throw fail(path + ".provider", "has no routes") }
@@ -242,11 +244,11 @@ private struct FixtureRun: Sendable {
         }
     }
 
-    private func send(_ router: Router, method: String, target: String, body: JSON,
+    private func send(_ router: Router, method: String, target: String, body: JSON?,
                       as account: AccountSeed? = nil, of provider: (any Provider)? = nil) async -> HTTPResponse {
-        var request = HTTPRequest(method: method, target: target, body: Array(body.serialized().utf8))
+        var request = HTTPRequest(method: method, target: target, body: Array((body?.serialized() ?? "").utf8))
         request.headers.set("Host", "localhost")
-        request.headers.set("Content-Type", "application/json")
+        if body != nil { request.headers.set("Content-Type", "application/json") }
         request.remoteAddress = "127.0.0.1"
         let send: Send = { request in
             switch router.dispatch(request, mayBlock: true) {

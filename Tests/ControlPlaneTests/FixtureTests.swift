@@ -105,7 +105,11 @@ import ProjectCX
     }
 
     @Test func fixturesOnlyLeavesTheDefaultAccountsOut() throws {
-        let only = try fixtures(["accounts": [["provider": "paytomat", "login": "mine", "secret": "s3cret"]]], only: true)
+        let only = try fixtures([
+            "accounts": [["provider": "paytomat", "login": "mine", "secret": "s3cret"]],
+            // A GET goes without a body, as the account's client sends it.
+            "requests": [["provider": "paytomat", "method": "GET", "path": "/api/v1/balance"]],
+        ], only: true)
         let test = try sandbox(only)
         let client = try test.client()
         #expect(try client.request("GET", "/_sandbox/accounts/paytomat/1").json["username"] == "mine")
@@ -142,6 +146,8 @@ import ProjectCX
                         "body": ["amount": 100, "callback": "http://127.0.0.1:9/cb"]]]],
          "payments[0].outcome", "success"),
         (["requests": [["provider": "paytomat", "body": [:]]]], "requests[0].path", "is required"),
+        (["requests": [["provider": "paytomat", "method": "GET", "path": "/api/v1/nope"]]], "requests[0].body",
+         "GET /api/v1/nope answered 404"),
     ] as [(JSON, String, String)])
     func aWrongFileSaysWhereAndWhat(json: JSON, path: String, message: String) throws {
         var configuration = SandboxConfiguration(databasePath: ":memory:")
