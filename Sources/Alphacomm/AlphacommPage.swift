@@ -38,12 +38,7 @@ struct AlphacommPage {
         }
         var returnURL = ""
         do {
-            try context.store.write { db in
-                guard let payment = try AlphacommStore.payment(db, id: id) else { throw CompletionError.notFound }
-                guard payment.state == "accepted" else { throw CompletionError.alreadyFinal(status: payment.state) }
-                returnURL = payment.returnURL
-                try AlphacommStore.complete(db, id: id, outcome: outcome, context: context)
-            }
+            returnURL = try AlphacommStore(context: context).approve(id: id, outcome: outcome)
         } catch CompletionError.notFound {
             return SandboxPage.message("Unknown payment", "No payment “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {

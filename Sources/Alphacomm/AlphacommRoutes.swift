@@ -131,21 +131,7 @@ struct AlphacommRoutes {
         state(try ownPayment(request))
     }
 
-    /// Checked and captured in one transaction, so that a capture racing the payer's cancel
-    /// (or another capture) sees the state it changes.
     private func capture(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let id = try ownPayment(request).id
-        let captured = try await context.store.write { db -> AlphacommStore.Payment in
-            guard let payment = try AlphacommStore.payment(db, id: id) else {
-                throw AlphacommError.notFound("No payment \(id)")
-            }
-            guard payment.state == "authorized" else {
-                throw AlphacommError.invalidState(
-                    "Payment \(id) is \(payment.state): only an authorized payment can be captured")
-            }
-            try AlphacommStore.setState(db, id: id, state: "captured", context: context)
-            return try AlphacommStore.payment(db, id: id) ?? payment
-        }
-        return state(captured)
+        state(try await store.capture(id: try ownPayment(request).id))
     }
 }

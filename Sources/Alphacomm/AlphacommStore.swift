@@ -160,4 +160,31 @@ struct AlphacommStore {
             try context.cancelJobs(db, payment: id)
         }
     }
+
+    /// The payer's answer on the approval page, if the payment still waits for one; the
+    /// merchant's return URL.
+    func approve(id: String, outcome: Outcome) throws -> String {
+        try context.store.write { db in
+            guard let payment = try Self.payment(db, id: id) else { throw CompletionError.notFound }
+            guard payment.state == "accepted" else { throw CompletionError.alreadyFinal(status: payment.state) }
+            try Self.complete(db, id: id, outcome: outcome, context: context)
+            return payment.returnURL
+        }
+    }
+
+    /// Checked and captured in one transaction, so that a capture racing the payer's cancel
+    /// (or another capture) sees the state it changes.
+    func capture(id: String) async throws -> Payment {
+        try await context.store.write { db -> Payment in
+            guard let payment = try Self.payment(db, id: id) else {
+                throw AlphacommError.notFound("No payment \(id)")
+            }
+            guard payment.state == "authorized" else {
+                throw AlphacommError.invalidState(
+                    "Payment \(id) is \(payment.state): only an authorized payment can be captured")
+            }
+            try Self.setState(db, id: id, state: "captured", context: context)
+            return try Self.payment(db, id: id) ?? payment
+        }
+    }
 }

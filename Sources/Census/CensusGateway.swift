@@ -18,7 +18,7 @@ struct CensusGateway {
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
         guard let token = form["token"],
-            let order = try context.store.read({ db in try CensusStore.order(db, token: token) }),
+            let order = try CensusStore(context: context).order(token: token),
               form["order_id"] == nil || form["order_id"] == String(order.id) else {
             return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
@@ -28,7 +28,7 @@ struct CensusGateway {
     func complete(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
         guard let token = form["token"],
-            let order = try context.store.read({ db in try CensusStore.order(db, token: token) })
+            let order = try CensusStore(context: context).order(token: token)
         else {
             return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
@@ -53,9 +53,7 @@ struct CensusGateway {
             outcome = Self.declined[number].map { Outcome(.failure, message: $0) } ?? .success
         }
         do {
-            try context.store.write { db in
-                try CensusStore.complete(db, id: order.id, outcome: outcome, card: card, context: context)
-            }
+            try CensusStore(context: context).complete(order: order.id, outcome: outcome, card: card)
         } catch CompletionError.alreadyFinal(let status) {
             return SandboxPage.message("Already complete", "This payment is already \(status).", status: 409)
         }

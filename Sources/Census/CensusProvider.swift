@@ -99,12 +99,7 @@ struct CensusControl {
             external = members.map { ($0.0, $0.1.stringValue ?? "") }
         }
         do {
-            let person = try context.store.write { db -> JSON in
-                let id = try CensusStore.createPerson(
-                    db, name: name, externalIDs: external, now: context.clock.nowMilliseconds())
-                return try CensusStore.personJSON(db, id: id)
-            }
-            return .json(person, status: 201)
+            return .json(try CensusStore(context: context).createPerson(name: name, externalIDs: external), status: 201)
         } catch let error as SQLiteError where error.isUniqueViolation {
             return .json(["error": "one of these external ids belongs to another person"], status: 409)
         }
@@ -112,11 +107,9 @@ struct CensusControl {
 
     private func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let qualified = request.parameters["qualified_id"] ?? ""
-        let person = try context.store.read { db -> JSON? in
-            guard let id = try CensusStore.person(db, qualifiedID: qualified) else { return nil }
-            return try CensusStore.personJSON(db, id: id)
+        guard let person = try CensusStore(context: context).personJSON(qualifiedID: qualified) else {
+            return .json(["error": .string("no person \(qualified)")], status: 404)
         }
-        guard let person else { return .json(["error": .string("no person \(qualified)")], status: 404) }
         return .json(person)
     }
 }

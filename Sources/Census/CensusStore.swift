@@ -290,4 +290,31 @@ struct CensusStore {
                 ?? 0
         }
     }
+
+    /// The order a gateway form's token names.
+    func order(token: String) throws -> Order? {
+        try context.store.read { db in try Self.order(db, token: token) }
+    }
+
+    /// The card gateway's answer for an order, in a transaction of its own.
+    func complete(order: Int, outcome: Outcome, card: (month: Int, year: Int)?) throws {
+        try context.store.write { db in try Self.complete(db, id: order, outcome: outcome, card: card, context: context)
+        }
+    }
+
+    /// A person with external ids (`POST /_sandbox/census/persons`), as `personJSON` shows one.
+    func createPerson(name: String, externalIDs: [(String, String)]) throws -> JSON {
+        try context.store.write { db -> JSON in
+            let id = try Self.createPerson(
+                db, name: name, externalIDs: externalIDs, now: context.clock.nowMilliseconds())
+            return try Self.personJSON(db, id: id)
+        }
+    }
+
+    func personJSON(qualifiedID: String) throws -> JSON? {
+        try context.store.read { db -> JSON? in
+            guard let id = try Self.person(db, qualifiedID: qualifiedID) else { return nil }
+            return try Self.personJSON(db, id: id)
+        }
+    }
 }

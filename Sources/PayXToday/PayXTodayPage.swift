@@ -9,7 +9,7 @@ struct PayXTodayPage {
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let uuid = request.parameters["uuid"] ?? ""
-        guard let payment = try context.store.read({ db in try PayXTodayStore.payment(db, uuid: uuid) }) else {
+        guard let payment = try PayXTodayStore(context: context).payment(uuid: uuid) else {
             return SandboxPage.message("Unknown payment", "No payment “\(uuid)”.", status: 404)
         }
         return page(payment, action: request.mountPrefix + "/pay/" + uuid)
@@ -17,7 +17,7 @@ struct PayXTodayPage {
 
     func submit(_ request: HTTPRequest) throws -> HTTPResponse {
         let uuid = request.parameters["uuid"] ?? ""
-        guard let payment = try context.store.read({ db in try PayXTodayStore.payment(db, uuid: uuid) }) else {
+        guard let payment = try PayXTodayStore(context: context).payment(uuid: uuid) else {
             return SandboxPage.message("Unknown payment", "No payment “\(uuid)”.", status: 404)
         }
         let action = request.mountPrefix + "/pay/" + uuid
@@ -43,12 +43,9 @@ struct PayXTodayPage {
         let ip = request.headers.firstElement("X-Forwarded-For") ?? Self.host(request.remoteAddress)
         let card = PayXTodayStore.CardUse(
             number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])", ip: ip, country: nil)
-        var settings: JSON = [:]
+        let settings: JSON
         do {
-            try context.store.write { db in
-                try PayXTodayStore.complete(db, id: payment.id, outcome: outcome, card: card, context: context)
-                settings = try context.settings(db, account: payment.reseller)
-            }
+            settings = try PayXTodayStore(context: context).complete(payment, outcome: outcome, card: card)
         } catch CompletionError.alreadyFinal(let status) {
             return SandboxPage.message("Already done", "This payment is already \(status).", status: 409)
         }

@@ -258,10 +258,8 @@ struct PayXTodayRoutes {
         body.append(success ? ("paid_at", "2024-01-01 00:01:05") : ("error_message", "5051 (Insufficient funds)"))
         body += [("created_at", "2024-01-01 00:01:00"), ("description", "order 125")]
         let key = "webhook-test-" + context.ids.hex(6)
-        let sent = try await context.store.write { db in
-            try PayXTodayStore.enqueueWebhook(
-                db, reseller: reseller, payment: key, success: success, body: .object(body), context: context)
-        }
+        let sent = try await store.enqueueTestWebhook(
+            reseller: reseller, key: key, success: success, body: .object(body))
         if sent { context.wake() }
         return ["sent": .int(sent ? 1 : 0)]
     }

@@ -373,4 +373,24 @@ struct PayXTodayStore {
             db, account: reseller, payment: payment, kind: "webhook", url: url, body: body.serializedBytes())
         return true
     }
+
+    func payment(uuid: String) throws -> Payment? {
+        try context.store.read { db in try Self.payment(db, uuid: uuid) }
+    }
+
+    /// The pay page's card: the payment completed with it; the reseller's settings.
+    func complete(_ payment: Payment, outcome: Outcome, card: CardUse) throws -> JSON {
+        try context.store.write { db in
+            try Self.complete(db, id: payment.id, outcome: outcome, card: card, context: context)
+            return try context.settings(db, account: payment.reseller)
+        }
+    }
+
+    /// Queues a test webhook (`/webhook/test/…`); false when the reseller has no URL for it.
+    func enqueueTestWebhook(reseller: Int, key: String, success: Bool, body: JSON) async throws -> Bool {
+        try await context.store.write { db in
+            try Self.enqueueWebhook(
+                db, reseller: reseller, payment: key, success: success, body: body, context: context)
+        }
+    }
 }

@@ -18,9 +18,7 @@ enum PaytomatJWT {
     }
 
     static func secret(_ context: ProviderContext) throws -> SymmetricKey? {
-        try context.store.read { db in
-            try db.queryOne("SELECT value FROM sandbox_state WHERE key = ?", [secretKey])?[0].string
-        }.map { SymmetricKey(data: Data($0.utf8)) }
+        try PaytomatStore(context: context).jwtSecret().map { SymmetricKey(data: Data($0.utf8)) }
     }
 
     static func sign(merchant: Int, context: ProviderContext) throws -> String {

@@ -141,16 +141,8 @@ struct PaytomatRoutes {
     private func cancel(_ request: HTTPRequest) throws -> HTTPResponse {
         let (_, row) = try ownTransaction(request)
         let id = row["id"].int ?? 0
-        try context.store.write { db in
-            guard let current = try PaytomatStore.transaction(db, id: id)?["status"].string,
-                ["new", "pending"].contains(current)
-            else {
-                throw PaytomatError.conflict(
-                    "Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
-            }
-            try context.cancelJobs(db, payment: String(id))
-            try PaytomatStore.transition(
-                db, id: id, to: "cancelled", comment: "Cancelled by the merchant", context: context)
+        if try store.cancel(id: id) != nil {
+            throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
         }
         context.wake()
         return .json(["status": "cancelled", "status_description": "Transaction has been cancelled"])
@@ -160,18 +152,9 @@ struct PaytomatRoutes {
         let (account, row) = try ownTransaction(request)
         let id = row["id"].int ?? 0
         let timing = PaytomatTiming(settings: account.settings)
-        try context.store.write { db in
-            guard try PaytomatStore.transaction(db, id: id)?["status"].string == "success" else {
-                throw PaytomatError.conflict(
-                    "Transaction \(id) is \(row["status"].string ?? ""): only a successful transaction can be "
-                    + "charged back"
-                )
-            }
-            try PaytomatStore.transition(
-                db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)
-            let now = context.clock.nowMilliseconds()
-            try context.schedule(db, kind: "chargeback", payment: String(id),
-                              at: now + Int64(max(timing.confirmationSeconds, 1)) * 1000, now: now)
+        if try store.requestChargeback(id: id, seconds: max(timing.confirmationSeconds, 1)) != nil {
+            throw PaytomatError.conflict(
+                "Transaction \(id) is \(row["status"].string ?? ""): only a successful transaction can be charged back")
         }
         return .json([
             "status": "chargeback_scheduled", "status_description": "Transaction has been scheduled for chargeback",

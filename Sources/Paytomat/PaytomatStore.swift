@@ -312,6 +312,59 @@ struct PaytomatStore {
                        [merchant, currency, txid, receiver, amount, now])
         }
     }
+
+    /// The widget's simulation of the payer's coins (`received`, `underpaid`, `expired`) on a new
+    /// transaction; false when it has moved on already.
+    func simulate(_ action: String, id: Int, merchant: Int) throws -> Bool {
+        try context.store.write { db -> Bool in
+            guard try Self.transaction(db, id: id)?["status"].string == "new" else { return false }
+            switch action {
+            case "received":
+                let timing = PaytomatTiming(settings: try context.settings(db, account: merchant))
+                try PaytomatLifecycle.receive(
+                    db, id: id, timing: timing, now: context.clock.nowMilliseconds(), context: context)
+            case "underpaid":
+                try context.cancelJobs(db, payment: String(id))
+                try Self.transition(db, id: id, to: "failure", comment: "Payment underpaid", context: context)
+            default:
+                try context.cancelJobs(db, payment: String(id))
+                try Self.transition(
+                    db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
+            }
+            return true
+        }
+    }
+
+    /// The merchant cancels a new or pending transaction; nil, or the status it has instead.
+    func cancel(id: Int) throws -> String? {
+        try context.store.write { db -> String? in
+            let current = try Self.transaction(db, id: id)?["status"].string ?? ""
+            guard ["new", "pending"].contains(current) else { return current }
+            try context.cancelJobs(db, payment: String(id))
+            try Self.transition(db, id: id, to: "cancelled", comment: "Cancelled by the merchant", context: context)
+            return nil
+        }
+    }
+
+    /// The merchant asks for a successful transaction's chargeback, carried out after
+    /// `seconds`; nil, or the status it has instead.
+    func requestChargeback(id: Int, seconds: Int) throws -> String? {
+        try context.store.write { db -> String? in
+            let current = try Self.transaction(db, id: id)?["status"].string ?? ""
+            guard current == "success" else { return current }
+            try Self.transition(db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)
+            let now = context.clock.nowMilliseconds()
+            try context.schedule(db, kind: "chargeback", payment: String(id), at: now + Int64(seconds) * 1000, now: now)
+            return nil
+        }
+    }
+
+    /// The key JWTs are signed with (`PaytomatJWT`), made when the state is seeded.
+    func jwtSecret() throws -> String? {
+        try context.store.read { db in
+            try db.queryOne("SELECT value FROM sandbox_state WHERE key = ?", [PaytomatJWT.secretKey])?[0].string
+        }
+    }
 }
 
 /// How long the life cycle's steps take on the sandbox clock (account settings

@@ -107,24 +107,7 @@ struct PaytomatWidget {
         guard ["received", "underpaid", "expired"].contains(action ?? "") else {
             return SandboxPage.message("Choose", "Choose what happens.", status: 400)
         }
-        let done = try context.store.write { db -> Bool in
-            guard try PaytomatStore.transaction(db, id: id)?["status"].string == "new" else { return false }
-            let timing = PaytomatTiming(
-                settings: try context.settings(db, account: row["merchant"].int ?? 0))
-            switch action {
-            case "received":
-                try PaytomatLifecycle.receive(
-                    db, id: id, timing: timing, now: context.clock.nowMilliseconds(), context: context)
-            case "underpaid":
-                try context.cancelJobs(db, payment: String(id))
-                try PaytomatStore.transition(db, id: id, to: "failure", comment: "Payment underpaid", context: context)
-            default:
-                try context.cancelJobs(db, payment: String(id))
-                try PaytomatStore.transition(
-                    db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
-            }
-            return true
-        }
+        let done = try store.simulate(action ?? "", id: id, merchant: row["merchant"].int ?? 0)
         guard done else {
             return SandboxPage.message("Already done", "This transaction has moved on already.", status: 409)
         }

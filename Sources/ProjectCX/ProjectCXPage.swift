@@ -40,8 +40,7 @@ struct ProjectCXPage {
         default: return SandboxPage.message("Choose", "Approve or decline the payment.", status: 400)
         }
         do {
-            try context.store.write { db in try ProjectCXStore.complete(db, id: id, outcome: outcome, context: context)
-            }
+            try ProjectCXStore(context: context).complete(id: id, outcome: outcome)
         } catch CompletionError.notFound {
             return SandboxPage.message("Unknown order", "No order “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {

@@ -134,4 +134,9 @@ struct ProjectCXStore {
             db, account: order.account, payment: id, kind: "callback", url: order.callback,
             body: result.serializedBytes())
     }
+
+    /// Completes an order now (the payer's page), in a transaction of its own.
+    func complete(id: String, outcome: Outcome) throws {
+        try context.store.write { db in try Self.complete(db, id: id, outcome: outcome, context: context) }
+    }
 }
