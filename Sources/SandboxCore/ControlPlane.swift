@@ -222,19 +222,11 @@ struct ControlPlane: Sendable {
         guard let provider = try knownProvider(request.parameters["provider"]), let id = request.parameters["id"] else {
             throw ControlPlaneError.notFound("no such payment")
         }
-        let json = try sandbox.store.read { db -> JSON? in
-            guard let payment = try Payments.find(db, provider: provider.key, id: id) else { return nil }
-            var filter = Outbox.Filter()
-            filter.provider = provider.key
-            filter.payment = id
-            filter.limit = 1000
-            return payment.merging([
-                "timeline": .array(try Payments.timeline(db, provider: provider.key, id: id)),
-                "deliveries": .array(try Outbox.list(db, filter)),
-            ])
+        guard let story = try sandbox.story(provider: provider.key, payment: id, deliveries: 1000) else {
+            throw ControlPlaneError.notFound("no \(provider.key) payment '\(id)'")
         }
-        guard let json else { throw ControlPlaneError.notFound("no \(provider.key) payment '\(id)'") }
-        return .json(json)
+        return .json(
+            story.payment.merging(["timeline": .array(story.timeline), "deliveries": .array(story.deliveries)]))
     }
 
     private func outcome(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -248,15 +240,12 @@ struct ControlPlane: Sendable {
             throw ControlPlaneError.badRequest(error.description)
         }
         do {
-            try sandbox.store.write { db in
-                try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider))
-            }
+            try sandbox.complete(provider, payment: id, with: outcome)
         } catch CompletionError.notFound {
             throw ControlPlaneError.notFound("no \(provider.key) payment '\(id)'")
         } catch CompletionError.alreadyFinal(let status) {
             throw ControlPlaneError.conflict("\(provider.key) payment '\(id)' is already \(status)")
         }
-        context.wake()
         let payment = try sandbox.store.read { db in try Payments.find(db, provider: provider.key, id: id) }
         return .json(payment ?? [:])
     }
@@ -296,13 +285,9 @@ struct ControlPlane: Sendable {
 
     private func replay(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try deliveryID(request)
-        // The answer shows the delivery as the replay left it, before the sender picks it up.
-        let replayed = try sandbox.store.write { db -> JSON? in
-            guard try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) else { return nil }
-            return try Outbox.find(db, id: id)
+        guard let replayed = try sandbox.replay(delivery: id) else {
+            throw ControlPlaneError.notFound("no delivery \(id)")
         }
-        guard let replayed else { throw ControlPlaneError.notFound("no delivery \(id)") }
-        context.wake()
         return .json(replayed, status: 202)
     }
 

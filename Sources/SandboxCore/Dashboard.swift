@@ -105,15 +105,8 @@ struct Dashboard {
 
     private func detail(_ request: HTTPRequest) throws -> HTTPResponse {
         let provider = request.parameters["provider"] ?? "", id = request.parameters["id"] ?? ""
-        let data = try sandbox.store.read { db -> (JSON, [JSON], [JSON])? in
-            guard let payment = try Payments.find(db, provider: provider, id: id) else { return nil }
-            var filter = Outbox.Filter()
-            filter.provider = provider
-            filter.payment = id
-            filter.limit = 200
-            return (payment, try Payments.timeline(db, provider: provider, id: id), try Outbox.list(db, filter))
-        }
-        guard let (payment, timeline, deliveries) = data else {
+        guard let (payment, timeline, deliveries) = try sandbox.story(provider: provider, payment: id, deliveries: 200)
+        else {
             return message("Unknown payment", "No \(provider) payment “\(id)”.", status: 404)
         }
         let back = Self.link(provider, id)
@@ -163,26 +156,20 @@ struct Dashboard {
         default: return message("Choose", "Choose success or failure.", status: 400)
         }
         do {
-            try sandbox.store.write { db in
-                try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider))
-            }
+            try sandbox.complete(provider, payment: id, with: outcome)
         } catch CompletionError.notFound {
             return message("Unknown payment", "No \(key) payment “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {
             return message("Already complete", "This payment is already \(status).", status: 409)
         }
-        context.wake()
         return .redirect(to: Self.link(key, id), status: 303)
     }
 
     private func replay(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
-        guard let id = form["id"].flatMap({ Int64($0) }),
-            try sandbox.store.write({ db in try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) })
-        else {
+        guard let id = form["id"].flatMap({ Int64($0) }), try sandbox.replay(delivery: id) != nil else {
             return message("Unknown delivery", "No such delivery.", status: 404)
         }
-        context.wake()
         return .redirect(to: Self.localPath(form["back"]), status: 303)
     }
 

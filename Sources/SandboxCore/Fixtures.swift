@@ -185,9 +185,7 @@ private struct FixtureRun: Sendable {
         }
         guard let outcome else { return }
         do {
-            try await sandbox.store.write { db in
-                try provider.complete(payment: made, with: outcome, db, sandbox.context.scoped(to: provider))
-            }
+            try sandbox.complete(provider, payment: made, with: outcome)
         } catch {
             throw fail(path + ".outcome", "could not complete the payment: \(error)")
         }

@@ -129,6 +129,39 @@ public final class Sandbox: Sendable {
         journal.clear()
     }
 
+    /// Completes one of `provider`'s payments now, as the provider would (state, callbacks):
+    /// the control plane's outcome call, the dashboard's buttons, a fixture's `outcome`.
+    /// Throws `CompletionError` for unknown or finished payments.
+    public func complete(_ provider: any Provider, payment id: String, with outcome: Outcome) throws {
+        try store.write { db in try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider)) }
+        context.wake()
+    }
+
+    /// Sends a delivery again from its first attempt; the delivery as the replay left it (before
+    /// the sender picks it up), nil for an unknown id.
+    func replay(delivery id: Int64) throws -> JSON? {
+        let replayed = try store.write { db -> JSON? in
+            guard try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) else { return nil }
+            return try Outbox.find(db, id: id)
+        }
+        if replayed != nil { context.wake() }
+        return replayed
+    }
+
+    /// A payment with its timeline and (up to `deliveries`) deliveries, as one read sees them.
+    func story(provider: String, payment id: String, deliveries limit: Int) throws
+        -> (payment: JSON, timeline: [JSON], deliveries: [JSON])?
+    {
+        try store.read { db in
+            guard let payment = try Payments.find(db, provider: provider, id: id) else { return nil }
+            var filter = Outbox.Filter()
+            filter.provider = provider
+            filter.payment = id
+            filter.limit = limit
+            return (payment, try Payments.timeline(db, provider: provider, id: id), try Outbox.list(db, filter))
+        }
+    }
+
     /// The whole state as of now, kept as `name`.
     public func takeSnapshot(_ name: String) throws -> JSON {
         try Snapshots.check(name)
