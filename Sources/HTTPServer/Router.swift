@@ -155,6 +155,12 @@ public struct Router: Sendable {
     }
 
 
+    /// The methods a 405's message names: those the routes declare, without the OPTIONS and
+    /// HEAD the router answers itself ("GET, POST").
+    public static func declared(_ allowed: [String]) -> String {
+        allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", ")
+    }
+
     /// Whether a CORS preflight for `request` may be answered (see `allowsCORS`).
     public func allowsCORS(for request: HTTPRequest) -> Bool { locate(request).3?.cors ?? true }
 

@@ -41,13 +41,12 @@ struct PayXTodayRoutes {
         let page = PayXTodayPage(context: context)
         router.get("/pay/:uuid") { try page.show($0) }
         router.post("/pay/:uuid", SandboxPage.action { try page.submit($0) })
-        router.notFound = { request in PayXTodayError.notFound("Not found: \(request.method) \(request.path)").response
+        router.notFound = { request in
+            PayXTodayError.notFound("Not found: \(request.method) \(request.path)").response
         }
         router.methodNotAllowed = { request, allowed in
-            PayXTodayError.methodNotAllowed(
-                "Method \(request.method) is not allowed; use "
-                + "\(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))"
-            ).response
+            PayXTodayError.methodNotAllowed("Method \(request.method) is not allowed; use \(Router.declared(allowed))")
+                .response
         }
         return router
     }

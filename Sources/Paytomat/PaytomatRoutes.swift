@@ -40,10 +40,8 @@ struct PaytomatRoutes {
             PaytomatError.notFound("Unknown endpoint \(request.method) \(request.path)").response
         }
         router.methodNotAllowed = { request, allowed in
-            PaytomatError.methodNotAllowed(
-                "Method \(request.method) is not allowed; use "
-                + "\(allowed.filter { $0 != "OPTIONS" && $0 != "HEAD" }.joined(separator: ", "))"
-            ).response
+            PaytomatError.methodNotAllowed("Method \(request.method) is not allowed; use \(Router.declared(allowed))")
+                .response
         }
         return router
     }
