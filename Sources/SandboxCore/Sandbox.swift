@@ -224,6 +224,7 @@ public final class Sandbox: Sendable {
         var scratch = configuration
         scratch.databasePath = ":memory:"
         scratch.fixtures = nil
+        scratch.resets = nil
         scratch.defaultAccounts = !fixtures.only
         // Ids of its own: those this sandbox makes next must not be the fixtures' again.
         scratch.seed = configuration.seed.map { $0 ^ 0x5EED_F1C7_0000_0001 }

@@ -168,7 +168,9 @@ import ProjectCX
 
     @Test func aWrongFileChangesNothingAndARestartKeepsWhatTheFileMade() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fixtures-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer {
+            for suffix in ["", "-wal", "-shm", ".snapshots"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
         let good = try fixtures(["accounts": [["provider": "alphacomm", "client_id": "kept", "client_secret": "s"]]])
         do {
             let test = try sandbox(good, path: path)
@@ -191,6 +193,19 @@ import ProjectCX
             let client = try test.client()
             #expect(try client.request("GET", "/_sandbox/accounts/alphacomm/3").json["client_id"] == "kept")
             #expect(try client.request("GET", "/_sandbox/accounts/paytomat/3").json["username"] == "visitor")
+        }
+        // Scheduled resets to a snapshot beside fixtures: the snapshot is this sandbox's own.
+        do {
+            let test = try sandbox(good, path: path)
+            #expect(try test.client().request("POST", "/_sandbox/snapshots", json: ["name": "demo"]).status == 201)
+        }
+        do {
+            let test = try TestSandbox(providers: Self.all) {
+                $0.databasePath = path
+                $0.fixtures = good
+                $0.resets = ResetSchedule(interval: 3_600_000, snapshot: "demo")
+            }
+            #expect(try test.client().request("GET", "/_sandbox/health").json["reset_to"] == "snapshot demo")
         }
         // Another file: its state is made.
         let other = try fixtures(["accounts": [["provider": "alphacomm", "client_id": "new", "client_secret": "s"]]])
