@@ -42,6 +42,11 @@ public struct Accounts: Sendable {
         }
     }
 
+    /// How many accounts there are, of every provider.
+    public func count() throws -> Int {
+        try store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
+    }
+
     /// Every account of a provider, by id.
     public func list(provider: String) throws -> [Account] {
         try store.read { db in

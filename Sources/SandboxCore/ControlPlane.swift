@@ -73,7 +73,7 @@ struct ControlPlane: Sendable {
     }
 
     private func health() throws -> HTTPResponse {
-        let accounts = try sandbox.store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
+        let accounts = try context.accounts.count()
         var resets: [(String, JSON)] = []
         if let schedule = sandbox.resets {
             resets = [

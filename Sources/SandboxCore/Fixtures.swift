@@ -161,7 +161,9 @@ private struct FixtureRun: Sendable {
         guard let target = entry["path"]?.stringValue, target.hasPrefix("/") else {
             throw fail(path + ".path", "is required: one of the provider's documented paths, starting with /")
         }
-        _ = try await call(entry, at: path, method: method, target: target)
+        let provider = try provider(entry, at: path)
+        _ = try await call(entry, provider, try account(of: entry, provider, at: path), at: path, method: method,
+                           target: target)
     }
 
     /// A payment entry: `provider`, `account`, `body` (the provider's documented create body),
@@ -179,7 +181,7 @@ private struct FixtureRun: Sendable {
         let route = provider.createRoute.split(separator: " ", maxSplits: 1).map(String.init)
         let account = try account(of: entry, provider, at: path)
         let before = try newest(provider.key, account.id)
-        let answer = try await call(entry, at: path, method: route[0], target: route.last ?? "")
+        let answer = try await call(entry, provider, account, at: path, method: route[0], target: route.last ?? "")
         guard let made = try newest(provider.key, account.id), made != before else {
             throw fail(path, "\(provider.createRoute) answered \(Self.said(answer)), but made no payment")
         }
@@ -195,12 +197,12 @@ private struct FixtureRun: Sendable {
     private func account(of entry: JSON, _ provider: any Provider, at path: String) throws(FixtureError)
         -> Accounts.Account
     {
-        let accounts = (try? sandbox.context.accounts.list(provider: provider.key)) ?? []
+        let accounts = sandbox.context.accounts
         let found: Accounts.Account?
         switch entry["account"] {
-        case nil, .null?: found = accounts.first
-        case .string(let login)?: found = accounts.first { $0.login == login }
-        case let value?: found = value.intValue.flatMap { id in accounts.first { $0.id == id } }
+        case nil, .null?: found = try? accounts.list(provider: provider.key).first
+        case .string(let login)?: found = try? accounts.find(provider: provider.key, login: login)
+        case let value?: found = value.intValue.flatMap { id in try? accounts.find(provider: provider.key, id: id) }
         }
         guard let found else {
             throw fail(path + ".account", "no \(provider.key) account \(entry["account"]?.serialized() ?? "at all")")
@@ -210,11 +212,9 @@ private struct FixtureRun: Sendable {
 
     /// Sends the entry's `body` to `method target` of its provider as its account; an answer
     /// other than 2xx is a `FixtureError` quoting it.
-    private func call(_ entry: JSON, at path: String, method: String, target: String) async throws(FixtureError)
-        -> HTTPResponse
+    private func call(_ entry: JSON, _ provider: any Provider, _ account: Accounts.Account, at path: String,
+                      method: String, target: String) async throws(FixtureError) -> HTTPResponse
     {
-        let provider = try provider(entry, at: path)
-        let account = try account(of: entry, provider, at: path)
         // A GET or DELETE may go without a body; anything else sends one.
         let body = entry["body"]
         if body?.objectValue == nil && (body != nil || !["GET", "DELETE"].contains(method)) {
@@ -232,11 +232,7 @@ private struct FixtureRun: Sendable {
     /// The id of the account's newest payment.
     private func newest(_ provider: String, _ account: Int) throws(FixtureError) -> String? {
         do {
-            return try sandbox.store.read { db in
-                try db.queryOne(
-                    "SELECT id FROM payments WHERE provider = ? AND account = ? ORDER BY rowid DESC LIMIT 1",
-                    [provider, account])?[0].string
-            }
+            return try sandbox.store.read { db in try Payments.newest(db, provider: provider, account: account) }
         } catch {
             throw fail("payments", "could not be read back: \(error)")
         }

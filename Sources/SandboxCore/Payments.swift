@@ -16,6 +16,14 @@ public enum Payments {
                    [provider, id, at, status, note])
     }
 
+    /// The id of an account's newest payment (nil: none yet).
+    static func newest(_ db: Database, provider: String, account: Int) throws -> String? {
+        try db.queryOne(
+            "SELECT id FROM payments WHERE provider = ? AND account = ? ORDER BY rowid DESC LIMIT 1",
+            [provider, account]
+        )?[0].string
+    }
+
     /// Changes the status of a recorded payment (and notes it on the timeline).
     public static func setStatus(
         _ db: Database, provider: String, id: String, status: String, at: Int64, note: String? = nil

@@ -71,22 +71,13 @@ public final class Sandbox: Sendable {
             providers.map { [context] in ($0.key, $0.routes(context.scoped(to: $0)).table) },
             uniquingKeysWith: { a, _ in a })
         try store.migrate(migrations)
-        let advanced = try store.read { db in
-            try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap {
-                Int64($0)
-            }
-        }
-        context.clock.restore(advancedMilliseconds: advanced ?? 0)
-        try faults.load()
-        let seeded = try store.read { db in try db.queryOne("SELECT COUNT(*) FROM accounts")?[0].int ?? 0 }
+        try loadKeptState()
+        let seeded = try context.accounts.count()
         if let fixtures = configuration.fixtures {
             // Made at every start, so that a wrong file stops it; kept only where the state was
             // not made from this file already (a restart keeps what visitors did).
             let state = try fixtureState(fixtures)
-            let madeFrom = try store.read { db in
-                try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'fixtures'")?[0].string
-            }
-            if seeded == 0 || madeFrom != fixtures.fingerprint {
+            if try seeded == 0 || kept("fixtures") != fixtures.fingerprint {
                 try restore(bytes: state)
                 fixturesApplied.withLock { $0 = true }
             }
@@ -179,14 +170,20 @@ public final class Sandbox: Sendable {
         try store.restore(from: source)
         context.invalidateCaches()
         journal.clear()
-        try faults.load()
-        let advanced = try store.read { db in
-            try db.queryOne("SELECT value FROM sandbox_state WHERE key = 'clock_advanced_ms'")?[0].string.flatMap {
-                Int64($0)
-            }
-        }
-        context.clock.restore(advancedMilliseconds: advanced ?? 0)
+        try loadKeptState()
         context.wake()
+    }
+
+    /// What the store keeps beside the tables that live objects follow: the clock's advance
+    /// and the fault rules.
+    private func loadKeptState() throws {
+        context.clock.restore(advancedMilliseconds: Int64(try kept("clock_advanced_ms") ?? "") ?? 0)
+        try faults.load()
+    }
+
+    /// A value of `sandbox_state`.
+    private func kept(_ key: String) throws -> String? {
+        try store.read { db in try db.queryOne("SELECT value FROM sandbox_state WHERE key = ?", [key])?[0].string }
     }
 
     /// `bytes` opened as a database of this sandbox's schema (migrated when older), or a

@@ -45,7 +45,9 @@ public final class Snapshots: Sendable {
         return names.compactMap { entry(String($0.dropLast(7)))?.json }
     }
 
+    /// Nil for an unknown name, or one that could name no snapshot (`../x` names no file here).
     private func entry(_ name: String) -> Entry? {
+        guard (try? Snapshots.check(name)) != nil else { return nil }
         if directory == nil {
             return memory.withLock { $0[name] }.map { Entry(name: name, createdAt: $0.createdAt, size: $0.bytes.count) }
         }

@@ -163,6 +163,19 @@ import ProjectCX
         #expect(try ids(client) == base)
     }
 
+    /// `--reset-to ../outside` names no snapshot, even where `<db>.snapshots/../outside.sqlite`
+    /// is a file.
+    @Test func aScheduledResetNamesASnapshotNotAPath() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("paysandbox-path-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/db.sqlite.snapshots", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: dir + "/outside.sqlite", contents: Data("x".utf8)))
+        var configuration = SandboxConfiguration(databasePath: dir + "/db.sqlite")
+        configuration.logger = Logger(level: .error)
+        configuration.resets = ResetSchedule(interval: 3_600_000, snapshot: "../outside")
+        #expect(throws: SnapshotError.self) { try Sandbox(configuration: configuration, providers: Self.all) }
+    }
+
     @Test func filesDownloadAndUploadAndBadOnesAreRefused() throws {
         let test = try TestSandbox(providers: Self.all)
         let client = try test.client()
