@@ -123,11 +123,10 @@ struct AlphacommStore {
                                 amount: decimalAmount, currency: currency, at: now)
             try context.schedule(
                 db, kind: "expire", payment: id,
-                at: now + Self.approvalLifetime * 1000, now: now)
+                at: now + Self.approvalLifetime * 1000)
             try context.schedule(plan, payment: id, db)
             return .new
         }
-        if case .new = result { context.wake(for: plan) }
         return result
     }
 

@@ -225,7 +225,6 @@ struct CensusStore {
             if token == nil { try context.schedule(plan, payment: String(id), db) }
             return (id, methodID, token)
         }
-        if result.2 == nil { context.wake(for: plan) }
         return result
     }
 

@@ -49,7 +49,6 @@ struct PayXTodayPage {
         } catch CompletionError.alreadyFinal(let status) {
             return SandboxPage.message("Already done", "This payment is already \(status).", status: 409)
         }
-        context.wake()
         let success = outcome.kind == .success
         let target = (success ? payment.urlSuccess : payment.urlError)
             ?? settings["callback"]?["payments"]?[success ? "success" : "error"]?.stringValue

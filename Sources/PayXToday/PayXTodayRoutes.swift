@@ -259,7 +259,6 @@ struct PayXTodayRoutes {
         let key = "webhook-test-" + context.ids.hex(6)
         let sent = try await store.enqueueTestWebhook(
             reseller: reseller, key: key, success: success, body: .object(body))
-        if sent { context.wake() }
         return ["sent": .int(sent ? 1 : 0)]
     }
 }

@@ -280,7 +280,6 @@ struct PayXTodayStore {
             try context.schedule(plan, payment: String(id), db)
             return id
         }
-        context.wake(for: plan)
         return Self.paymentJSON(
             Row(columns: ["id"] + columns, values: [.integer(Int64(id))] + values.map(\.sqlValue)), client: client)
     }

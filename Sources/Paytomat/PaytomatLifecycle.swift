@@ -28,7 +28,7 @@ enum PaytomatLifecycle {
             try PaytomatStore.transition(
                 db, id: id, to: "confirmation", comment: "Waiting for confirmations", context: context)
             try context.schedule(db, kind: "complete", payment: job.payment,
-                              at: now + Int64(timing.confirmationSeconds) * 1000, now: now)
+                              at: now + Int64(timing.confirmationSeconds) * 1000)
         case "complete":
             guard status == "confirmation" else { return }
             try PaytomatStore.transition(db, id: id, to: "success", comment: "Payment received", context: context)
@@ -51,7 +51,7 @@ enum PaytomatLifecycle {
         try PaytomatStore.transition(
             db, id: id, to: "pending", comment: "Payment received, waiting for confirmations", context: context)
         try context.schedule(db, kind: "confirm", payment: String(id),
-                          at: now + Int64(timing.confirmationSeconds) * 1000, now: now)
+                          at: now + Int64(timing.confirmationSeconds) * 1000)
     }
 
     /// The control plane: success or failure now, from any state before a final one.

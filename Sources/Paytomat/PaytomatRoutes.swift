@@ -142,7 +142,6 @@ struct PaytomatRoutes {
         if try store.cancel(id: id) != nil {
             throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
         }
-        context.wake()
         return .json(["status": "cancelled", "status_description": "Transaction has been cancelled"])
     }
 

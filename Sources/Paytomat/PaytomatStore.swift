@@ -121,11 +121,10 @@ struct PaytomatStore {
             try context.record(db, id: String(id), account: merchant, status: "new",
                                 amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment")
             try context.schedule(
-                db, kind: "timeout", payment: String(id), at: timeoutAt, now: now)
+                db, kind: "timeout", payment: String(id), at: timeoutAt)
             if let plan { try context.schedule(plan, payment: String(id), db) }
             return id
         }
-        context.wake(dueAt: [plan?.at, timeoutAt].compactMap { $0 }.min())
         return Created(id: id, code: code, address: address, amountOut: amountOut, rate: rate, qrCode: qr)
     }
 
@@ -354,7 +353,7 @@ struct PaytomatStore {
             guard current == "success" else { return current }
             try Self.transition(db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)
             let now = context.clock.nowMilliseconds()
-            try context.schedule(db, kind: "chargeback", payment: String(id), at: now + Int64(seconds) * 1000, now: now)
+            try context.schedule(db, kind: "chargeback", payment: String(id), at: now + Int64(seconds) * 1000)
             return nil
         }
     }

@@ -111,7 +111,6 @@ struct PaytomatWidget {
         guard done else {
             return SandboxPage.message("Already done", "This transaction has moved on already.", status: 409)
         }
-        context.wake()
         return .redirect(to: request.mountPrefix + "/pay/tx/" + code, status: 303)
     }
 }

@@ -46,7 +46,6 @@ struct ProjectCXPage {
         } catch CompletionError.alreadyFinal(let status) {
             return SandboxPage.message("Already complete", "This order is already \(status).", status: 409)
         }
-        context.wake()
         if let returnURL { return .redirect(to: returnURL, status: 303) }
         let word = outcome.kind == .success ? "approved" : "declined"
         return SandboxPage.message("Payment \(word)", "The payment was \(word). You can close this page.", status: 200)

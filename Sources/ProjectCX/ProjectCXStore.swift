@@ -93,7 +93,6 @@ struct ProjectCXStore {
                 amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now)
             try context.schedule(plan, payment: id, db)
         }
-        context.wake(for: plan)
         return id
     }
 

@@ -9,6 +9,8 @@ public final class Database {
     let handle: OpaquePointer
     public let path: String
     private var statements: [String: OpaquePointer] = [:]
+    /// What runs once the store's write transaction in progress commits (`afterCommit`).
+    var committed: [@Sendable () -> Void] = []
 
     /// Once, before the first open: `paysandbox_sqlite3_configure()`, and the VFS that hands
     /// a commit's WAL frames to the kernel in one write (`CSQLiteWAL`).
@@ -61,6 +63,10 @@ public final class Database {
             + "temp_store=MEMORY; PRAGMA cache_size=-32768"
         )
     }
+
+    /// Runs `action` once the store's write transaction this is part of has committed (never,
+    /// if it rolls back): what was written wakes whoever acts on it, with no call to remember.
+    public func afterCommit(_ action: @escaping @Sendable () -> Void) { committed.append(action) }
 
     /// Runs one or more statements with no arguments and no results.
     public func execute(_ sql: String) throws {
@@ -126,11 +132,13 @@ public final class Database {
     public func savepoint<T>(_ body: (Database) throws -> T) throws -> T {
         // Cached statements: a savepoint per write in every batch, not parsed each time.
         try run("SAVEPOINT step")
+        let actions = committed.count
         do {
             let result = try body(self)
             try run("RELEASE step")
             return result
         } catch {
+            committed.removeSubrange(actions...)
             _ = try? run("ROLLBACK TO step")
             _ = try? run("RELEASE step")
             throw error

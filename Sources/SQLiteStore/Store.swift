@@ -162,21 +162,28 @@ public final class Store: @unchecked Sendable {
     /// that throws is simply rolled back.
     private func runBatch(_ batch: [GroupCommit.Request]) {
         defer { commitCount.add(1, ordering: .releasing) }
-        writeLock.withLock {
-            defer { for request in batch { request.work = nil } }
-            guard begin(batch) else { return }
+        let committed = writeLock.withLock { () -> [@Sendable () -> Void] in
+            defer {
+                for request in batch { request.work = nil }
+                writer.committed = []
+            }
+            guard begin(batch) else { return [] }
             if !run(batch, savepoints: false) {
                 _ = try? writer.run("ROLLBACK")
-                guard batch.count > 1, begin(batch) else { return }
+                writer.committed = []
+                guard batch.count > 1, begin(batch) else { return [] }
                 _ = run(batch, savepoints: true)
             }
             do {
                 try writer.run("COMMIT")
+                return writer.committed
             } catch {
                 _ = try? writer.run("ROLLBACK")
                 for request in batch { request.failure = error }
+                return []
             }
         }
+        for action in committed { action() }
     }
 
     /// BEGIN IMMEDIATE; false (every piece failed with its error) when it fails.

@@ -22,11 +22,6 @@ public struct ProviderContext: Sendable {
     public var ids: IDGenerator { sandbox.ids }
     public var logger: Logger { sandbox.logger }
 
-    /// Call after a transaction that queued deliveries or scheduled immediate jobs.
-    public func wake() { sandbox.wake() }
-    public func wake(for plan: SettlePlan?) { sandbox.wake(for: plan) }
-    public func wake(dueAt at: Int64?) { sandbox.wake(dueAt: at) }
-
     // MARK: accounts
 
     /// Its account whose login and secret match, or nil.
@@ -99,15 +94,15 @@ public struct ProviderContext: Sendable {
     /// Schedules the plan's settle job (nothing for a manual plan), in the caller's transaction.
     public func schedule(_ plan: SettlePlan, payment: String, _ db: Database) throws {
         guard let at = plan.at else { return }
-        try Jobs.schedule(db, provider: key, kind: "settle", payment: payment, at: at,
-                          payload: plan.outcome.json, now: clock.nowMilliseconds())
+        try schedule(db, kind: "settle", payment: payment, at: at, payload: plan.outcome.json)
     }
 
-    /// Schedules one of its jobs (`runJob` runs it when due), in the caller's transaction.
-    public func schedule(_ db: Database, kind: String, payment: String, at: Int64, payload: JSON = [:], now: Int64)
-        throws
-    {
-        try Jobs.schedule(db, provider: key, kind: kind, payment: payment, at: at, payload: payload, now: now)
+    /// Schedules one of its jobs (`runJob` runs it when due), in the caller's transaction; the
+    /// scheduler is woken when it commits if the job falls due before its next look.
+    public func schedule(_ db: Database, kind: String, payment: String, at: Int64, payload: JSON = [:]) throws {
+        try Jobs.schedule(db, provider: key, kind: kind, payment: payment, at: at, payload: payload,
+                          now: clock.nowMilliseconds())
+        db.afterCommit { [sandbox] in sandbox.wake(dueAt: at) }
     }
 
     /// Cancels a payment's pending jobs (of one kind, or all).
@@ -115,7 +110,8 @@ public struct ProviderContext: Sendable {
         try Jobs.cancel(db, provider: key, payment: payment, kind: kind)
     }
 
-    /// Queues a callback, webhook or postback in the caller's transaction (sent after it commits).
+    /// Queues a callback, webhook or postback in the caller's transaction: the sender is woken
+    /// when it commits.
     public func enqueue(_ db: Database, account: Int, payment: String, kind: String, url: String,
                         contentType: String = "application/json", body: [UInt8]) throws {
         _ = try Outbox.enqueue(
@@ -123,6 +119,7 @@ public struct ProviderContext: Sendable {
             NewDelivery(provider: key, account: account, payment: payment, kind: kind, url: url,
                         contentType: contentType, body: body),
             now: clock.nowMilliseconds())
+        db.afterCommit { [sandbox] in sandbox.wake() }
     }
 }
 

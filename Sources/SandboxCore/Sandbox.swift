@@ -125,18 +125,16 @@ public final class Sandbox: Sendable {
     /// Throws `CompletionError` for unknown or finished payments.
     public func complete(_ provider: any Provider, payment id: String, with outcome: Outcome) throws {
         try store.write { db in try provider.complete(payment: id, with: outcome, db, context.scoped(to: provider)) }
-        context.wake()
     }
 
     /// Sends a delivery again from its first attempt; the delivery as the replay left it (before
     /// the sender picks it up), nil for an unknown id.
     func replay(delivery id: Int64) throws -> JSON? {
-        let replayed = try store.write { db -> JSON? in
+        try store.write { db -> JSON? in
             guard try Outbox.replay(db, id: id, now: context.clock.nowMilliseconds()) else { return nil }
+            db.afterCommit { [context] in context.wake() }
             return try Outbox.find(db, id: id)
         }
-        if replayed != nil { context.wake() }
-        return replayed
     }
 
     /// A payment with its timeline and (up to `deliveries`) deliveries, as one read sees them.

@@ -108,6 +108,44 @@ import Testing
         #expect(try store.read { db in try db.queryOne("SELECT COUNT(*) FROM t WHERE v % 10 = 0 AND v % 1000 < 50")?[0].int } == 0)
     }
 
+    /// What a writer asks to run after its commit runs once, after the commit, for each writer
+    /// whose work landed; a writer that throws (alone, or in a batch with others) runs nothing.
+    @Test func afterCommitRunsOnlyForWorkThatLanded() throws {
+        let store = try Store(path: ":memory:")
+        try store.write { db in try db.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)") }
+        let ran = Mutex<[Int]>([])
+        let visible = Atomic<Bool>(true)
+        try store.write { db in
+            try db.run("INSERT INTO t VALUES (1)")
+            db.afterCommit {
+                let count = try? store.read { db in try db.queryOne("SELECT COUNT(*) FROM t")?[0].int }
+                if count != 1 { visible.store(false, ordering: .relaxed) }
+                ran.withLock { $0.append(1) }
+            }
+        }
+        #expect(ran.withLock { $0 } == [1])
+        let sawCommit = visible.load(ordering: .relaxed)
+        #expect(sawCommit, "an after-commit action ran before the commit")
+        _ = try? store.write { db in
+            db.afterCommit { ran.withLock { $0.append(2) } }
+            throw Boom()
+        }
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for i in 0 ..< 50 {
+                _ = try? store.write { db in
+                    let v = 100 + worker * 100 + i
+                    try db.run("INSERT INTO t VALUES (?)", [v])
+                    db.afterCommit { ran.withLock { $0.append(v) } }
+                    if i % 10 == 0 { throw Boom() }
+                }
+            }
+        }
+        let values = ran.withLock { $0 }
+        #expect(values.count == 1 + 360)
+        #expect(!values.contains(2) && !values.contains { $0 >= 100 && $0 % 10 == 0 })
+        #expect(Set(values).count == values.count, "an action ran twice")
+    }
+
     /// A writer alone in its batch that throws after writing leaves nothing behind, and the
     /// store takes the next write.
     @Test func aLoneWriterThatThrowsIsRolledBack() throws {
