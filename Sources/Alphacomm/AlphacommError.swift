@@ -3,8 +3,8 @@ import SandboxCore
 
 /// Alphacomm's errors in the OAuth2 shape its token endpoint uses (an FOSOAuthServer-style
 /// `{"error", "error_description"}`), everywhere; schema violations are listed in `errors`.
-enum AlphacommError: Error, HTTPResponseConvertible {
-    case invalidRequest(String)
+public enum AlphacommError: ProviderError {
+    case invalid(String)
     case invalidClient
     case unsupportedGrantType(String)
     case accessDenied
@@ -17,11 +17,11 @@ enum AlphacommError: Error, HTTPResponseConvertible {
     /// Any other status, in OAuth2's words: `server_error`, `temporarily_unavailable` (503).
     case status(Int, String)
 
-    var response: HTTPResponse {
+    public var response: HTTPResponse {
         var body: [(String, JSON)]
         let status: Int
         switch self {
-        case .invalidRequest(let m):
+        case .invalid(let m):
             status = 400; body = [("error", "invalid_request"), ("error_description", .string(m))]
         case .invalidClient:
             status = 401;

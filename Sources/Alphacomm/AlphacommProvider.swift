@@ -3,6 +3,7 @@ import SQLiteStore
 import SandboxCore
 
 public struct AlphacommProvider: Provider {
+    public typealias Failure = AlphacommError
     public var key: String { "alphacomm" }
     public var displayName: String { "Alphacomm (PayPal)" }
     public var defaultPort: Int { 8085 }
@@ -19,8 +20,6 @@ public struct AlphacommProvider: Provider {
     public init() {}
 
     public var credentialNames: (login: String, secret: String)? { ("client_id", "client_secret") }
-
-    public func error(status: Int, message: String) -> HTTPResponse { AlphacommError.status(status, message).response }
 
     /// By its access token, or the client id asking for one.
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {

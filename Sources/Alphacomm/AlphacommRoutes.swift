@@ -25,32 +25,22 @@ struct AlphacommRoutes {
         router.post(
             "/paypal/approve/:paymentId",
             SandboxPage.action { request in try AlphacommPage(context: context).submit(request) })
-        router.notFound = { request in
-            AlphacommError.notFound("No route for \(request.method) \(request.path)").response
-        }
-        router.methodNotAllowed = { request, allowed in
-            AlphacommError.methodNotAllowed(
-                "\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))"
-            ).response
-        }
         return router
     }
 
     private func token(_ request: HTTPRequest) async throws -> HTTPResponse {
         let query = request.query
         guard let grant = query["grant_type"], !grant.isEmpty else {
-            throw AlphacommError.invalidRequest("grant_type is required")
+            throw AlphacommError.invalid("grant_type is required")
         }
         guard grant == "client_credentials" else { throw AlphacommError.unsupportedGrantType(grant) }
         guard let id = query["client_id"], !id.isEmpty else {
-            throw AlphacommError.invalidRequest("client_id is required")
+            throw AlphacommError.invalid("client_id is required")
         }
         guard let secret = query["client_secret"], !secret.isEmpty else {
-            throw AlphacommError.invalidRequest("client_secret is required")
+            throw AlphacommError.invalid("client_secret is required")
         }
-        guard
-            let account = try context.authenticate(login: id, secret: secret)
-        else {
+        guard let account = try context.authenticate(login: id, secret: secret) else {
             throw AlphacommError.invalidClient
         }
         return .json(["access_token": .string(try await store.issueToken(account: account.id))])
@@ -70,7 +60,7 @@ struct AlphacommRoutes {
         do {
             body = try request.jsonBody()
         } catch {
-            throw AlphacommError.invalidRequest("The body must be JSON: \(error)")
+            throw AlphacommError.invalid("The body must be JSON: \(error)")
         }
         var violations = AlphacommSchema.create.validate(body)
         // The lines must add up to the transaction's amount (amount × quantity each).
@@ -85,12 +75,7 @@ struct AlphacommRoutes {
             }
         }
         guard violations.isEmpty else { throw AlphacommError.validation(violations) }
-        let plan: SettlePlan
-        do {
-            plan = try context.settlePlan(account: account, request: request)
-        } catch {
-            throw AlphacommError.invalidRequest(error.description)
-        }
+        let plan = try context.settlePlan(account: account, request: request)
         let id = body["paymentId"]?.stringValue ?? ""
         switch try await store.create(account: account, request: body, plan: plan) {
         case .conflict:

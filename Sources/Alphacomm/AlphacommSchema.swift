@@ -25,13 +25,7 @@ enum AlphacommSchema {
     static let formats: [String: JSONSchema.FormatCheck] = [
         "uuid-v4-v5": { isUUIDv4or5($0) },
         "absolute-url": { isAbsoluteHTTPURL($0) },
-        "email": { text in
-            let parts = text.utf8.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false)
-            let dot = UInt8(ascii: ".")
-            return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(dot) && parts[1].first != dot
-                && parts[1].last != dot
-                && !containsSpaceOrLineBreak(text)
-        },
+        "email": isEmailAddress,
         "iso3166-1-alpha2": { countries.contains($0) },
         "iso639-1": { languages.contains($0) },
         "iso4217": { currencies.contains($0) },

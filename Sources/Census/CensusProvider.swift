@@ -3,6 +3,7 @@ import SQLiteStore
 import SandboxCore
 
 public struct CensusProvider: Provider {
+    public typealias Failure = CensusError
     public var key: String { "census" }
     public var displayName: String { "Census" }
     public var defaultPort: Int { 8083 }
@@ -26,10 +27,6 @@ public struct CensusProvider: Provider {
     public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
         AccountSeed(login: "census-\(id)", secret: "")
     }
-
-    /// Census's error bodies (404, 422 without a person, 500) are an empty object: so is
-    /// every other status it is asked for (the error id of a 500 is in the header only).
-    public func error(status: Int, message: String) -> HTTPResponse { .json([:], status: status) }
 
     /// Census has one account: every request is its.
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? { 1 }
@@ -82,33 +79,31 @@ struct CensusControl {
     }
 
     private func create(_ request: HTTPRequest) throws -> HTTPResponse {
-        let body = request.body.isEmpty ? JSON.object([]) : ((try? request.jsonBody()) ?? .null)
-        guard case .object = body else { return .json(["error": "body must be a JSON object"], status: 400) }
+        let body = request.body.isEmpty ? JSON.object([]) : try request.controlPlaneJSON()
         if let name = body["name"], name.stringValue?.isEmpty ?? true {
-            return .json(["error": "name must be a non-empty string"], status: 400)
+            throw ControlPlaneError.badRequest("name must be a non-empty string")
         }
-        let name = body["name"]?.stringValue ?? "Sandbox person"
         var external: [(String, String)] = []
         if let ids = body["external_ids"] {
             guard let members = ids.objectValue,
-                members.allSatisfy({ $0.1.stringValue != nil && !$0.0.isEmpty && $0.0 != "census" })
+                  members.allSatisfy({ $0.1.stringValue != nil && !$0.0.isEmpty && $0.0 != "census" })
             else {
-                return .json(
-                    ["error": "external_ids must be an object of system: id strings (not census)"], status: 400)
+                throw ControlPlaneError.badRequest("external_ids must be an object of system: id strings (not census)")
             }
             external = members.map { ($0.0, $0.1.stringValue ?? "") }
         }
         do {
+            let name = body["name"]?.stringValue ?? "Sandbox person"
             return .json(try CensusStore(context: context).createPerson(name: name, externalIDs: external), status: 201)
         } catch let error as SQLiteError where error.isUniqueViolation {
-            return .json(["error": "one of these external ids belongs to another person"], status: 409)
+            throw ControlPlaneError.conflict("one of these external ids belongs to another person")
         }
     }
 
     private func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let qualified = request.parameters["qualified_id"] ?? ""
         guard let person = try CensusStore(context: context).personJSON(qualifiedID: qualified) else {
-            return .json(["error": .string("no person \(qualified)")], status: 404)
+            throw ControlPlaneError.notFound("no person \(qualified)")
         }
         return .json(person)
     }

@@ -24,39 +24,31 @@ struct CensusRoutes {
     func router() -> Router {
         var router = Router()
         for prefix in ["/api/v1", "/api/v1/:locale"] {
-            router.post(prefix + "/payments/orders") { request in try await guarded(request, createOrder) }
-            router.get(prefix + "/payments/orders/total") { request in try guarded(request, total) }
-            router.get(prefix + "/payments/payment_methods") { request in try guarded(request, paymentMethods) }
-            router.get(prefix + "/payments/payment_methods/:id") { request in try guarded(request, paymentMethod) }
+            router.post(prefix + "/payments/orders") { request in try await createOrder(try known(request)) }
+            router.get(prefix + "/payments/orders/total") { request in try total(try known(request)) }
+            router.get(prefix + "/payments/payment_methods") { request in try paymentMethods(try known(request)) }
+            router.get(prefix + "/payments/payment_methods/:id") { request in try paymentMethod(try known(request)) }
         }
         let gateway = CensusGateway(context: context)
         // `form.action`: the shop's own page posts the order's fields here (open to it, as the
         // real gateway is); the card page's action is the sandbox's own.
         router.post("/gateway/pay") { request in try gateway.show(request) }
         router.post("/gateway/pay/complete", SandboxPage.action { request in try gateway.complete(request) })
-        router.notFound = { _ in CensusError.notFound.response }
-        router.methodNotAllowed = { _, _ in CensusError.notFound.response }
+        // The IP allow-list, before the API's routes (an unknown path included); the payer's
+        // browser reaches the gateway from anywhere.
+        router.admit = { [access] request in
+            let gateway = request.path.dropFirst(request.mountPrefix.count).hasPrefix("/gateway/")
+            return gateway || access.allows(request.remoteAddress) ? nil : CensusError.forbidden.response
+        }
         return router
     }
 
-    /// The IP allow-list, then an unknown locale is an unknown route.
-    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) throws -> HTTPResponse) throws -> HTTPResponse
-    {
-        try admit(request)
-        return try handler(request)
-    }
-
-    /// `guarded` for a handler that writes (it awaits its commit).
-    private func guarded(_ request: HTTPRequest, _ handler: (HTTPRequest) async throws -> HTTPResponse) async throws
-        -> HTTPResponse
-    {
-        try admit(request)
-        return try await handler(request)
-    }
-
-    private func admit(_ request: HTTPRequest) throws {
-        guard access.allows(request.remoteAddress) else { throw CensusError.forbidden }
-        if let locale = request.parameters["locale"], !Self.locales.contains(locale) { throw CensusError.notFound }
+    /// The request, if its locale is one Census knows (an unknown one is an unknown route).
+    private func known(_ request: HTTPRequest) throws -> HTTPRequest {
+        if let locale = request.parameters["locale"], !Self.locales.contains(locale) {
+            throw CensusError.notFound("no locale \(locale)")
+        }
+        return request
     }
 
     // MARK: orders
@@ -118,17 +110,10 @@ struct CensusRoutes {
             method = nil
         }
         guard errors.isEmpty, let person, let description, let amount, let campaign, let method else {
-            throw CensusError.invalid(errors)
+            throw CensusError.details(errors)
         }
-        if campaign == Self.forcedErrorCampaign { throw CensusError.internalError }
-        let plan: SettlePlan
-        do {
-            plan = try context.settlePlan(account: 1, request: request)
-        } catch {
-            var details = ErrorDetails()
-            details.add("X-PaySandbox-Outcome", "invalid", [("message", .string(error.description))])
-            throw CensusError.invalid(details)
-        }
+        if campaign == Self.forcedErrorCampaign { throw CensusError.status(500, "campaign \(campaign)") }
+        let plan = try context.settlePlan(account: 1, request: request)
         let created = try await store.createOrder(
             .init(person: person, description: description, amount: amount, campaignCode: campaign),
                                             method: method, plan: plan)
@@ -143,7 +128,7 @@ struct CensusRoutes {
     }
 
     private func params(_ request: HTTPRequest) throws -> RequestParams {
-        do { return try RequestParams(request) } catch { throw CensusError.badRequest }
+        do { return try RequestParams(request) } catch { throw CensusError.status(400, "a body that does not parse") }
     }
 
     private func existingMethod(_ params: RequestParams, person: Int?, errors: inout ErrorDetails) throws -> CensusStore
@@ -197,7 +182,7 @@ struct CensusRoutes {
     private func paymentMethod(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let id = request.parameters["id"].flatMap({ Int($0) }),
               let method = try methods.value(id, load: { try store.paymentMethod(id: id) }) else {
-            throw CensusError.notFound
+            throw CensusError.notFound("no payment method \(request.parameters["id"] ?? "")")
         }
         return .json(method.json)
     }

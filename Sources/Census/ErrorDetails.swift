@@ -1,7 +1,7 @@
 import HTTPServer
 
 /// A Rails form's `errors.details`: per attribute, in the order validations ran.
-struct ErrorDetails {
+public struct ErrorDetails: Sendable {
     private(set) var fields: [(String, [JSON])] = []
 
     var isEmpty: Bool { fields.isEmpty }

@@ -3,6 +3,7 @@ import SQLiteStore
 import SandboxCore
 
 public struct PayXTodayProvider: Provider {
+    public typealias Failure = PayXTodayError
     /// The document names no currency; the sandbox shows prices in euros.
     static let currency = "EUR"
 
@@ -31,8 +32,6 @@ public struct PayXTodayProvider: Provider {
     public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
         AccountSeed(login: String(id), secret: ids.token(15))
     }
-
-    public func error(status: Int, message: String) -> HTTPResponse { PayXTodayError.status(status, message).response }
 
     /// The reseller id in the path (`/api/v1/{id_reseller}/{secret_key}/…`).
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {

@@ -14,74 +14,57 @@ struct PayXTodayRoutes {
         router.get(api + "/options") { try call($0, options) }
         router.get(api + "/countries") { try call($0) { _, _ in .array(PayXTodayData.countries) } }
         router.get(api + "/payment-systems") { try call($0) { reseller, _ in
-                [
-                    "reseller": .int(reseller),
-                    "payment_systems": .array(PayXTodayData.paymentSystems(reseller: reseller).map(\.json)),
-                ]
+            ["reseller": .int(reseller),
+             "payment_systems": .array(PayXTodayData.paymentSystems(reseller: reseller).map(\.json))]
         } }
         router.get(api + "/clients") { try call($0, client) }
         router.get(api + "/clients/find/email") { try call($0, clientByEmail) }
-        router.post(api + "/clients/create") { try await call($0, createClient) }
+        router.post(api + "/clients/create") { request in
+            let (reseller, input) = try caller(request)
+            return .data(try await createClient(reseller, input))
+        }
         router.post(api + "/clients/update") { try call($0, updateClient) }
         router.post(api + "/clients/delete") { try call($0, deleteClient) }
         router.get(api + "/payments") { try call($0, payments) }
         router.get(api + "/payments/id") { try call($0, paymentByID) }
         router.get(api + "/payments/uuid") { try call($0, paymentByUUID) }
         router.post(api + "/payments/create") { request in
-            try await call(request) { try await createPayment($0, $1, request) }
+            let (reseller, input) = try caller(request)
+            return .data(try await createPayment(reseller, input, request))
         }
         router.post(api + "/payments/delete") { try call($0, deletePayment) }
         // Each queues a delivery: they await their commit.
-        router.get(api + "/webhook/test/success") {
-            try await call($0) { reseller, _ in try await testWebhook(reseller, success: true) }
-        }
-        router.get(api + "/webhook/test/error") {
-            try await call($0) { reseller, _ in try await testWebhook(reseller, success: false) }
+        for (path, success) in [("/webhook/test/success", true), ("/webhook/test/error", false)] {
+            router.get(api + path) { request in
+                .data(try await testWebhook(try caller(request).0, success: success))
+            }
         }
         let page = PayXTodayPage(context: context)
         router.get("/pay/:uuid") { try page.show($0) }
         router.post("/pay/:uuid", SandboxPage.action { try page.submit($0) })
-        router.notFound = { request in
-            PayXTodayError.notFound("Not found: \(request.method) \(request.path)").response
-        }
-        router.methodNotAllowed = { request, allowed in
-            PayXTodayError.methodNotAllowed("Method \(request.method) is not allowed; use \(Router.declared(allowed))")
-                .response
-        }
         return router
     }
 
     /// Checks the reseller and key, reads the parameters, wraps the answer in `data`.
-    private func call(_ request: HTTPRequest, _ body: (Int, RequestParams) throws -> JSON) throws -> HTTPResponse {
-        let (reseller, params) = try caller(request)
-        return .json(["data": try body(reseller, params)])
-    }
-
-    /// `call` for the calls that write (they await their commit).
-    private func call(_ request: HTTPRequest, _ body: (Int, RequestParams) async throws -> JSON) async throws
+    private func call(_ request: HTTPRequest, _ body: (Int, Input<PayXTodayError>) throws -> JSON) throws
         -> HTTPResponse
     {
-        let (reseller, params) = try caller(request)
-        return .json(["data": try await body(reseller, params)])
+        let (reseller, input) = try caller(request)
+        return .data(try body(reseller, input))
     }
 
     /// The reseller (its key checked) and the request's parameters.
-    private func caller(_ request: HTTPRequest) throws -> (Int, RequestParams) {
+    private func caller(_ request: HTTPRequest) throws -> (Int, Input<PayXTodayError>) {
         let key = request.parameters["secret_key"] ?? ""
-        guard let text = request.parameters["id_reseller"], let reseller = Int(text),
-            try context.authenticate(login: String(reseller), secret: key)
-                != nil
-        else {
-            throw PayXTodayError.wrongKey(key)
-        }
-        do { return (reseller, try RequestParams(request)) } catch {
-            throw PayXTodayError.invalid("The request body is not valid JSON.")
-        }
+        guard let reseller = request.parameters["id_reseller"].flatMap({ Int($0) }),
+              try context.authenticate(login: String(reseller), secret: key) != nil
+        else { throw PayXTodayError.wrongKey(key) }
+        return (reseller, try Input(request))
     }
 
     // MARK: options
 
-    private func options(_ reseller: Int, _ params: RequestParams) throws -> JSON {
+    private func options(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
         guard let account = try context.account(id: reseller) else {
             throw PayXTodayError.wrongKey("")
         }
@@ -104,30 +87,29 @@ struct PayXTodayRoutes {
 
     // MARK: clients
 
-    private func client(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        let id = try PayXTodayInput.requiredInt(params, "id_client")
+    private func client(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+        let id = try params.requiredInteger("id_client")
         guard let client = try store.client(reseller: reseller, id: id) else {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
         return client
     }
 
-    private func clientByEmail(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        let email = try PayXTodayInput.email(params, "email", required: true) ?? ""
+    private func clientByEmail(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+        let email = try params.email("email", required: true) ?? ""
         guard let client = try store.client(reseller: reseller, email: email) else {
             throw PayXTodayError.notFound("Client with email \(email) not found")
         }
         return client
     }
 
-    private func createClient(_ reseller: Int, _ params: RequestParams) async throws -> JSON {
-        let name = try PayXTodayInput.string(params, "name", max: 100, required: true) ?? ""
-        let country = try PayXTodayInput.country(params, required: true) ?? 0
-        let email = try PayXTodayInput.email(params, "e_mail", required: true) ?? ""
+    private func createClient(_ reseller: Int, _ params: Input<PayXTodayError>) async throws -> JSON {
+        let name = try params.requiredText("name", max: 100)
+        let country = try params.country(required: true) ?? 0
+        let email = try params.email("e_mail", required: true) ?? ""
         var optional: [String: String?] = [:]
         for field in PayXTodayStore.clientFields {
-            optional[field] = try PayXTodayInput.string(
-                params, field, max: field == "description" ? 500 : 255, required: false)
+            optional[field] = try params.clientField(field)
         }
         guard try !store.emailTaken(reseller: reseller, email: email) else {
             throw PayXTodayError.invalid("The e_mail has already been taken.")
@@ -136,22 +118,17 @@ struct PayXTodayRoutes {
             reseller: reseller, name: name, country: country, email: email, optional: optional)
     }
 
-    private func updateClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        let id = try PayXTodayInput.requiredInt(params, "id_client")
+    private func updateClient(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+        let id = try params.requiredInteger("id_client")
         var changes: [(String, SQLValue)] = []
         if params.has("name") {
-            changes.append(("name", .text(try PayXTodayInput.string(params, "name", max: 100, required: true) ?? "")))
+            changes.append(("name", .text(try params.requiredText("name", max: 100))))
         }
         if params.has("id_country") {
-            changes.append(("id_country", .integer(Int64(try PayXTodayInput.country(params, required: true) ?? 0))))
+            changes.append(("id_country", .integer(Int64(try params.country(required: true) ?? 0))))
         }
         for field in PayXTodayStore.clientFields where params.has(field) {
-            changes.append(
-                (
-                    field,
-                    (try PayXTodayInput.string(params, field, max: field == "description" ? 500 : 255, required: false))
-                        .sqlValue
-                ))
+            changes.append((field, try params.clientField(field).sqlValue))
         }
         guard let client = try store.updateClient(reseller: reseller, id: id, changes: changes) else {
             throw PayXTodayError.notFound("Client \(id) not found")
@@ -159,8 +136,8 @@ struct PayXTodayRoutes {
         return client
     }
 
-    private func deleteClient(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        let id = try PayXTodayInput.requiredInt(params, "id_client")
+    private func deleteClient(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+        let id = try params.requiredInteger("id_client")
         guard try store.deleteClient(reseller: reseller, id: id) else {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
@@ -169,26 +146,24 @@ struct PayXTodayRoutes {
 
     // MARK: payments
 
-    private func payments(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        let id = try PayXTodayInput.requiredInt(params, "id_client")
+    private func payments(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+        let id = try params.requiredInteger("id_client")
         guard try store.hasClient(reseller: reseller, id: id) else {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
         return .array(try store.payments(reseller: reseller, client: id))
     }
 
-    private func paymentByID(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        let id = try PayXTodayInput.requiredInt(params, "id_payment")
+    private func paymentByID(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+        let id = try params.requiredInteger("id_payment")
         guard let payment = try store.paymentJSON(reseller: reseller, id: id) else {
             throw PayXTodayError.notFound("Payment \(id) not found")
         }
         return payment
     }
 
-    private func paymentByUUID(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        guard let uuid = params.string("uuid_payment") else {
-            throw PayXTodayError.invalid("The uuid_payment field is required.")
-        }
+    private func paymentByUUID(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+        let uuid = try params.requiredText("uuid_payment", max: .max)
         guard uuid.count == 40 else { throw PayXTodayError.invalid("The uuid_payment must be 40 characters.") }
         guard let payment = try store.paymentJSON(reseller: reseller, uuid: uuid) else {
             throw PayXTodayError.notFound("Payment \(uuid) not found")
@@ -196,20 +171,22 @@ struct PayXTodayRoutes {
         return payment
     }
 
-    private func createPayment(_ reseller: Int, _ params: RequestParams, _ request: HTTPRequest) async throws -> JSON {
-        let client = try PayXTodayInput.requiredInt(params, "id_client")
+    private func createPayment(_ reseller: Int, _ params: Input<PayXTodayError>, _ request: HTTPRequest) async throws
+        -> JSON
+    {
+        let client = try params.requiredInteger("id_client")
         guard let embedded = try store.embeddedClient(reseller: reseller, id: client) else {
             throw PayXTodayError.invalid("The selected id_client is invalid.")
         }
-        let price = try PayXTodayInput.price(params)
-        let period = try PayXTodayInput.requiredInt(params, "period")
+        let price = try params.price()
+        let period = try params.requiredInteger("period")
         guard (1...1200).contains(period) else {
             throw PayXTodayError.invalid("The period must be between 1 and 1200 months.")
         }
         let systems = PayXTodayData.paymentSystems(reseller: reseller)
         let system: Int
         if params.has("id_payment_system") || systems.count > 1 {
-            let id = try PayXTodayInput.requiredInt(params, "id_payment_system")
+            let id = try params.requiredInteger("id_payment_system")
             guard systems.contains(where: { $0.id == id }) else {
                 throw PayXTodayError.invalid("The selected id_payment_system is invalid.")
             }
@@ -217,15 +194,10 @@ struct PayXTodayRoutes {
         } else {
             system = systems[0].id
         }
-        let description = try PayXTodayInput.string(params, "description", max: 500, required: false)
-        let success = try PayXTodayInput.url(params, "url_success")
-        let error = try PayXTodayInput.url(params, "url_error")
-        let plan: SettlePlan
-        do {
-            plan = try context.settlePlan(account: reseller, request: request)
-        } catch {
-            throw PayXTodayError.invalid(error.description)
-        }
+        let description = try params.text("description", max: 500)
+        let success = try params.url("url_success", max: 255)
+        let error = try params.url("url_error", max: 255)
+        let plan = try context.settlePlan(account: reseller, request: request)
         return try await store.createPayment(
             reseller: reseller,
             .init(
@@ -234,8 +206,8 @@ struct PayXTodayRoutes {
                                              plan: plan, client: embedded)
     }
 
-    private func deletePayment(_ reseller: Int, _ params: RequestParams) throws -> JSON {
-        let id = try PayXTodayInput.requiredInt(params, "id_payment")
+    private func deletePayment(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+        let id = try params.requiredInteger("id_payment")
         switch try store.deletePayment(reseller: reseller, id: id) {
         case .some(true): return ["success": 1]
         case .some(false): throw PayXTodayError.notFound("Payment \(id) not found")

@@ -1,16 +1,16 @@
 import HTTPServer
+import SandboxCore
 
 /// Every Paytomat error is `{"error": "<description>"}`, as documented, with a fitting status.
-enum PaytomatError: Error, HTTPResponseConvertible {
+public enum PaytomatError: ProviderError {
     case unauthorized(String)
     case invalid(String)
     case notFound(String)
     case conflict(String)
     case methodNotAllowed(String)
-    /// Any other status: a failure of the sandbox (500), a fault asked for (503, …).
     case status(Int, String)
 
-    var response: HTTPResponse {
+    public var response: HTTPResponse {
         let (status, message): (Int, String)
         switch self {
         case .unauthorized(let m): (status, message) = (401, m)

@@ -3,6 +3,7 @@ import SQLiteStore
 import SandboxCore
 
 public struct PaytomatProvider: Provider {
+    public typealias Failure = PaytomatError
     public var key: String { "paytomat" }
     public var displayName: String { "Paytomat" }
     public var defaultPort: Int { 8082 }
@@ -36,8 +37,6 @@ public struct PaytomatProvider: Provider {
     public func seed(_ db: Database, context: ProviderContext) throws {
         try PaytomatJWT.seedSecret(db, context: context)
     }
-
-    public func error(status: Int, message: String) -> HTTPResponse { PaytomatError.status(status, message).response }
 
     /// By its Basic credentials or JWT.
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {

@@ -36,13 +36,6 @@ struct PaytomatRoutes {
         router.post("/pay/:code", SandboxPage.action { request in try await widget.buy(request) })
         router.get("/pay/tx/:code") { request in try widget.transaction(request) }
         router.post("/pay/tx/:code", SandboxPage.action { request in try widget.simulate(request) })
-        router.notFound = { request in
-            PaytomatError.notFound("Unknown endpoint \(request.method) \(request.path)").response
-        }
-        router.methodNotAllowed = { request, allowed in
-            PaytomatError.methodNotAllowed("Method \(request.method) is not allowed; use \(Router.declared(allowed))")
-                .response
-        }
         return router
     }
 
@@ -53,9 +46,7 @@ struct PaytomatRoutes {
     /// the merchant's account, settings included, from the one lookup auth needs anyway.
     func merchantAccount(_ request: HTTPRequest) throws -> Accounts.Account {
         if let (user, password) = request.basicCredentials {
-            guard
-                let account = try context.authenticate(login: user, secret: password)
-            else {
+            guard let account = try context.authenticate(login: user, secret: password) else {
                 throw PaytomatError.unauthorized("Invalid username or password")
             }
             return account
@@ -83,9 +74,9 @@ struct PaytomatRoutes {
     func createTransaction(_ request: HTTPRequest) async throws -> HTTPResponse {
         let account = try merchantAccount(request)
         let merchant = account.id
-        let p = try PaytomatInput.params(request)
-        let ref = try PaytomatInput.text(p, "ref", required: false, max: 255)
-        guard let orderID = try PaytomatInput.text(p, "order_id", required: false, max: 255) ?? ref else {
+        let input = try Input<PaytomatError>(request)
+        let ref = try input.text("ref", max: 255)
+        guard let orderID = try input.text("order_id", max: 255) ?? ref else {
             throw PaytomatError.invalid("order_id is required (or ref)")
         }
         guard orderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
@@ -93,19 +84,12 @@ struct PaytomatRoutes {
         }
         let settings = account.settings
         let table = PaytomatCurrency.table(settings: settings)
-        let currencyIn = try PaytomatInput.currency(p, "currency_in", direction: \.incoming, table: table)
-        let currencyOut = try PaytomatInput.currency(p, "currency_out", direction: \.outgoing, table: table)
-        let amountIn = try PaytomatInput.positiveDecimal(p, "amount_in", kind: "float", places: 8)
-        let callback = try PaytomatInput.url(p, "callback_url")
+        let currencyIn = try input.currency("currency_in", direction: \.incoming, table: table)
+        let currencyOut = try input.currency("currency_out", direction: \.outgoing, table: table)
+        let amountIn = try input.decimal("amount_in", places: 8, kind: "float")
+        let callback = try input.url("callback_url", max: 2048)
         let now = context.clock.nowMilliseconds()
-        let plan: SettlePlan
-        do {
-            plan = try context.settlePlan(
-                account: merchant, request: request,
-                forced: PaytomatMagic.outcome(amountIn))
-        } catch {
-            throw PaytomatError.invalid(error.description)
-        }
+        let plan = try context.settlePlan(account: merchant, request: request, forced: PaytomatMagic.outcome(amountIn))
         let timing = PaytomatTiming(settings: settings)
         let created = try await store.create(
             merchant: merchant,
@@ -129,7 +113,7 @@ struct PaytomatRoutes {
 
     private func ownTransaction(_ request: HTTPRequest) throws -> (Accounts.Account, Row) {
         let account = try merchantAccount(request)
-        let id = try PaytomatInput.requiredInt(try PaytomatInput.params(request), "id")
+        let id = try Input<PaytomatError>(request).requiredInteger("id")
         guard let row = try store.transaction(merchant: account.id, id: id) else {
             throw PaytomatError.notFound("Transaction \(id) not found")
         }
@@ -165,19 +149,16 @@ struct PaytomatRoutes {
 
     private func transactions(_ request: HTTPRequest) throws -> HTTPResponse {
         let merchant = try authenticate(request)
-        let p = try PaytomatInput.params(request)
-        let status = try PaytomatInput.text(p, "status", required: false, max: 20)
-        if let status, !PaytomatStore.statuses.contains(status) {
-            throw PaytomatError.invalid("status must be one of \(PaytomatStore.statuses.joined(separator: ", "))")
-        }
-        let limit = try PaytomatInput.optionalInt(p, "limit")
+        let input = try Input<PaytomatError>(request)
+        let status = try input.oneOf("status", PaytomatStore.statuses)
+        let limit = try input.integer("limit")
         if let limit, !(1...100).contains(limit) {
             throw PaytomatError.invalid("limit must be an integer from 1 to 100")
         }
-        let offset = try PaytomatInput.optionalInt(p, "offset")
+        let offset = try input.integer("offset")
         if offset != nil && limit == nil { throw PaytomatError.invalid("offset depends on limit: give limit too") }
         if let offset, offset < 0 { throw PaytomatError.invalid("offset must be 0 or more") }
-        var orderBy = try PaytomatInput.text(p, "order_by", required: false, max: 20) ?? "id"
+        var orderBy = try input.text("order_by", max: 20) ?? "id"
         let descending = orderBy.hasPrefix("-")
         if descending { orderBy.removeFirst() }
         guard PaytomatStore.orderColumns[orderBy] != nil else {
@@ -192,11 +173,11 @@ struct PaytomatRoutes {
 
     private func broadcast(_ request: HTTPRequest) throws -> HTTPResponse {
         let merchant = try authenticate(request)
-        let p = try PaytomatInput.params(request)
-        let currency = try PaytomatInput.currency(p, "currency")
-        let txid = try PaytomatInput.text(p, "txid", required: true, max: 128) ?? ""
-        let receiver = try PaytomatInput.text(p, "receiver", required: true, max: 128) ?? ""
-        let amount = try PaytomatInput.positiveDecimal(p, "amount", places: 8)
+        let input = try Input<PaytomatError>(request)
+        let currency = try input.currency("currency")
+        let txid = try input.requiredText("txid", max: 128)
+        let receiver = try input.requiredText("receiver", max: 128)
+        let amount = try input.decimal("amount", places: 8)
         try store.recordBroadcast(merchant: merchant, currency: currency.code, txid: txid, receiver: receiver,
                                   amount: PaytomatCurrency.format(amount, places: 8))
         return .json(["success": 1])
@@ -204,7 +185,7 @@ struct PaytomatRoutes {
 
     private func product(_ request: HTTPRequest) throws -> HTTPResponse {
         let merchant = try authenticate(request)
-        let id = try PaytomatInput.requiredInt(try PaytomatInput.params(request), "id")
+        let id = try Input<PaytomatError>(request).requiredInteger("id")
         guard let product = try store.productJSON(merchant: merchant, id: id) else {
             throw PaytomatError.notFound("Product \(id) not found")
         }
@@ -213,7 +194,7 @@ struct PaytomatRoutes {
 
     private func createProduct(_ request: HTTPRequest) throws -> HTTPResponse {
         let merchant = try authenticate(request)
-        let values = try PaytomatInput.productValues(try PaytomatInput.params(request), required: true)
+        let values = try Input<PaytomatError>(request).productValues(required: true)
         return .json(["id": .int(try store.createProduct(merchant: merchant, values: values))])
     }
 
@@ -222,7 +203,7 @@ struct PaytomatRoutes {
         guard let id = request.parameters["id"].flatMap({ Int($0) }) else {
             throw PaytomatError.invalid("id must be an integer")
         }
-        let values = try PaytomatInput.productValues(try PaytomatInput.params(request), required: false)
+        let values = try Input<PaytomatError>(request).productValues(required: false)
         guard try store.updateProduct(merchant: merchant, id: id, values: values) else {
             throw PaytomatError.notFound("Product \(id) not found")
         }

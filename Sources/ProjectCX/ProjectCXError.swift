@@ -1,20 +1,32 @@
 import HTTPServer
+import SandboxCore
 
 /// Project CX's errors. The document shows no error body; the sandbox answers
 /// `{"error": code, "message": text}` with 400 for bad input and 401 for auth
 /// (docs/projectcx.md).
-enum ProjectCXError: Error, HTTPResponseConvertible {
-    case invalidRequest(String)
+public enum ProjectCXError: ProviderError {
+    case invalid(String)
     case invalidCredentials
     case unauthorized(String)
     case notFound(String)
     case methodNotAllowed(String)
-    /// Any other status: a failure of the sandbox (500), a fault asked for (503, …).
     case status(Int, String)
+
+    /// A JSON body's values must have their type: "amount must be an integer, got string".
+    public static func invalid(_ field: String, _ rule: InputRule) -> ProjectCXError {
+        switch rule {
+        case .integer(got: "number"): return .invalid("\(field) must be an integer number of cents")
+        case .integer(got: let type?), .text(got: let type):
+            return .invalid("\(field) must be \(rule == .text(got: type) ? "a string" : "an integer"), got \(type)")
+        case .url: return .invalid("\(field) must be an absolute http or https URI")
+        case .body: return .invalid("Request body must be a JSON object")
+        default: return .invalid(rule.message(for: field))
+        }
+    }
 
     var status: Int {
         switch self {
-        case .invalidRequest: return 400
+        case .invalid: return 400
         case .invalidCredentials, .unauthorized: return 401
         case .notFound: return 404
         case .methodNotAllowed: return 405
@@ -24,7 +36,7 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
 
     var code: String {
         switch self {
-        case .invalidRequest: return "invalid_request"
+        case .invalid: return "invalid_request"
         case .invalidCredentials: return "invalid_credentials"
         case .unauthorized: return "unauthorized"
         case .notFound: return "not_found"
@@ -37,14 +49,12 @@ enum ProjectCXError: Error, HTTPResponseConvertible {
 
     var message: String {
         switch self {
-        case .invalidRequest(let m), .unauthorized(let m), .notFound(let m), .methodNotAllowed(let m),
-            .status(_, let m):
-            return m
-        case .invalidCredentials: return "Invalid username or password"
+        case .invalid(let m), .unauthorized(let m), .notFound(let m), .methodNotAllowed(let m), .status(_, let m): m
+        case .invalidCredentials: "Invalid username or password"
         }
     }
 
-    var response: HTTPResponse {
+    public var response: HTTPResponse {
         var response = HTTPResponse.json(["error": .string(code), "message": .string(message)], status: status)
         if status == 401 { response.headers.add("WWW-Authenticate", "Bearer realm=\"projectcx\"") }
         return response

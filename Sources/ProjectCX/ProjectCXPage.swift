@@ -55,17 +55,11 @@ struct ProjectCXPage {
     private func returnURL(_ text: String?) throws -> String? {
         guard let text, !text.isEmpty else { return nil }
         guard isAbsoluteHTTPURL(text) else {
-            throw ProjectCXPageError(
-                page: SandboxPage.message(
-                    "Bad return URL", "The return URL must be an absolute http or https URL.", status: 400))
+            throw SandboxPage.Refusal(
+                "Bad return URL", "The return URL must be an absolute http or https URL.", status: 400)
         }
         return text
     }
 
     static func formatAUD(_ cents: Int) -> String { "A$" + SandboxPage.amount(minorUnits: cents) }
-}
-
-struct ProjectCXPageError: Error, HTTPResponseConvertible {
-    let page: HTTPResponse
-    var response: HTTPResponse { page }
 }

@@ -3,6 +3,7 @@ import SQLiteStore
 import SandboxCore
 
 public struct ProjectCXProvider: Provider {
+    public typealias Failure = ProjectCXError
     /// Amounts are cents; Project CX (project-cx.com.au) charges Australian dollars.
     static let currency = "AUD"
 
@@ -24,8 +25,6 @@ public struct ProjectCXProvider: Provider {
     public var credentialNames: (login: String, secret: String)? { ("username", "password") }
 
     public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL + "/rest2" }
-
-    public func error(status: Int, message: String) -> HTTPResponse { ProjectCXError.status(status, message).response }
 
     /// By its bearer token (a login names no account yet).
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {

@@ -24,24 +24,14 @@ struct ProjectCXRoutes {
         router.post(
             "/payment",
             SandboxPage.action { request in try ProjectCXPage(context: context, orders: orders).submit(request) })
-        router.notFound = { request in
-            ProjectCXError.notFound("No route for \(request.method) \(request.path)").response
-        }
-        router.methodNotAllowed = { request, allowed in
-            ProjectCXError.methodNotAllowed(
-                "\(request.method) is not allowed here; allowed: \(allowed.joined(separator: ", "))"
-            ).response
-        }
         return router
     }
 
     private func login(_ request: HTTPRequest) throws -> HTTPResponse {
-        let input = try ProjectCXInput(request)
-        let username = try input.requiredString("username", maxLength: 256)
-        let password = try input.requiredString("password", maxLength: 256)
-        guard
-            let account = try context.authenticate(login: username, secret: password)
-        else {
+        let input = try Input<ProjectCXError>(request, typed: true)
+        let username = try input.requiredText("username", max: 256)
+        let password = try input.requiredText("password", max: 256)
+        guard let account = try context.authenticate(login: username, secret: password) else {
             throw ProjectCXError.invalidCredentials
         }
         let token = try store.issueToken(account: account.id, lifetimeSeconds: Self.tokenLifetime)
@@ -55,25 +45,17 @@ struct ProjectCXRoutes {
 
     private func createPayment(_ request: HTTPRequest) async throws -> HTTPResponse {
         let account = try authenticate(request)
-        let input = try ProjectCXInput(request)
+        let input = try Input<ProjectCXError>(request, typed: true)
         let amount = try input.requiredInteger("amount")
-        guard amount > 0 else { throw ProjectCXError.invalidRequest("amount must be a positive number of cents") }
+        guard amount > 0 else { throw ProjectCXError.invalid("amount must be a positive number of cents") }
         guard amount <= 100_000_000_000 else {
-            throw ProjectCXError.invalidRequest("amount must be at most 100000000000 cents")
+            throw ProjectCXError.invalid("amount must be at most 100000000000 cents")
         }
-        let description = try input.string("description", maxLength: 1000)
-        let info = try input.string("info", maxLength: 1000)
-        let callback = try input.requiredString("callback", maxLength: 2048)
-        guard isAbsoluteHTTPURL(callback) else {
-            throw ProjectCXError.invalidRequest("callback must be an absolute http or https URI")
-        }
-        let plan: SettlePlan
-        do {
-            plan = try context.settlePlan(account: account, request: request,
+        let description = try input.text("description", max: 1000)
+        let info = try input.text("info", max: 1000)
+        let callback = try input.url("callback", max: 2048, required: true) ?? ""
+        let plan = try context.settlePlan(account: account, request: request,
                                           forced: ProjectCXMagic.outcome(forAmount: amount))
-        } catch {
-            throw ProjectCXError.invalidRequest(error.description)
-        }
         let id = try await store.createOrder(
             account: account, .init(amount: amount, description: description, info: info, callback: callback),
             plan: plan)

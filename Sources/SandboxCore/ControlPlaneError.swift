@@ -1,7 +1,8 @@
 import HTTPServer
 
-/// The control plane's errors: `{"error": "..."}` with a fitting status.
-enum ControlPlaneError: Error, HTTPResponseConvertible {
+/// The control plane's errors: `{"error": "..."}` with a fitting status (a provider's own
+/// control routes answer with them too).
+public enum ControlPlaneError: Error, HTTPResponseConvertible {
     case badRequest(String)
     case notFound(String)
     case conflict(String)
@@ -16,7 +17,7 @@ enum ControlPlaneError: Error, HTTPResponseConvertible {
         }
     }
 
-    var response: HTTPResponse {
+    public var response: HTTPResponse {
         switch self {
         case .unauthorized(let m):
             var response = HTTPResponse.json(["error": .string(m)], status: 401)
@@ -33,7 +34,7 @@ enum ControlPlaneError: Error, HTTPResponseConvertible {
 
 extension HTTPRequest {
     /// The body as a JSON object, or a 400 naming what is wrong.
-    func controlPlaneJSON() throws(ControlPlaneError) -> JSON {
+    public func controlPlaneJSON() throws(ControlPlaneError) -> JSON {
         let json: JSON
         do {
             json = try jsonBody()

@@ -5,6 +5,8 @@ import SQLiteStore
 /// accounts, its routes, and how its payments complete. The core never switches over
 /// provider names.
 public protocol Provider: Sendable {
+    /// Its error type: every error it answers is in its shape (`ProviderError`).
+    associatedtype Failure: ProviderError
     /// The mount key: "projectcx", "paytomat", ….
     var key: String { get }
     /// The name people know it by.
@@ -70,10 +72,6 @@ extension Provider {
     }
 
     public func apiURL(mountURL: String, account: AccountSeed) -> String { mountURL }
-
-    public func error(status: Int, message: String) -> HTTPResponse {
-        .json(["error": .string(message)], status: status)
-    }
 
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? { nil }
 

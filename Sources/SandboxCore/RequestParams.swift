@@ -4,6 +4,8 @@ import HTTPServer
 /// then a form or JSON body on top. Values keep their JSON type where the body is JSON.
 public struct RequestParams: Sendable {
     private var values: [String: JSON] = [:]
+    /// Whether the body was JSON (its values keep their types).
+    public private(set) var isJSON = false
 
     /// The body could not be read (JSON that does not parse, or not an object).
     public struct BodyError: Error, Sendable {}
@@ -16,6 +18,7 @@ public struct RequestParams: Sendable {
         if looksLikeJSON || request.mediaType == "application/json" {
             guard let json = try? request.jsonBody(), case .object(let members) = json else { throw BodyError() }
             for (name, value) in members { values[name] = value }
+            isJSON = true
         } else {
             for (name, value) in request.formBody { values[name] = .string(value) }
         }

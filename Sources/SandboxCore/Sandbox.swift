@@ -258,8 +258,10 @@ public final class Sandbox: Sendable {
         let scoped = context.scoped(to: provider)
         var router = provider.routes(scoped)
         let key = provider.key
+        router.notFound = { request in provider.notFound(request) }
+        router.methodNotAllowed = { request, allowed in provider.methodNotAllowed(request, allowed) }
         router.errorResponse = { [logger = context.logger] error, request in
-            InternalError.respond(error, request, logger: logger) { provider.error(status: 500, message: $0) }
+            provider.errorResponse(error, request, logger: logger)
         }
         router.faults = { [faults] request in
             faults.plan(for: request, provider: key, account: { provider.account(of: request, scoped) },

@@ -75,6 +75,14 @@ public enum SandboxPage {
     }
 
     /// A page that only says something: an unknown payment, a form to fill again, …
+    /// A page's refusal thrown from deep inside it: answered as `message` answers.
+    public struct Refusal: Error, HTTPResponseConvertible {
+        public let response: HTTPResponse
+        public init(_ title: String, _ text: String, status: Int) {
+            response = SandboxPage.message(title, text, status: status)
+        }
+    }
+
     public static func message(_ title: String, _ text: String, status: Int) -> HTTPResponse {
         render("message", title: title, ["message": .string(text)], status: status)
     }

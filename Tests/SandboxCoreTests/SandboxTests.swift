@@ -8,6 +8,19 @@ import TestSupport
 
 /// A minimal provider for testing the core: Basic auth against its accounts and one table.
 struct DemoProvider: Provider {
+    enum Failure: ProviderError {
+        case invalid(String), notFound(String), methodNotAllowed(String), status(Int, String)
+
+        var response: HTTPResponse {
+            switch self {
+            case .invalid(let m): .json(["error": .string(m)], status: 400)
+            case .notFound(let m): .json(["error": .string(m)], status: 404)
+            case .methodNotAllowed(let m): .json(["error": .string(m)], status: 405)
+            case .status(let status, let m): .json(["error": .string(m)], status: status)
+            }
+        }
+    }
+
     var key: String { "demo" }
     var displayName: String { "Demo" }
     var defaultPort: Int { 0 }
