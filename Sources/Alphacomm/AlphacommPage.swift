@@ -28,7 +28,7 @@ struct AlphacommPage {
         )
     }
 
-    func submit(_ request: HTTPRequest) throws -> HTTPResponse {
+    func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
         let id = request.parameters["paymentId"] ?? ""
         let outcome: Outcome
         switch request.formBody["decision"] {
@@ -38,7 +38,7 @@ struct AlphacommPage {
         }
         var returnURL = ""
         do {
-            returnURL = try AlphacommStore(context: context).approve(id: id, outcome: outcome)
+            returnURL = try await AlphacommStore(context: context).approve(id: id, outcome: outcome)
         } catch CompletionError.notFound {
             return SandboxPage.message("Unknown payment", "No payment “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {

@@ -24,7 +24,7 @@ struct AlphacommRoutes {
         router.get("/paypal/approve/:paymentId") { request in try AlphacommPage(context: context).show(request) }
         router.post(
             "/paypal/approve/:paymentId",
-            SandboxPage.action { request in try AlphacommPage(context: context).submit(request) })
+            SandboxPage.action { request in try await AlphacommPage(context: context).submit(request) })
         return router
     }
 

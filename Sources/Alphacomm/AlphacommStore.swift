@@ -162,8 +162,8 @@ struct AlphacommStore {
 
     /// The payer's answer on the approval page, if the payment still waits for one; the
     /// merchant's return URL.
-    func approve(id: String, outcome: Outcome) throws -> String {
-        try context.store.write { db in
+    func approve(id: String, outcome: Outcome) async throws -> String {
+        try await context.store.write { db in
             guard let payment = try Self.payment(db, id: id) else { throw CompletionError.notFound }
             guard payment.state == "accepted" else { throw CompletionError.alreadyFinal(status: payment.state) }
             try Self.complete(db, id: id, outcome: outcome, context: context)

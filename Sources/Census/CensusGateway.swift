@@ -25,7 +25,7 @@ struct CensusGateway {
         return page(order, token: token, action: request.mountPrefix + "/gateway/pay/complete")
     }
 
-    func complete(_ request: HTTPRequest) throws -> HTTPResponse {
+    func complete(_ request: HTTPRequest) async throws -> HTTPResponse {
         let form = request.formBody
         guard let token = form["token"],
             let order = try CensusStore(context: context).order(token: token)
@@ -53,7 +53,7 @@ struct CensusGateway {
             outcome = Self.declined[number].map { Outcome(.failure, message: $0) } ?? .success
         }
         do {
-            try CensusStore(context: context).complete(order: order.id, outcome: outcome, card: card)
+            try await CensusStore(context: context).complete(order: order.id, outcome: outcome, card: card)
         } catch CompletionError.alreadyFinal(let status) {
             return SandboxPage.message("Already complete", "This payment is already \(status).", status: 409)
         }

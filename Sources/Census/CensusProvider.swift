@@ -73,12 +73,12 @@ struct CensusControl {
 
     func router() -> Router {
         var router = Router()
-        router.post("/persons") { request in try create(request) }
+        router.post("/persons") { request in try await create(request) }
         router.get("/persons/:qualified_id") { request in try show(request) }
         return router
     }
 
-    private func create(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func create(_ request: HTTPRequest) async throws -> HTTPResponse {
         let body = request.body.isEmpty ? JSON.object([]) : try request.controlPlaneJSON()
         if let name = body["name"], name.stringValue?.isEmpty ?? true {
             throw ControlPlaneError.badRequest("name must be a non-empty string")
@@ -94,7 +94,7 @@ struct CensusControl {
         }
         do {
             let name = body["name"]?.stringValue ?? "Sandbox person"
-            return .json(try CensusStore(context: context).createPerson(name: name, externalIDs: external), status: 201)
+            return .json(try await CensusStore(context: context).createPerson(name: name, externalIDs: external), status: 201)
         } catch let error as SQLiteError where error.isUniqueViolation {
             throw ControlPlaneError.conflict("one of these external ids belongs to another person")
         }

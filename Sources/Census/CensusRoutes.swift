@@ -33,7 +33,7 @@ struct CensusRoutes {
         // `form.action`: the shop's own page posts the order's fields here (open to it, as the
         // real gateway is); the card page's action is the sandbox's own.
         router.post("/gateway/pay") { request in try gateway.show(request) }
-        router.post("/gateway/pay/complete", SandboxPage.action { request in try gateway.complete(request) })
+        router.post("/gateway/pay/complete", SandboxPage.action { request in try await gateway.complete(request) })
         // The IP allow-list, before the API's routes (an unknown path included); the payer's
         // browser reaches the gateway from anywhere.
         router.admit = { [access] request in

@@ -296,14 +296,14 @@ struct CensusStore {
     }
 
     /// The card gateway's answer for an order, in a transaction of its own.
-    func complete(order: Int, outcome: Outcome, card: (month: Int, year: Int)?) throws {
-        try context.store.write { db in try Self.complete(db, id: order, outcome: outcome, card: card, context: context)
+    func complete(order: Int, outcome: Outcome, card: (month: Int, year: Int)?) async throws {
+        try await context.store.write { db in try Self.complete(db, id: order, outcome: outcome, card: card, context: context)
         }
     }
 
     /// A person with external ids (`POST /_sandbox/census/persons`), as `personJSON` shows one.
-    func createPerson(name: String, externalIDs: [(String, String)]) throws -> JSON {
-        try context.store.write { db -> JSON in
+    func createPerson(name: String, externalIDs: [(String, String)]) async throws -> JSON {
+        try await context.store.write { db -> JSON in
             let id = try Self.createPerson(
                 db, name: name, externalIDs: externalIDs, now: context.clock.nowMilliseconds())
             return try Self.personJSON(db, id: id)

@@ -92,7 +92,7 @@ final class Connection: @unchecked Sendable {
         case .writing:
             guard flush() else { return park(forOutput: true) }
             phase = .serving
-            advance(onWorker: false)
+            advance()
         case .lingering(let until, var drained):
             while true {
                 let count = socket.read(into: buffer)
@@ -116,33 +116,12 @@ final class Connection: @unchecked Sendable {
                 if count < buffer.count { break }
             }
             // A request still incomplete at its deadline is the sweep's (`checkDeadlines`).
-            advance(onWorker: false)
+            advance()
         }
     }
 
-    /// A worker's turn: answers the request the loop handed over, then whatever else the
-    /// client sent meanwhile.
-    func serve(_ request: HTTPRequest) {
-        let started = ContinuousClock.now
-        let response = router.respond(to: request)
-        if case .delay(let pause) = response.fault {
-            // Off the worker: the wait holds no thread.
-            return loop.run { [self] in
-                try? await Task.sleep(for: pause)
-                if !queue(response, to: request, started: started) { closeAfterOutput = true }
-                advance(onWorker: false)
-            }
-        }
-        if !queue(response, to: request, started: started) {
-            closeAfterOutput = true
-            return finishTurn()
-        }
-        advance(onWorker: true)
-    }
-
-    /// Answers every complete request buffered (on the loop, only those that cannot wait),
-    /// then waits for what comes next.
-    private func advance(onWorker: Bool) {
+    /// Answers every complete request buffered, then waits for what comes next.
+    private func advance() {
         do {
             requests: while !closeAfterOutput, let event = try parser.next() {
                 switch event {
@@ -159,22 +138,17 @@ final class Connection: @unchecked Sendable {
                         }
                         response = preflight
                     } else {
-                        switch router.dispatch(request, mayBlock: onWorker) {
+                        switch router.dispatch(request) {
                         case .answer(let answer):
                             if case .delay(let pause) = answer.fault {
                                 owner.store(Owner.worker.rawValue, ordering: .relaxed)
                                 return loop.run { [self] in
                                     try? await Task.sleep(for: pause)
                                     if !queue(answer, to: request, started: started) { closeAfterOutput = true }
-                                    advance(onWorker: false)
+                                    advance()
                                 }
                             }
                             response = answer
-                        case .blocking(let plan):
-                            owner.store(Owner.worker.rawValue, ordering: .relaxed)
-                            var decided = request
-                            decided.decidedFault = .some(plan)
-                            return server.workers.submit(self, decided)
                         case .awaiting(let responder):
                             // Its handler awaits: a task on this loop, which serves the other
                             // connections meanwhile; the connection is the task's until it answers.
@@ -183,7 +157,7 @@ final class Connection: @unchecked Sendable {
                                 let response = await responder()
                                 if case .delay(let pause) = response.fault { try? await Task.sleep(for: pause) }
                                 if !queue(response, to: request, started: started) { closeAfterOutput = true }
-                                advance(onWorker: false)
+                                advance()
                             }
                         }
                     }

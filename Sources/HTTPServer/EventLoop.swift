@@ -209,29 +209,29 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 }
 
-/// Threads for the requests that may wait (every method but GET, HEAD and OPTIONS): one per
-/// request in flight, made when none is free, up to `limit`; a thread idle for 30 s ends.
+/// Threads for work that may block (`onWorker`): one per job in flight, made when none is
+/// free, up to `limit`; a thread idle for 30 s ends.
 final class WorkerPool: Sendable {
+    /// The process's pool: what blocks is rare (the control plane's whole-state calls).
+    static let shared = WorkerPool(limit: 64)
+
     private struct State {
-        var jobs: [(Connection, HTTPRequest)] = []
+        var jobs: [@Sendable () -> Void] = []
         var threads = 0
         var idle = 0
-        var stopping = false
     }
 
     private let state = Mutex(State())
     private let ready = DispatchSemaphore(value: 0)
     private let limit: Int
-    private let logger: Logger
 
-    init(limit: Int, logger: Logger) {
+    init(limit: Int) {
         self.limit = max(1, limit)
-        self.logger = logger
     }
 
-    func submit(_ connection: Connection, _ request: HTTPRequest) {
+    func submit(_ job: @escaping @Sendable () -> Void) {
         let spawn = state.withLock { state -> Bool in
-            state.jobs.append((connection, request))
+            state.jobs.append(job)
             guard state.jobs.count > state.idle, state.threads < limit else { return false }
             state.threads += 1
             return true
@@ -240,39 +240,42 @@ final class WorkerPool: Sendable {
             do {
                 try spawnThread { [self] in work() }
             } catch {
-                state.withLock { $0.threads -= 1 }
-                logger.error("\(error)")
+                // No thread to be had: the job runs on the caller's (blocking it, not losing it).
+                let job = state.withLock { state -> (@Sendable () -> Void)? in
+                    state.threads -= 1
+                    return state.jobs.isEmpty ? nil : state.jobs.removeLast()
+                }
+                job?()
+                return
             }
         }
         ready.signal()
-    }
-
-    /// Lets idle workers end (in-flight requests finish; a later request makes a new one).
-    func stop() {
-        let idle = state.withLock { state -> Int in
-            state.stopping = true
-            return state.idle
-        }
-        for _ in 0 ..< idle { ready.signal() }
     }
 
     private func work() {
         while true {
             state.withLock { $0.idle += 1 }
             let signalled = ready.wait(timeout: .now() + 30) == .success
-            let job = state.withLock { state -> (Connection, HTTPRequest)?? in
+            let job = state.withLock { state -> (@Sendable () -> Void)?? in
                 state.idle -= 1
                 if !state.jobs.isEmpty && (signalled || state.jobs.count > state.idle) {
                     // A timed-out worker stays for a job no waiting worker will take.
                     return signalled ? state.jobs.removeFirst() : .some(nil)
                 }
-                if signalled && !state.stopping { return .some(nil) }
+                if signalled { return .some(nil) }
                 state.threads -= 1
                 return nil
             }
             guard let job else { return }
-            guard let (connection, request) = job else { continue }
-            connection.serve(request)
+            job?()
         }
+    }
+}
+
+/// Runs `body`, which may block its thread (a whole-state reset or restore, a blocking
+/// write), on a worker thread, and awaits it: the event loop serves others meanwhile.
+public func onWorker<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        WorkerPool.shared.submit { continuation.resume(with: Result { try body() }) }
     }
 }

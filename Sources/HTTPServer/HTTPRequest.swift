@@ -21,9 +21,6 @@ public struct HTTPRequest: Sendable {
     /// Filled in by the router: the mount prefix the route matched under ("" on a
     /// provider's dedicated port, "/paytomat" on the main port).
     public var mountPrefix: String = ""
-    /// A fault already decided for this request (on the event loop, before a worker runs it),
-    /// so that it is decided once.
-    var decidedFault: FaultPlan??
 
     public init(method: String, target: String, version: Version = .http11,
                 headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {

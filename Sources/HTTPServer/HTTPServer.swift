@@ -18,13 +18,11 @@ public final class HTTPServer: Sendable {
     let state = Mutex(State())
     let openConnections = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
-    let workers: WorkerPool
     let requestTimeout: Duration
     let keepAliveTimeout: Duration
 
     public init(configuration: ServerConfiguration = ServerConfiguration()) {
         self.configuration = configuration
-        workers = WorkerPool(limit: configuration.maxConnections, logger: configuration.logger)
         requestTimeout = .milliseconds(Int(configuration.requestTimeout * 1000))
         keepAliveTimeout = .milliseconds(Int(configuration.keepAliveTimeout * 1000))
     }
@@ -143,6 +141,5 @@ public final class HTTPServer: Sendable {
         while openConnections.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
             usleep(5_000)
         }
-        workers.stop()
     }
 }

@@ -6,10 +6,10 @@ public typealias AsyncHandler = @Sendable (HTTPRequest) async throws -> HTTPResp
 /// Method + path-pattern routes (`/api/v1/:reseller/:key/options`) and mounts of other
 /// routers under a prefix. A router is a value: build it, then hand it to a server.
 ///
-/// How a route runs is declared with it, by what it does: a synchronous GET handler only
-/// reads and is answered on the event loop at once; a synchronous handler of another method
-/// may block (a write's commit, deliveries) and runs on a worker thread; an `async` handler,
-/// of any method, awaits its writes as a task on the event loop.
+/// How a route runs is declared with it, by what it does, whatever its method: a synchronous
+/// handler only reads and is answered on the event loop at once; a handler that writes is
+/// `async` and awaits its commit as a task on the event loop (what would block its thread,
+/// it awaits through `onWorker`).
 public struct Router: Sendable {
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -19,20 +19,15 @@ public struct Router: Sendable {
     enum Action: Sendable {
         /// Only reads: answered where it arrives.
         case read(Handler)
-        /// May block its thread: answered on a worker.
-        case block(Handler)
-        /// Awaits: a task on the connection's event loop.
-        case async(AsyncHandler)
+        /// Writes: a task on the connection's event loop that awaits its commit.
+        case write(AsyncHandler)
     }
 
-    /// How the server is to answer a request (`dispatch(_:mayBlock:)`).
+    /// How the server is to answer a request (`dispatch(_:)`).
     public enum Dispatch: Sendable {
         /// The answer, made already.
         case answer(HTTPResponse)
-        /// Its handler may block: ask again with `respond(to:)` on a thread that may wait,
-        /// with the fault decided for it (see `HTTPRequest.decidingFault`).
-        case blocking(FaultPlan?)
-        /// Its handler awaits: run this in a task.
+        /// Its handler writes: run this in a task.
         case awaiting(@Sendable () async -> HTTPResponse)
     }
 
@@ -82,26 +77,25 @@ public struct Router: Sendable {
 
     public init() {}
 
-    /// A synchronous route: a GET only reads (answered on the event loop), any other method
-    /// may block (answered on a worker).
+    /// A route that only reads, of any method: answered on the event loop.
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        let method = method.uppercased()
-        routes.append(Route(method: method, segments: Router.compile(pattern),
-                            action: method == "GET" ? .read(handler) : .block(handler)))
+        routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), action: .read(handler)))
     }
 
-    /// A route whose handler awaits: whatever writes, of any method.
+    /// A route that writes, of any method: its handler awaits its commit.
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping AsyncHandler) {
-        routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), action: .async(handler)))
+        routes.append(Route(method: method.uppercased(), segments: Router.compile(pattern), action: .write(handler)))
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
     public mutating func get(_ pattern: String, _ handler: @escaping AsyncHandler) { add("GET", pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add("POST", pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping AsyncHandler) { add("POST", pattern, handler) }
-    public mutating func put(_ pattern: String, _ handler: @escaping Handler) { add("PUT", pattern, handler) }
-    public mutating func patch(_ pattern: String, _ handler: @escaping Handler) { add("PATCH", pattern, handler) }
-    public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add("DELETE", pattern, handler) }
+    public mutating func put(_ pattern: String, _ handler: @escaping AsyncHandler) { add("PUT", pattern, handler) }
+    public mutating func patch(_ pattern: String, _ handler: @escaping AsyncHandler) { add("PATCH", pattern, handler) }
+    public mutating func delete(_ pattern: String, _ handler: @escaping AsyncHandler) {
+        add("DELETE", pattern, handler)
+    }
 
     /// Serves `router` under `prefix` ("/paytomat"): its routes see the rest of the path
     /// and `request.mountPrefix` tells them where they are mounted.
@@ -122,22 +116,21 @@ public struct Router: Sendable {
             }
     }
 
-    /// Routes a request to its handler and always answers, blocking if its handler does. A
-    /// route whose handler awaits answers 500 here: the server runs those (`dispatch`).
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
-        switch dispatch(request, mayBlock: true) {
+    /// Answers a request now, whatever its route does (awaiting a writing one).
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        switch dispatch(request) {
         case .answer(let response): return response
-        case .blocking, .awaiting: return errorResponse(RouterError.awaitsOffTheServer, request)
+        case .awaiting(let responder): return await responder()
         }
     }
 
-    /// Finds the request's route and answers it now if its handler only reads (or may block
-    /// and `mayBlock`); otherwise says how it is to run.
-    public func dispatch(_ request: HTTPRequest, mayBlock: Bool) -> Dispatch {
+    /// Finds the request's route and answers it now if its handler only reads; otherwise
+    /// gives what to run in a task.
+    public func dispatch(_ request: HTTPRequest) -> Dispatch {
         let (router, request, segments, guards) = locate(request)
         if let refusal = guards?.refusal(request) { return .answer(refusal) }
-        let plan = router.faults.flatMap { faults in request.decidedFault ?? faults(request) }
-        if guards == nil && plan == nil { return router.observed(request, segments, mayBlock: mayBlock) }
+        let plan = router.faults.flatMap { faults in faults(request) }
+        if guards == nil && plan == nil { return router.observed(request, segments) }
         var dispatch: Dispatch
         switch plan {
         case .instead(let response)?:
@@ -146,11 +139,10 @@ public struct Router: Sendable {
                 return .answer(response)
             } ?? .answer(response)
         case .amend(let change)?:
-            dispatch = router.observed(request, segments, mayBlock: mayBlock, change: change)
+            dispatch = router.observed(request, segments, change: change)
         case nil:
-            dispatch = router.observed(request, segments, mayBlock: mayBlock)
+            dispatch = router.observed(request, segments)
         }
-        if case .blocking = dispatch { dispatch = .blocking(plan) }
         return guards?.cors ?? true ? dispatch : Router.withoutCORS(dispatch)
     }
 
@@ -169,8 +161,6 @@ public struct Router: Sendable {
         case .answer(var response):
             response.allowsCORS = false
             return .answer(response)
-        case .blocking(let plan):
-            return .blocking(plan)
         case .awaiting(let responder):
             return .awaiting {
                 var response = await responder()
@@ -182,18 +172,16 @@ public struct Router: Sendable {
 
     /// This router's answer, told to its observer (the request journal).
     /// `change` (a fault's) is made to the answer before the observer sees it.
-    private func observed(_ request: HTTPRequest, _ segments: ArraySlice<String>, mayBlock: Bool,
+    private func observed(_ request: HTTPRequest, _ segments: ArraySlice<String>,
                           change: (@Sendable (inout HTTPResponse) -> Void)? = nil) -> Dispatch {
-        guard observer != nil || change != nil else { return dispatchLocally(request, segments, mayBlock: mayBlock) }
+        guard observer != nil || change != nil else { return dispatchLocally(request, segments) }
         let observer = observer
         let started = ContinuousClock.now
-        switch dispatchLocally(request, segments, mayBlock: mayBlock) {
+        switch dispatchLocally(request, segments) {
         case .answer(var response):
             change?(&response)
             observer?(request, response, started.duration(to: .now))
             return .answer(response)
-        case .blocking(let plan):
-            return .blocking(plan)
         case .awaiting(let responder):
             return .awaiting {
                 let started = ContinuousClock.now
@@ -251,18 +239,18 @@ public struct Router: Sendable {
         }
     }
 
-    private func dispatchLocally(_ request: HTTPRequest, _ segments: ArraySlice<String>, mayBlock: Bool) -> Dispatch {
+    private func dispatchLocally(_ request: HTTPRequest, _ segments: ArraySlice<String>) -> Dispatch {
         var allowed: [String] = []
         var fallback: (Route, [String: String])?
         for route in routes {
             guard let parameters = Router.match(route.segments, segments) else { continue }
             if route.method == request.method {
-                return run(route.action, request, parameters, mayBlock: mayBlock)
+                return run(route.action, request, parameters)
             }
             if request.method == "HEAD" && route.method == "GET" { fallback = (route, parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
-        if let (route, parameters) = fallback { return run(route.action, request, parameters, mayBlock: mayBlock) }
+        if let (route, parameters) = fallback { return run(route.action, request, parameters) }
         if allowed.isEmpty { return .answer(notFound(request)) }
         if allowed.contains("GET") { allowed.append("HEAD") }
         allowed.append("OPTIONS")
@@ -276,18 +264,13 @@ public struct Router: Sendable {
         return .answer(response)
     }
 
-    private func run(_ action: Action, _ request: HTTPRequest, _ parameters: [String: String], mayBlock: Bool)
-        -> Dispatch
-    {
+    private func run(_ action: Action, _ request: HTTPRequest, _ parameters: [String: String]) -> Dispatch {
         var request = request
         request.parameters = parameters
         let handler: Handler
         switch action {
         case .read(let h): handler = h
-        case .block(let h):
-            guard mayBlock else { return .blocking(nil) }
-            handler = h
-        case .async(let h):
+        case .write(let h):
             let errorResponse = errorResponse
             return .awaiting { [request] in
                 do {
@@ -341,11 +324,4 @@ extension String {
 public enum FaultPlan: Sendable {
     case instead(HTTPResponse)
     case amend(@Sendable (inout HTTPResponse) -> Void)
-}
-
-enum RouterError: Error, CustomStringConvertible {
-    /// `respond(to:)` reached a route whose handler awaits: only the server's connections run those.
-    case awaitsOffTheServer
-
-    var description: String { "this route's handler awaits; it is served by the server's connections only" }
 }

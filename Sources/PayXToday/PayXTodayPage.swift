@@ -15,7 +15,7 @@ struct PayXTodayPage {
         return page(payment, action: request.mountPrefix + "/pay/" + uuid)
     }
 
-    func submit(_ request: HTTPRequest) throws -> HTTPResponse {
+    func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
         let uuid = request.parameters["uuid"] ?? ""
         guard let payment = try PayXTodayStore(context: context).payment(uuid: uuid) else {
             return SandboxPage.message("Unknown payment", "No payment “\(uuid)”.", status: 404)
@@ -45,7 +45,7 @@ struct PayXTodayPage {
             number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])", ip: ip, country: nil)
         let settings: JSON
         do {
-            settings = try PayXTodayStore(context: context).complete(payment, outcome: outcome, card: card)
+            settings = try await PayXTodayStore(context: context).complete(payment, outcome: outcome, card: card)
         } catch CompletionError.alreadyFinal(let status) {
             return SandboxPage.message("Already done", "This payment is already \(status).", status: 409)
         }

@@ -23,8 +23,14 @@ struct PayXTodayRoutes {
             let (reseller, input) = try caller(request)
             return .data(try await createClient(reseller, input))
         }
-        router.post(api + "/clients/update") { try call($0, updateClient) }
-        router.post(api + "/clients/delete") { try call($0, deleteClient) }
+        router.post(api + "/clients/update") { request in
+            let (reseller, input) = try caller(request)
+            return .data(try await updateClient(reseller, input))
+        }
+        router.post(api + "/clients/delete") { request in
+            let (reseller, input) = try caller(request)
+            return .data(try await deleteClient(reseller, input))
+        }
         router.get(api + "/payments") { try call($0, payments) }
         router.get(api + "/payments/id") { try call($0, paymentByID) }
         router.get(api + "/payments/uuid") { try call($0, paymentByUUID) }
@@ -32,7 +38,10 @@ struct PayXTodayRoutes {
             let (reseller, input) = try caller(request)
             return .data(try await createPayment(reseller, input, request))
         }
-        router.post(api + "/payments/delete") { try call($0, deletePayment) }
+        router.post(api + "/payments/delete") { request in
+            let (reseller, input) = try caller(request)
+            return .data(try await deletePayment(reseller, input))
+        }
         // Each queues a delivery: they await their commit.
         for (path, success) in [("/webhook/test/success", true), ("/webhook/test/error", false)] {
             router.get(api + path) { request in
@@ -41,11 +50,12 @@ struct PayXTodayRoutes {
         }
         let page = PayXTodayPage(context: context)
         router.get("/pay/:uuid") { try page.show($0) }
-        router.post("/pay/:uuid", SandboxPage.action { try page.submit($0) })
+        router.post("/pay/:uuid", SandboxPage.action { try await page.submit($0) })
         return router
     }
 
-    /// Checks the reseller and key, reads the parameters, wraps the answer in `data`.
+    /// A route that only reads: checks the reseller and key, reads the parameters, wraps the
+    /// answer in `data`.
     private func call(_ request: HTTPRequest, _ body: (Int, Input<PayXTodayError>) throws -> JSON) throws
         -> HTTPResponse
     {
@@ -118,7 +128,7 @@ struct PayXTodayRoutes {
             reseller: reseller, name: name, country: country, email: email, optional: optional)
     }
 
-    private func updateClient(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+    private func updateClient(_ reseller: Int, _ params: Input<PayXTodayError>) async throws -> JSON {
         let id = try params.requiredInteger("id_client")
         var changes: [(String, SQLValue)] = []
         if params.has("name") {
@@ -130,15 +140,15 @@ struct PayXTodayRoutes {
         for field in PayXTodayStore.clientFields where params.has(field) {
             changes.append((field, try params.clientField(field).sqlValue))
         }
-        guard let client = try store.updateClient(reseller: reseller, id: id, changes: changes) else {
+        guard let client = try await store.updateClient(reseller: reseller, id: id, changes: changes) else {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
         return client
     }
 
-    private func deleteClient(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+    private func deleteClient(_ reseller: Int, _ params: Input<PayXTodayError>) async throws -> JSON {
         let id = try params.requiredInteger("id_client")
-        guard try store.deleteClient(reseller: reseller, id: id) else {
+        guard try await store.deleteClient(reseller: reseller, id: id) else {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
         return ["success": 1]
@@ -206,9 +216,9 @@ struct PayXTodayRoutes {
                                              plan: plan, client: embedded)
     }
 
-    private func deletePayment(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
+    private func deletePayment(_ reseller: Int, _ params: Input<PayXTodayError>) async throws -> JSON {
         let id = try params.requiredInteger("id_payment")
-        switch try store.deletePayment(reseller: reseller, id: id) {
+        switch try await store.deletePayment(reseller: reseller, id: id) {
         case .some(true): return ["success": 1]
         case .some(false): throw PayXTodayError.notFound("Payment \(id) not found")
         case .none: throw PayXTodayError.invalid("Payment \(id) is paid and cannot be deleted.")

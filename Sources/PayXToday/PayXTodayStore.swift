@@ -122,8 +122,8 @@ struct PayXTodayStore {
     }
 
     /// Updates only the columns given (a nil value clears an optional field).
-    func updateClient(reseller: Int, id: Int, changes: [(String, SQLValue)]) throws -> JSON? {
-        try context.store.write { db in
+    func updateClient(reseller: Int, id: Int, changes: [(String, SQLValue)]) async throws -> JSON? {
+        try await context.store.write { db in
             guard try Self.clientRow(db, reseller: reseller, id: id) != nil else { return nil }
             for (column, value) in changes {
                 try db.run("UPDATE payxtoday_clients SET \(column) = ? WHERE id = ?", [value, id])
@@ -132,9 +132,9 @@ struct PayXTodayStore {
         }
     }
 
-    func deleteClient(reseller: Int, id: Int) throws -> Bool {
+    func deleteClient(reseller: Int, id: Int) async throws -> Bool {
         let now = context.clock.nowMilliseconds()
-        return try context.store.write { db in
+        return try await context.store.write { db in
             try db.run(
                 "UPDATE payxtoday_clients SET deleted_at = ? WHERE id = ? AND reseller = ? AND deleted_at IS NULL",
                 [now, id, reseller]) == 1
@@ -285,9 +285,9 @@ struct PayXTodayStore {
     }
 
     /// Deletes an unpaid payment; false when there is none. A paid one is refused.
-    func deletePayment(reseller: Int, id: Int) throws -> Bool? {
+    func deletePayment(reseller: Int, id: Int) async throws -> Bool? {
         let now = context.clock.nowMilliseconds()
-        return try context.store.write { db -> Bool? in
+        return try await context.store.write { db -> Bool? in
             guard
                 let payment = try Self.paymentRow(db, where: "id = ? AND reseller = ?", [id, reseller]).map(
                     Self.payment)
@@ -378,8 +378,8 @@ struct PayXTodayStore {
     }
 
     /// The pay page's card: the payment completed with it; the reseller's settings.
-    func complete(_ payment: Payment, outcome: Outcome, card: CardUse) throws -> JSON {
-        try context.store.write { db in
+    func complete(_ payment: Payment, outcome: Outcome, card: CardUse) async throws -> JSON {
+        try await context.store.write { db in
             try Self.complete(db, id: payment.id, outcome: outcome, card: card, context: context)
             return try context.settings(db, account: payment.reseller)
         }

@@ -19,14 +19,14 @@ struct PaytomatRoutes {
         router.get("/api/v1/exchange_rates") { request in try exchangeRates(request) }
         router.get("/api/v1/balance") { request in try balance(request) }
         router.post("/api/v1/create_transaction") { request in try await createTransaction(request) }
-        router.post("/api/v1/cancel_transaction") { request in try cancel(request) }
-        router.post("/api/v1/chargeback_transaction") { request in try chargeback(request) }
+        router.post("/api/v1/cancel_transaction") { request in try await cancel(request) }
+        router.post("/api/v1/chargeback_transaction") { request in try await chargeback(request) }
         router.get("/api/v1/transaction") { request in try transaction(request) }
         router.get("/api/v1/transactions") { request in try transactions(request) }
-        router.post("/api/v1/broadcast_transaction") { request in try broadcast(request) }
+        router.post("/api/v1/broadcast_transaction") { request in try await broadcast(request) }
         router.get("/api/v1/product") { request in try product(request) }
-        router.post("/api/v1/create_product") { request in try createProduct(request) }
-        router.put("/api/v1/product/:id") { request in try updateProduct(request) }
+        router.post("/api/v1/create_product") { request in try await createProduct(request) }
+        router.put("/api/v1/product/:id") { request in try await updateProduct(request) }
         router.get("/api/v1/payment_url") { request in
             let account = try merchantAccount(request)
             return .json(["url": .string(request.mountURL + "/pay/" + PaytomatWidget.code(for: account))])
@@ -35,7 +35,7 @@ struct PaytomatRoutes {
         router.get("/pay/:code") { request in try widget.shop(request) }
         router.post("/pay/:code", SandboxPage.action { request in try await widget.buy(request) })
         router.get("/pay/tx/:code") { request in try widget.transaction(request) }
-        router.post("/pay/tx/:code", SandboxPage.action { request in try widget.simulate(request) })
+        router.post("/pay/tx/:code", SandboxPage.action { request in try await widget.simulate(request) })
         return router
     }
 
@@ -120,20 +120,20 @@ struct PaytomatRoutes {
         return (account, row)
     }
 
-    private func cancel(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func cancel(_ request: HTTPRequest) async throws -> HTTPResponse {
         let (_, row) = try ownTransaction(request)
         let id = row["id"].int ?? 0
-        if try store.cancel(id: id) != nil {
+        if try await store.cancel(id: id) != nil {
             throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
         }
         return .json(["status": "cancelled", "status_description": "Transaction has been cancelled"])
     }
 
-    private func chargeback(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func chargeback(_ request: HTTPRequest) async throws -> HTTPResponse {
         let (account, row) = try ownTransaction(request)
         let id = row["id"].int ?? 0
         let timing = PaytomatTiming(settings: account.settings)
-        if try store.requestChargeback(id: id, seconds: max(timing.confirmationSeconds, 1)) != nil {
+        if try await store.requestChargeback(id: id, seconds: max(timing.confirmationSeconds, 1)) != nil {
             throw PaytomatError.conflict(
                 "Transaction \(id) is \(row["status"].string ?? ""): only a successful transaction can be charged back")
         }
@@ -171,14 +171,14 @@ struct PaytomatRoutes {
         return .json(["transactions": .array(list)])
     }
 
-    private func broadcast(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func broadcast(_ request: HTTPRequest) async throws -> HTTPResponse {
         let merchant = try authenticate(request)
         let input = try Input<PaytomatError>(request)
         let currency = try input.currency("currency")
         let txid = try input.requiredText("txid", max: 128)
         let receiver = try input.requiredText("receiver", max: 128)
         let amount = try input.decimal("amount", places: 8)
-        try store.recordBroadcast(merchant: merchant, currency: currency.code, txid: txid, receiver: receiver,
+        try await store.recordBroadcast(merchant: merchant, currency: currency.code, txid: txid, receiver: receiver,
                                   amount: PaytomatCurrency.format(amount, places: 8))
         return .json(["success": 1])
     }
@@ -192,19 +192,19 @@ struct PaytomatRoutes {
         return .json(["product": product])
     }
 
-    private func createProduct(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func createProduct(_ request: HTTPRequest) async throws -> HTTPResponse {
         let merchant = try authenticate(request)
         let values = try Input<PaytomatError>(request).productValues(required: true)
-        return .json(["id": .int(try store.createProduct(merchant: merchant, values: values))])
+        return .json(["id": .int(try await store.createProduct(merchant: merchant, values: values))])
     }
 
-    private func updateProduct(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func updateProduct(_ request: HTTPRequest) async throws -> HTTPResponse {
         let merchant = try authenticate(request)
         guard let id = request.parameters["id"].flatMap({ Int($0) }) else {
             throw PaytomatError.invalid("id must be an integer")
         }
         let values = try Input<PaytomatError>(request).productValues(required: false)
-        guard try store.updateProduct(merchant: merchant, id: id, values: values) else {
+        guard try await store.updateProduct(merchant: merchant, id: id, values: values) else {
             throw PaytomatError.notFound("Product \(id) not found")
         }
         return .json(["updated": .int(values.isEmpty ? 0 : 1)])

@@ -278,9 +278,9 @@ struct PaytomatStore {
         }
     }
 
-    func createProduct(merchant: Int, values: [(String, SQLValue)]) throws -> Int {
+    func createProduct(merchant: Int, values: [(String, SQLValue)]) async throws -> Int {
         let now = context.clock.nowMilliseconds()
-        return try context.store.write { db in
+        return try await context.store.write { db in
             let columns = values.map(\.0) + ["merchant", "created"]
             try db.run(
                 "INSERT INTO paytomat_products (\(columns.joined(separator: ", "))) VALUES "
@@ -290,8 +290,8 @@ struct PaytomatStore {
         }
     }
 
-    func updateProduct(merchant: Int, id: Int, values: [(String, SQLValue)]) throws -> Bool {
-        try context.store.write { db in
+    func updateProduct(merchant: Int, id: Int, values: [(String, SQLValue)]) async throws -> Bool {
+        try await context.store.write { db in
             guard
                 try db.queryOne("SELECT 1 FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]) != nil
             else { return false }
@@ -302,9 +302,9 @@ struct PaytomatStore {
         }
     }
 
-    func recordBroadcast(merchant: Int, currency: String, txid: String, receiver: String, amount: String) throws {
+    func recordBroadcast(merchant: Int, currency: String, txid: String, receiver: String, amount: String) async throws {
         let now = context.clock.nowMilliseconds()
-        try context.store.write { db in
+        try await context.store.write { db in
             try db.run(
                 "INSERT INTO paytomat_broadcasts (merchant, currency, txid, receiver, amount, created) VALUES "
                 + "(?, ?, ?, ?, ?, ?)",
@@ -314,8 +314,8 @@ struct PaytomatStore {
 
     /// The widget's simulation of the payer's coins (`received`, `underpaid`, `expired`) on a new
     /// transaction; false when it has moved on already.
-    func simulate(_ action: String, id: Int, merchant: Int) throws -> Bool {
-        try context.store.write { db -> Bool in
+    func simulate(_ action: String, id: Int, merchant: Int) async throws -> Bool {
+        try await context.store.write { db -> Bool in
             guard try Self.transaction(db, id: id)?["status"].string == "new" else { return false }
             switch action {
             case "received":
@@ -335,8 +335,8 @@ struct PaytomatStore {
     }
 
     /// The merchant cancels a new or pending transaction; nil, or the status it has instead.
-    func cancel(id: Int) throws -> String? {
-        try context.store.write { db -> String? in
+    func cancel(id: Int) async throws -> String? {
+        try await context.store.write { db -> String? in
             let current = try Self.transaction(db, id: id)?["status"].string ?? ""
             guard ["new", "pending"].contains(current) else { return current }
             try context.cancelJobs(db, payment: String(id))
@@ -347,8 +347,8 @@ struct PaytomatStore {
 
     /// The merchant asks for a successful transaction's chargeback, carried out after
     /// `seconds`; nil, or the status it has instead.
-    func requestChargeback(id: Int, seconds: Int) throws -> String? {
-        try context.store.write { db -> String? in
+    func requestChargeback(id: Int, seconds: Int) async throws -> String? {
+        try await context.store.write { db -> String? in
             let current = try Self.transaction(db, id: id)?["status"].string ?? ""
             guard current == "success" else { return current }
             try Self.transition(db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)

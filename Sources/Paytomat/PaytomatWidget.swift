@@ -98,7 +98,7 @@ struct PaytomatWidget {
         return SandboxPage.render("paytomat-transaction", title: "Paytomat payment", view)
     }
 
-    func simulate(_ request: HTTPRequest) throws -> HTTPResponse {
+    func simulate(_ request: HTTPRequest) async throws -> HTTPResponse {
         let code = request.parameters["code"] ?? ""
         guard let row = try store.transaction(code: code), let id = row["id"].int else {
             return SandboxPage.message("Unknown transaction", "No such transaction.", status: 404)
@@ -107,7 +107,7 @@ struct PaytomatWidget {
         guard ["received", "underpaid", "expired"].contains(action ?? "") else {
             return SandboxPage.message("Choose", "Choose what happens.", status: 400)
         }
-        let done = try store.simulate(action ?? "", id: id, merchant: row["merchant"].int ?? 0)
+        let done = try await store.simulate(action ?? "", id: id, merchant: row["merchant"].int ?? 0)
         guard done else {
             return SandboxPage.message("Already done", "This transaction has moved on already.", status: 409)
         }

@@ -27,7 +27,7 @@ struct ProjectCXPage {
         return SandboxPage.render("projectcx-payment", title: "Project CX payment", view, redirects: [returnURL ?? ""])
     }
 
-    func submit(_ request: HTTPRequest) throws -> HTTPResponse {
+    func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
         let form = request.formBody
         let returnURL = try self.returnURL(form["return"] ?? form["returnUrl"])
         guard let id = form["orderId"], !id.isEmpty else {
@@ -40,7 +40,7 @@ struct ProjectCXPage {
         default: return SandboxPage.message("Choose", "Approve or decline the payment.", status: 400)
         }
         do {
-            try ProjectCXStore(context: context).complete(id: id, outcome: outcome)
+            try await ProjectCXStore(context: context).complete(id: id, outcome: outcome)
         } catch CompletionError.notFound {
             return SandboxPage.message("Unknown order", "No order “\(id)”.", status: 404)
         } catch CompletionError.alreadyFinal(let status) {

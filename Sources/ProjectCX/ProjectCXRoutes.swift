@@ -18,23 +18,23 @@ struct ProjectCXRoutes {
 
     func router() -> Router {
         var router = Router()
-        router.post("/rest2/login") { request in try login(request) }
+        router.post("/rest2/login") { request in try await login(request) }
         router.post("/rest2/payment/create") { request in try await createPayment(request) }
         router.get("/payment") { request in try ProjectCXPage(context: context, orders: orders).show(request) }
         router.post(
             "/payment",
-            SandboxPage.action { request in try ProjectCXPage(context: context, orders: orders).submit(request) })
+            SandboxPage.action { request in try await ProjectCXPage(context: context, orders: orders).submit(request) })
         return router
     }
 
-    private func login(_ request: HTTPRequest) throws -> HTTPResponse {
+    private func login(_ request: HTTPRequest) async throws -> HTTPResponse {
         let input = try Input<ProjectCXError>(request, typed: true)
         let username = try input.requiredText("username", max: 256)
         let password = try input.requiredText("password", max: 256)
         guard let account = try context.authenticate(login: username, secret: password) else {
             throw ProjectCXError.invalidCredentials
         }
-        let token = try store.issueToken(account: account.id, lifetimeSeconds: Self.tokenLifetime)
+        let token = try await store.issueToken(account: account.id, lifetimeSeconds: Self.tokenLifetime)
         return .json([
             "auth_token": .string(token.token),
             "refresh_token": .string(token.refreshToken),

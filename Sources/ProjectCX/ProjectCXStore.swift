@@ -59,10 +59,10 @@ struct ProjectCXStore {
         let message: String?
     }
 
-    func issueToken(account: Int, lifetimeSeconds: Int) throws -> Token {
+    func issueToken(account: Int, lifetimeSeconds: Int) async throws -> Token {
         let token = Token(token: context.ids.token(), refreshToken: context.ids.token(), expiresIn: lifetimeSeconds)
         let now = context.clock.nowMilliseconds()
-        try context.store.write { db in
+        try await context.store.write { db in
             try db.run("DELETE FROM projectcx_tokens WHERE expires_at <= ?", [now])
             try db.run(
                 "INSERT INTO projectcx_tokens (token, refresh_token, account, expires_at, created_at) VALUES "
@@ -135,7 +135,7 @@ struct ProjectCXStore {
     }
 
     /// Completes an order now (the payer's page), in a transaction of its own.
-    func complete(id: String, outcome: Outcome) throws {
-        try context.store.write { db in try Self.complete(db, id: id, outcome: outcome, context: context) }
+    func complete(id: String, outcome: Outcome) async throws {
+        try await context.store.write { db in try Self.complete(db, id: id, outcome: outcome, context: context) }
     }
 }

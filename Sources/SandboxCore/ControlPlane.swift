@@ -11,32 +11,32 @@ struct ControlPlane: Sendable {
         var router = Router()
         router.get("/health") { _ in try health() }
         router.post("/reset") { _ in
-            try sandbox.reset()
+            try await onWorker { try sandbox.reset() }
             return .json(["status": "reset", "time": .string(context.clock.nowISO8601())])
         }
         router.get("/clock") { _ in clock() }
-        router.post("/clock/advance") { request in try advance(request) }
+        router.post("/clock/advance") { request in try await onWorker { try advance(request) } }
         router.get("/payments") { request in try payments(request) }
         router.get("/payments/:provider/:id") { request in try payment(request) }
-        router.post("/payments/:provider/:id/outcome") { request in try outcome(request) }
+        router.post("/payments/:provider/:id/outcome") { request in try await onWorker { try outcome(request) } }
         router.get("/deliveries") { request in try deliveries(request) }
         router.get("/deliveries/:id") { request in try delivery(request) }
-        router.post("/deliveries/:id/replay") { request in try replay(request) }
+        router.post("/deliveries/:id/replay") { request in try await onWorker { try replay(request) } }
         router.get("/requests") { request in try requests(request) }
-        router.post("/accounts") { request in try createAccount(request) }
+        router.post("/accounts") { request in try await onWorker { try createAccount(request) } }
         router.get("/accounts/:provider/:account") { request in try account(request) }
-        router.patch("/accounts/:provider/:account") { request in try updateAccount(request) }
+        router.patch("/accounts/:provider/:account") { request in try await onWorker { try updateAccount(request) } }
         router.get("/openapi/:document") { request in try openAPI(request) }
-        router.post("/snapshots") { request in try snapshot(request) }
+        router.post("/snapshots") { request in try await onWorker { try snapshot(request) } }
         router.get("/snapshots") { _ in .json(["snapshots": .array(sandbox.snapshots.list())]) }
         router.delete("/snapshots/:name") { request in
             let name = request.parameters["name"] ?? ""
-            guard sandbox.snapshots.remove(name) else {
+            guard try await onWorker({ sandbox.snapshots.remove(name) }) else {
                 throw ControlPlaneError.notFound("no snapshot '\(name)'")
             }
             return .json(["snapshots": .array(sandbox.snapshots.list())])
         }
-        router.post("/snapshots/:name/restore") { request in try restore(request) }
+        router.post("/snapshots/:name/restore") { request in try await onWorker { try restore(request) } }
         router.get("/snapshots/:name/file") { request in
             let name = request.parameters["name"] ?? ""
             guard let bytes = sandbox.snapshots.bytes(name) else {
@@ -47,15 +47,17 @@ struct ControlPlane: Sendable {
             response.headers.add("Content-Disposition", "attachment; filename=\"\(name).sqlite\"")
             return response
         }
-        router.put("/snapshots/:name/file") { request in try upload(request) }
-        router.post("/faults") { request in try addFault(request) }
+        router.put("/snapshots/:name/file") { request in try await onWorker { try upload(request) } }
+        router.post("/faults") { request in try await onWorker { try addFault(request) } }
         router.get("/faults") { _ in .json(["faults": .array(sandbox.faults.list())]) }
         router.delete("/faults") { _ in
-            try sandbox.faults.remove(nil)
+            try await onWorker { try sandbox.faults.remove(nil) }
             return .json(["faults": []])
         }
         router.delete("/faults/:id") { request in
-            guard let id = request.parameters["id"].flatMap({ Int($0) }), try sandbox.faults.remove(id) else {
+            guard let id = request.parameters["id"].flatMap({ Int($0) }),
+                  try await onWorker({ try sandbox.faults.remove(id) })
+            else {
                 throw ControlPlaneError.notFound("no fault rule '\(request.parameters["id"] ?? "")'")
             }
             return .json(["faults": .array(sandbox.faults.list())])

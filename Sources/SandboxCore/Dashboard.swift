@@ -11,14 +11,14 @@ struct Dashboard {
     func register(_ router: inout Router) {
         router.get("/") { request in try list(request) }
         router.get("/payments/:provider/:id/view") { request in try detail(request) }
-        router.post("/ui/outcome") { request in try outcome(request) }
-        router.post("/ui/replay") { request in try replay(request) }
-        router.post("/ui/advance") { request in try advance(request) }
-        router.post("/ui/reset") { request in try reset(request) }
-        router.post("/ui/faults/add") { request in try addFault(request) }
-        router.post("/ui/faults/remove") { request in try removeFault(request) }
-        router.post("/ui/snapshots/take") { request in try takeSnapshot(request) }
-        router.post("/ui/snapshots/restore") { request in try restoreSnapshot(request) }
+        router.post("/ui/outcome") { request in try await onWorker { try outcome(request) } }
+        router.post("/ui/replay") { request in try await onWorker { try replay(request) } }
+        router.post("/ui/advance") { request in try await onWorker { try advance(request) } }
+        router.post("/ui/reset") { request in try await onWorker { try reset(request) } }
+        router.post("/ui/faults/add") { request in try await onWorker { try addFault(request) } }
+        router.post("/ui/faults/remove") { request in try await onWorker { try removeFault(request) } }
+        router.post("/ui/snapshots/take") { request in try await onWorker { try takeSnapshot(request) } }
+        router.post("/ui/snapshots/restore") { request in try await onWorker { try restoreSnapshot(request) } }
     }
 
     /// A dashboard page, reloading itself every 5 s unless `?refresh=off` (a link in the

@@ -244,13 +244,7 @@ private struct FixtureRun: Sendable {
         request.headers.set("Host", "localhost")
         if body != nil { request.headers.set("Content-Type", "application/json") }
         request.remoteAddress = "127.0.0.1"
-        let send: Send = { request in
-            switch router.dispatch(request, mayBlock: true) {
-            case .answer(let response): return response
-            case .awaiting(let responder): return await responder()
-            case .blocking: return router.respond(to: request)
-            }
-        }
+        let send: Send = { request in await router.respond(to: request) }
         if let account, let provider {
             request = await provider.authorize(request, as: account, send: send)
         }

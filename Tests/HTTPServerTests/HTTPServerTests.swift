@@ -35,9 +35,12 @@ final class RunningServer {
             usleep(300_000)
             return .text("slow done")
         }
+        // A route that writes through a call that blocks its thread: on a worker, awaited.
         router.post("/slow") { _ in
-            usleep(500_000)
-            return .text("slow post done")
+            try await onWorker {
+                usleep(500_000)
+                return HTTPResponse.text("slow post done")
+            }
         }
         // Awaits a resumption from another thread, as a write awaits its commit; echoes the body.
         router.post("/later") { request in
@@ -264,8 +267,8 @@ struct AwaitFailure: Error {}
 
     // MARK: the event loop and its workers
 
-    /// A request that waits (every method but GET, HEAD and OPTIONS runs on a worker) holds up
-    /// neither the loop nor the other clients, whichever loop they landed on.
+    /// A route whose handler blocks (on a worker, `onWorker`) holds up neither the loop nor
+    /// the other clients, whichever loop they landed on.
     @Test func aWaitingPOSTHoldsUpNoGET() throws {
         let running = try RunningServer()
         let waiting = try running.client()
@@ -280,7 +283,7 @@ struct AwaitFailure: Error {}
         #expect(try waiting.readResponse().text == "slow post done")
     }
 
-    /// GETs answered on the loop and POSTs answered on a worker, pipelined on one connection,
+    /// Reads answered on the loop and writes awaited in a task, pipelined on one connection,
     /// come back in the order they were sent.
     @Test func pipelinedGETsAndPOSTsKeepTheirOrder() throws {
         let running = try RunningServer()

@@ -40,7 +40,7 @@ struct DemoProvider: Provider {
             guard let (user, password) = request.basicCredentials,
                   let account = try context.authenticate(login: user, secret: password)
             else { return .json(["error": "unauthorized"], status: 401) }
-            try context.store.write { db in try db.run("INSERT INTO demo_items VALUES (?, ?)", [account.id, request.bodyString]) }
+            try await context.store.write { db in try db.run("INSERT INTO demo_items VALUES (?, ?)", [account.id, request.bodyString]) }
             let count = try context.store.read { db in
                 try db.queryOne("SELECT COUNT(*) FROM demo_items WHERE account = ?", [account.id])?[0].int ?? 0
             }
