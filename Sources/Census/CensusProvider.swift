@@ -94,7 +94,8 @@ struct CensusControl {
         }
         do {
             let name = body["name"]?.stringValue ?? "Sandbox person"
-            return .json(try await CensusStore(context: context).createPerson(name: name, externalIDs: external), status: 201)
+            let person = try await CensusStore(context: context).createPerson(name: name, externalIDs: external)
+            return .json(person, status: 201)
         } catch let error as SQLiteError where error.isUniqueViolation {
             throw ControlPlaneError.conflict("one of these external ids belongs to another person")
         }

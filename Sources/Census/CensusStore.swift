@@ -297,7 +297,8 @@ struct CensusStore {
 
     /// The card gateway's answer for an order, in a transaction of its own.
     func complete(order: Int, outcome: Outcome, card: (month: Int, year: Int)?) async throws {
-        try await context.store.write { db in try Self.complete(db, id: order, outcome: outcome, card: card, context: context)
+        try await context.store.write { db in
+            try Self.complete(db, id: order, outcome: outcome, card: card, context: context)
         }
     }
 
