@@ -51,7 +51,7 @@ struct ControlPlane: Sendable {
         router.post("/faults") { request in try await onWorker { try addFault(request) } }
         router.get("/faults") { _ in .json(["faults": .array(sandbox.faults.list())]) }
         router.delete("/faults") { _ in
-            try await onWorker { try sandbox.faults.remove(nil) }
+            _ = try await onWorker { try sandbox.faults.remove(nil) }
             return .json(["faults": []])
         }
         router.delete("/faults/:id") { request in
