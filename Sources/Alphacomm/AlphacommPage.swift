@@ -19,8 +19,8 @@ struct AlphacommPage {
         let view: JSON = [
             "logo": .string(payment.logo), "company": .string(payment.company), "lines": .array(lines),
             "description": .string(payment.description),
-            "total": .string(Self.money(payment.amount, payment.currency)), "state": .string(payment.state),
-            "open": .bool(payment.state == "accepted"),
+            "total": .string(Self.money(payment.amount, payment.currency)), "state": .string(payment.state.rawValue),
+            "open": .bool(payment.state == .accepted),
             "action": .string(request.mountPrefix + "/paypal/approve/" + PercentDecoding.encode(payment.id)),
         ]
         return SandboxPage.render(

@@ -50,13 +50,13 @@ public struct AlphacommProvider: Provider {
     /// "settle" approves or cancels as forced; "expire" ends an approval nobody gave.
     public func runJob(_ job: Job, _ db: Database, _ context: ProviderContext) throws {
         switch job.kind {
-        case "expire":
-            guard let payment = try AlphacommStore.payment(db, id: job.payment), payment.state == "accepted" else {
+        case .expire:
+            guard let payment = try AlphacommStore.payment(db, id: job.payment), payment.state == .accepted else {
                 return
             }
             try AlphacommStore.setState(
-                db, id: job.payment, state: "expired", note: "Not approved within 3 hours", context: context)
-        case "settle":
+                db, id: job.payment, state: .expired, note: "Not approved within 3 hours", context: context)
+        case .settle:
             do {
                 try complete(payment: job.payment, with: Outcome(payload: job.payload) ?? .success, db, context)
             } catch CompletionError.alreadyFinal {}

@@ -82,7 +82,7 @@ struct AlphacommRoutes {
             throw AlphacommError.conflict("paymentId \(id) was already used for another payment")
         case .repeated(let payment):
             return .json([
-                "paymentId": .string(id), "state": .string(payment.state),
+                "paymentId": .string(id), "state": .string(payment.state.rawValue),
                 "redirectUrl": .string(approvalURL(request, id)),
             ])
         case .new:
@@ -108,7 +108,7 @@ struct AlphacommRoutes {
     }
 
     private func state(_ payment: AlphacommStore.Payment) -> HTTPResponse {
-        .json(["paymentId": .string(payment.id), "state": .string(payment.state),
+        .json(["paymentId": .string(payment.id), "state": .string(payment.state.rawValue),
                "timestamp": .string(Timestamp.iso8601Offset(milliseconds: payment.updatedAt))])
     }
 

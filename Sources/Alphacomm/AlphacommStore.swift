@@ -42,7 +42,7 @@ struct AlphacommStore {
         let id: String
         let account: Int
         let request: String
-        let state: String
+        let state: State
         let autoCapture: Bool
         let returnURL: String
         let company: String
@@ -56,6 +56,8 @@ struct AlphacommStore {
         let updatedAt: Int64
 
         var lines: JSON { (try? JSON.parse(linesJSON)) ?? [] }
+
+        enum State: String, Sendable { case accepted, authorized, captured, cancelled, expired }
     }
 
     /// A token in the form the real one has: base64 of 64 hex digits, no padding.
@@ -78,7 +80,8 @@ struct AlphacommStore {
     static func payment(_ db: Database, id: String) throws -> Payment? {
         try db.queryOne("SELECT * FROM alphacomm_payments WHERE id = ?", [id]).map {
             Payment(id: $0["id"].string ?? "", account: $0["account"].int ?? 0, request: $0["request"].string ?? "",
-                state: $0["state"].string ?? "", autoCapture: $0["auto_capture"].int == 1,
+                state: Payment.State(rawValue: $0["state"].string ?? "") ?? .accepted,
+                autoCapture: $0["auto_capture"].int == 1,
                 returnURL: $0["return_url"].string ?? "",
                 company: $0["company"].string ?? "", logo: $0["logo"].string ?? "",
                 currency: $0["currency"].string ?? "",
@@ -119,10 +122,10 @@ struct AlphacommStore {
                     description, lines, created_at, updated_at)
                 VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, row)
-            try context.record(db, id: id, account: account, status: "accepted",
+            try context.record(db, id: id, account: account, status: Payment.State.accepted.rawValue,
                                 amount: decimalAmount, currency: currency, at: now)
             try context.schedule(
-                db, kind: "expire", payment: id,
+                db, kind: .expire, payment: id,
                 at: now + Self.approvalLifetime * 1000)
             try context.schedule(plan, payment: id, db)
             return .new
@@ -131,32 +134,28 @@ struct AlphacommStore {
     }
 
     /// Moves a payment to `state` (and the uniform view with it).
-    static func setState(_ db: Database, id: String, state: String, note: String? = nil, context: ProviderContext)
-        throws
-    {
+    static func setState(_ db: Database, id: String, state: Payment.State, note: String? = nil,
+                         context: ProviderContext) throws {
         let now = context.clock.nowMilliseconds()
-        try db.run("UPDATE alphacomm_payments SET state = ?, updated_at = ? WHERE id = ?", [state, now, id])
-        try context.setStatus(db, id: id, status: state, at: now, note: note)
+        try db.run("UPDATE alphacomm_payments SET state = ?, updated_at = ? WHERE id = ?", [state.rawValue, now, id])
+        try context.setStatus(db, id: id, status: state.rawValue, at: now, note: note)
     }
 
     /// The payer approves (authorized, or captured at once with autoCapture) or cancels.
     static func complete(_ db: Database, id: String, outcome: Outcome, context: ProviderContext) throws {
-        guard let payment = try payment(db, id: id) else { throw CompletionError.notFound }
-        switch (payment.state, outcome.kind) {
-        case ("accepted", .success):
-            try setState(
-                db, id: id, state: payment.autoCapture ? "captured" : "authorized", note: outcome.message,
-                context: context)
-        case ("authorized", .success):
-            try setState(db, id: id, state: "captured", note: outcome.message, context: context)
-        case ("accepted", .failure):
-            try setState(
-                db, id: id, state: "cancelled", note: outcome.message ?? "Cancelled by the payer", context: context)
-        default:
-            throw CompletionError.alreadyFinal(status: payment.state)
-        }
-        if payment.state == "accepted" {
-            try context.cancelJobs(db, payment: id)
+        try context.complete(db, payment: id, try payment(db, id: id), status: \.state.rawValue,
+                             open: ["accepted", "authorized"]) { payment in
+            let next: Payment.State
+            switch (payment.state, outcome.kind) {
+            case (.accepted, .success): next = payment.autoCapture ? .captured : .authorized
+            case (.authorized, .success): next = .captured
+            case (.accepted, .failure): next = .cancelled
+            default: throw CompletionError.alreadyFinal(status: payment.state.rawValue)
+            }
+            try db.run("UPDATE alphacomm_payments SET state = ?, updated_at = ? WHERE id = ?",
+                       [next.rawValue, context.clock.nowMilliseconds(), id])
+            return Completion(status: next.rawValue,
+                              note: outcome.message ?? (next == .cancelled ? "Cancelled by the payer" : nil))
         }
     }
 
@@ -165,7 +164,7 @@ struct AlphacommStore {
     func approve(id: String, outcome: Outcome) async throws -> String {
         try await context.store.write { db in
             guard let payment = try Self.payment(db, id: id) else { throw CompletionError.notFound }
-            guard payment.state == "accepted" else { throw CompletionError.alreadyFinal(status: payment.state) }
+            guard payment.state == .accepted else { throw CompletionError.alreadyFinal(status: payment.state.rawValue) }
             try Self.complete(db, id: id, outcome: outcome, context: context)
             return payment.returnURL
         }
@@ -178,12 +177,17 @@ struct AlphacommStore {
             guard let payment = try Self.payment(db, id: id) else {
                 throw AlphacommError.notFound("No payment \(id)")
             }
-            guard payment.state == "authorized" else {
+            guard payment.state == .authorized else {
                 throw AlphacommError.invalidState(
                     "Payment \(id) is \(payment.state): only an authorized payment can be captured")
             }
-            try Self.setState(db, id: id, state: "captured", context: context)
+            try Self.setState(db, id: id, state: .captured, context: context)
             return try Self.payment(db, id: id) ?? payment
         }
     }
+}
+
+extension JobKind {
+    /// Ends an approval nobody gave (`AlphacommStore.approvalLifetime`).
+    static let expire = JobKind("expire")
 }

@@ -33,8 +33,9 @@ struct CensusGateway {
             return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
         let action = request.mountPrefix + "/gateway/pay/complete"
-        guard order.status == "pending" else {
-            return SandboxPage.message("Already complete", "This payment is already \(order.status).", status: 409)
+        guard order.status == .pending else {
+            return SandboxPage.message(
+                "Already complete", "This payment is already \(order.status.rawValue).", status: 409)
         }
         let outcome: Outcome
         var card: (month: Int, year: Int)?

@@ -53,17 +53,17 @@ public struct CensusProvider: Provider {
         let dd = CensusStore.directDebit, cc = CensusStore.creditCard
         let ana = try CensusStore.createPerson(db, name: "Ana García", externalIDs: [("participa", "1001")], now: now)
         try CensusStore.addPaymentMethod(
-            db, person: ana, type: dd, status: "active", verified: true, iban: "ES9121000418450200051332", now: now)
+            db, person: ana, type: dd, status: .active, verified: true, iban: "ES9121000418450200051332", now: now)
         try CensusStore.addPaymentMethod(
-            db, person: ana, type: cc, status: "active", verified: true, expiration: (4, year), now: now)
+            db, person: ana, type: cc, status: .active, verified: true, expiration: (4, year), now: now)
         let bruno = try CensusStore.createPerson(
             db, name: "Bruno Díaz", externalIDs: [("participa", "1002")], now: now)
         try CensusStore.addPaymentMethod(
-            db, person: bruno, type: dd, status: "inactive", verified: true, iban: "ES7921000813610123456789", now: now)
-        try CensusStore.addPaymentMethod(db, person: bruno, type: cc, status: "incomplete", verified: false, now: now)
+            db, person: bruno, type: dd, status: .inactive, verified: true, iban: "ES7921000813610123456789", now: now)
+        try CensusStore.addPaymentMethod(db, person: bruno, type: cc, status: .incomplete, verified: false, now: now)
         let carla = try CensusStore.createPerson(db, name: "Carla Ruiz", externalIDs: [("participa", "1003")], now: now)
         try CensusStore.addPaymentMethod(
-            db, person: carla, type: dd, status: "active", verified: false, iban: "ES6000491500051234567892", now: now)
+            db, person: carla, type: dd, status: .active, verified: false, iban: "ES6000491500051234567892", now: now)
     }
 }
 

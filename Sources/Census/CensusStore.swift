@@ -58,7 +58,7 @@ struct CensusStore {
         let id: Int
         let person: Int
         let type: String
-        let status: String
+        let status: Status
         let verified: Bool
         let iban: String?
         let expiration: String?
@@ -71,13 +71,15 @@ struct CensusStore {
 
         var json: JSON {
             [
-                "id": .int(id), "name": .string(name), "type": .string(type), "status": .string(status),
+                "id": .int(id), "name": .string(name), "type": .string(type), "status": .string(status.rawValue),
                 "verified?": .bool(verified),
             ]
         }
 
         /// Census refuses orders on a payment method that cannot be charged.
-        var usable: Bool { status == "active" && (type == CensusStore.directDebit || expiration != nil) }
+        var usable: Bool { status == .active && (type == CensusStore.directDebit || expiration != nil) }
+
+        enum Status: String, Sendable { case active, inactive, incomplete }
     }
 
     struct Order: Sendable {
@@ -86,8 +88,10 @@ struct CensusStore {
         let paymentMethod: Int
         let amount: Int
         let description: String
-        let status: String
+        let status: Status
         let returnURL: String?
+
+        enum Status: String, Sendable { case pending, processed, error }
         let gatewayToken: String?
     }
 
@@ -141,7 +145,8 @@ struct CensusStore {
         let expiration = (month != nil && year != nil && row["authorization_token"].string != nil)
             ? "\(month.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "")/\(year ?? 0)" : nil
         return PaymentMethod(id: row["id"].int ?? 0, person: row["person"].int ?? 0, type: row["type"].string ?? "",
-                             status: row["status"].string ?? "", verified: row["verified"].int == 1,
+            status: PaymentMethod.Status(rawValue: row["status"].string ?? "") ?? .inactive,
+            verified: row["verified"].int == 1,
                              iban: row["iban"].string, expiration: expiration)
     }
 
@@ -163,13 +168,13 @@ struct CensusStore {
 
     @discardableResult
     static func addPaymentMethod(
-        _ db: Database, person: Int, type: String, status: String, verified: Bool, iban: String? = nil,
+        _ db: Database, person: Int, type: String, status: PaymentMethod.Status, verified: Bool, iban: String? = nil,
                                  expiration: (month: Int, year: Int)? = nil, now: Int64) throws -> Int {
         try db.run("""
             INSERT INTO census_payment_methods (person, type, status, verified, iban, expiration_month,
                 expiration_year, authorization_token, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [person, type, status, verified, iban, expiration?.month, expiration?.year,
+            """, [person, type, status.rawValue, verified, iban, expiration?.month, expiration?.year,
                   expiration.map { _ in "seeded-authorization" }, now])
         return Int(db.lastInsertRowID)
     }
@@ -204,11 +209,11 @@ struct CensusStore {
                 methodID = id
             case .directDebit(let iban):
                 methodID = try Self.addPaymentMethod(
-                    db, person: order.person, type: Self.directDebit, status: "active", verified: false, iban: iban,
+                    db, person: order.person, type: Self.directDebit, status: .active, verified: false, iban: iban,
                     now: now)
             case .creditCardExternal(let url):
                 methodID = try Self.addPaymentMethod(
-                    db, person: order.person, type: Self.creditCard, status: "incomplete", verified: false, now: now)
+                    db, person: order.person, type: Self.creditCard, status: .incomplete, verified: false, now: now)
                 returnURL = url
                 token = context.ids.token(18)
             }
@@ -219,7 +224,7 @@ struct CensusStore {
                 """,
                 [order.person, methodID, order.description, order.amount, order.campaignCode, returnURL, token, now])
             let id = Int(db.lastInsertRowID)
-            try context.record(db, id: String(id), account: 1, status: "pending",
+            try context.record(db, id: String(id), account: 1, status: Order.Status.pending.rawValue,
                                 amount: Payments.decimal(minorUnits: order.amount), currency: "EUR", at: now)
             // An externally authorized card waits for its form; the others settle on the plan.
             if token == nil { try context.schedule(plan, payment: String(id), db) }
@@ -239,7 +244,7 @@ struct CensusStore {
     private static func order(_ row: Row) -> Order {
         Order(id: row["id"].int ?? 0, person: row["person"].int ?? 0, paymentMethod: row["payment_method"].int ?? 0,
             amount: row["amount"].int ?? 0, description: row["description"].string ?? "",
-            status: row["status"].string ?? "",
+            status: Order.Status(rawValue: row["status"].string ?? "") ?? .pending,
               returnURL: row["return_url"].string, gatewayToken: row["gateway_token"].string)
     }
 
@@ -248,30 +253,25 @@ struct CensusStore {
     static func complete(
         _ db: Database, id: Int, outcome: Outcome, card: (month: Int, year: Int)? = nil, context: ProviderContext
     ) throws {
-        guard let order = try order(db, id: id) else { throw CompletionError.notFound }
-        guard order.status == "pending" else { throw CompletionError.alreadyFinal(status: order.status) }
-        let now = context.clock.nowMilliseconds()
-        let status = outcome.kind == .success ? "processed" : "error"
-        try db.run("UPDATE census_orders SET status = ?, processed_at = ? WHERE id = ?", [status, now, id])
-        if outcome.kind == .success {
+        try context.complete(db, payment: String(id), try order(db, id: id), status: \.status.rawValue) { order in
+            let now = context.clock.nowMilliseconds()
+            let status: Order.Status = outcome.kind == .success ? .processed : .error
+            try db.run("UPDATE census_orders SET status = ?, processed_at = ? WHERE id = ?", [status.rawValue, now, id])
+            guard status == .processed else { return Completion(status: status.rawValue, note: outcome.message) }
             if let method = try paymentMethod(db, id: order.paymentMethod), method.type == creditCard,
-                method.expiration == nil
-            {
+               method.expiration == nil {
                 // A card authorized now: the gateway's expiry, or (control plane) three years on.
-                let year = Int(Timestamp.iso8601(milliseconds: now).prefix(4)) ?? 2026
-                let expiry = card ?? (month: 12, year: year + 3)
+                let expiry =
+                    card ?? (month: 12, year: (Int(Timestamp.iso8601(milliseconds: now).prefix(4)) ?? 2026) + 3)
                 try db.run("""
                     UPDATE census_payment_methods SET status = 'active', verified = 1, expiration_month = ?,
-                        expiration_year = ?,
-                    authorization_token = ? WHERE id = ?
+                        expiration_year = ?, authorization_token = ? WHERE id = ?
                     """, [expiry.month, expiry.year, context.ids.hex(12), order.paymentMethod])
             } else {
                 try db.run("UPDATE census_payment_methods SET verified = 1 WHERE id = ?", [order.paymentMethod])
             }
+            return Completion(status: status.rawValue, note: outcome.message)
         }
-        try context.setStatus(
-            db, id: String(id), status: status, at: now, note: outcome.message)
-        try context.cancelJobs(db, payment: String(id))
     }
 
     /// The sum of processed orders' amounts for a campaign and/or a person, created within

@@ -21,8 +21,9 @@ struct PayXTodayPage {
             return SandboxPage.message("Unknown payment", "No payment “\(uuid)”.", status: 404)
         }
         let action = request.mountPrefix + "/pay/" + uuid
-        guard payment.state == "pending" else {
-            return SandboxPage.message("Already done", "This payment is already \(payment.state).", status: 409)
+        guard payment.state == .pending else {
+            return SandboxPage.message(
+                "Already done", "This payment is already \(payment.state.rawValue).", status: 409)
         }
         let form = request.formBody
         let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }

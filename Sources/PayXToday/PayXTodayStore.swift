@@ -151,7 +151,9 @@ struct PayXTodayStore {
         let paymentSystem: Int
         let price: String
         let period: Int
-        let state: String
+        let state: State
+
+        enum State: String, Sendable { case pending, paid, failed }
         let description: String?
         let urlSuccess: String?
         let urlError: String?
@@ -166,7 +168,8 @@ struct PayXTodayStore {
             client: row["client"].int ?? 0,
             paymentSystem: row["payment_system"].int ?? 0, price: row["price"].string ?? "",
             period: row["period"].int ?? 0,
-            state: row["state"].string ?? "", description: row["description"].string,
+            state: Payment.State(rawValue: row["state"].string ?? "") ?? .pending,
+            description: row["description"].string,
             urlSuccess: row["url_success"].string,
             urlError: row["url_error"].string, createdAt: row["created_at"].int64 ?? 0,
             errorMessage: row["error_message"].string,
@@ -275,7 +278,7 @@ struct PayXTodayStore {
                 """, values)
             let id = Int(db.lastInsertRowID)
             try context.record(
-                db, id: String(id), account: reseller, status: "pending",
+                db, id: String(id), account: reseller, status: Payment.State.pending.rawValue,
                                 amount: p.price, currency: PayXTodayProvider.currency, at: now)
             try context.schedule(plan, payment: String(id), db)
             return id
@@ -292,7 +295,7 @@ struct PayXTodayStore {
                 let payment = try Self.paymentRow(db, where: "id = ? AND reseller = ?", [id, reseller]).map(
                     Self.payment)
             else { return false }
-            guard payment.state != "paid" else { return nil }
+            guard payment.state != .paid else { return nil }
             try db.run("UPDATE payxtoday_payments SET deleted_at = ? WHERE id = ?", [now, id])
             try context.cancelJobs(db, payment: String(id))
             try context.setStatus(db, id: String(id), status: "deleted", at: now)
@@ -309,44 +312,39 @@ struct PayXTodayStore {
 
     /// Pays or fails a pending payment: card details recorded, the reseller's webhook queued.
     static func complete(_ db: Database, id: Int, outcome: Outcome, card: CardUse?, context: ProviderContext) throws {
-        guard let payment = try payment(db, id: id) else { throw CompletionError.notFound }
-        guard payment.state == "pending" else { throw CompletionError.alreadyFinal(status: payment.state) }
-        let now = context.clock.nowMilliseconds()
-        let number = card?.number ?? "4111111111111111"
-        let bin = String(number.prefix(6))
-        let details = PayXTodayData.card(bin: bin)
-        let success = outcome.kind == .success
-        let message = success ? "" : (outcome.message ?? "5051 (Insufficient funds)")
-        let clientCountry = try db.queryOne("SELECT id_country FROM payxtoday_clients WHERE id = ?", [payment.client])?[
-            0
-        ].int
-            .flatMap { PayXTodayData.countriesByID[$0]?["iso_3166_1"]?.stringValue }
-        try db.run("""
-            UPDATE payxtoday_payments SET state = ?, success = ?, error_message = ?, paid_at = ?, ip_address = ?,
-                ip_country = ?,
-                card_first_six = ?, card_last_four = ?, card_exp_date = ?, card_type = ?, card_category = ?,
-                    card_product = ?, issuer = ?
-            WHERE id = ?
-            """, [success ? "paid" : "failed", success ? 1 : 0, message, success ? now : nil, card?.ip ?? "127.0.0.1",
-                  card?.country ?? clientCountry, bin, String(number.suffix(4)), card?.expiry ?? "12/30",
-                  details.type, details.category, details.product, details.issuer, id])
-        try context.setStatus(
-            db, id: String(id), status: success ? "paid" : "failed", at: now,
-                               note: success ? nil : message)
-        try context.cancelJobs(db, payment: String(id))
-        var body: [(String, JSON)] = [
-            ("reseller", .int(payment.reseller)), ("id_client", .int(payment.client)), ("id_payment", .int(payment.id)),
-            ("uuid_payment", .string(payment.uuid)), ("id_payment_system", .int(payment.paymentSystem)),
-            ("period", .int(payment.period)),
-            ("price", webhookNumber(payment.price)), ("success", .int(success ? 1 : 0)),
-        ]
-        body.append(
-            success ? ("paid_at", .string(Timestamp.dateTime(milliseconds: now))) : ("error_message", .string(message)))
-        body.append(("created_at", .string(Timestamp.dateTime(milliseconds: payment.createdAt))))
-        body.append(("description", payment.description.map(JSON.string) ?? .null))
-        try enqueueWebhook(
-            db, reseller: payment.reseller, payment: String(id), success: success, body: .object(body), context: context
-        )
+        try context.complete(db, payment: String(id), try payment(db, id: id), status: \.state.rawValue) { payment in
+            let now = context.clock.nowMilliseconds()
+            let number = card?.number ?? "4111111111111111"
+            let details = PayXTodayData.card(bin: String(number.prefix(6)))
+            let success = outcome.kind == .success
+            let state: Payment.State = success ? .paid : .failed
+            let message = success ? "" : (outcome.message ?? "5051 (Insufficient funds)")
+            let clientCountry = try db.queryOne("SELECT id_country FROM payxtoday_clients WHERE id = ?",
+                                                [payment.client])?[0].int
+                .flatMap { PayXTodayData.countriesByID[$0]?["iso_3166_1"]?.stringValue }
+            try db.run("""
+                UPDATE payxtoday_payments SET state = ?, success = ?, error_message = ?, paid_at = ?, ip_address = ?,
+                    ip_country = ?, card_first_six = ?, card_last_four = ?, card_exp_date = ?, card_type = ?,
+                    card_category = ?, card_product = ?, issuer = ?
+                WHERE id = ?
+                """, [state.rawValue, success ? 1 : 0, message, success ? now : nil, card?.ip ?? "127.0.0.1",
+                      card?.country ?? clientCountry, String(number.prefix(6)), String(number.suffix(4)),
+                      card?.expiry ?? "12/30", details.type, details.category, details.product, details.issuer, id])
+            var body: [(String, JSON)] = [
+                ("reseller", .int(payment.reseller)), ("id_client", .int(payment.client)),
+                ("id_payment", .int(payment.id)), ("uuid_payment", .string(payment.uuid)),
+                ("id_payment_system", .int(payment.paymentSystem)), ("period", .int(payment.period)),
+                ("price", webhookNumber(payment.price)), ("success", .int(success ? 1 : 0)),
+                success
+                    ? ("paid_at", .string(Timestamp.dateTime(milliseconds: now))) : ("error_message", .string(message)),
+                ("created_at", .string(Timestamp.dateTime(milliseconds: payment.createdAt))),
+            ]
+            body.append(("description", payment.description.map(JSON.string) ?? .null))
+            return Completion(status: state.rawValue, note: success ? nil : message,
+                callback: try webhook(
+                    db, reseller: payment.reseller, success: success, body: .object(body),
+                                                    context: context))
+        }
     }
 
     /// A price as a JSON number, as the webhook shows it (`100`, `290.5`).
@@ -359,18 +357,15 @@ struct PayXTodayStore {
         return .number(text)
     }
 
-    /// Queues the webhook to the reseller's success or error URL; false when it has none.
-    @discardableResult
-    static func enqueueWebhook(
-        _ db: Database, reseller: Int, payment: String, success: Bool, body: JSON, context: ProviderContext
-    ) throws -> Bool {
+    /// The webhook to the reseller's success or error URL; nil when it has none.
+    static func webhook(_ db: Database, reseller: Int, success: Bool, body: JSON, context: ProviderContext) throws
+        -> Callback?
+    {
         let settings = try context.settings(db, account: reseller)
         guard let url = settings["webhook"]?["payments"]?[success ? "success" : "error"]?.stringValue,
-            isAbsoluteHTTPURL(url)
-        else { return false }
-        try context.enqueue(
-            db, account: reseller, payment: payment, kind: "webhook", url: url, body: body.serializedBytes())
-        return true
+              isAbsoluteHTTPURL(url)
+        else { return nil }
+        return Callback(account: reseller, kind: "webhook", url: url, json: body)
     }
 
     func payment(uuid: String) throws -> Payment? {
@@ -388,8 +383,10 @@ struct PayXTodayStore {
     /// Queues a test webhook (`/webhook/test/…`); false when the reseller has no URL for it.
     func enqueueTestWebhook(reseller: Int, key: String, success: Bool, body: JSON) async throws -> Bool {
         try await context.store.write { db in
-            try Self.enqueueWebhook(
-                db, reseller: reseller, payment: key, success: success, body: body, context: context)
+            guard let webhook = try Self.webhook(db, reseller: reseller, success: success, body: body, context: context)
+            else { return false }
+            try context.enqueue(db, webhook, payment: key)
+            return true
         }
     }
 }

@@ -59,7 +59,7 @@ public struct PaytomatProvider: Provider {
 
     public func complete(payment id: String, with outcome: Outcome, _ db: Database, _ context: ProviderContext) throws {
         guard let transaction = Int(id) else { throw CompletionError.notFound }
-        try PaytomatLifecycle.complete(db, id: transaction, outcome: outcome, context: context)
+        try PaytomatStore.complete(db, id: transaction, outcome: outcome, context: context)
     }
 
     public func runJob(_ job: Job, _ db: Database, _ context: ProviderContext) throws {

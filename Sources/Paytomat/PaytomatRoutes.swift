@@ -111,31 +111,30 @@ struct PaytomatRoutes {
         ])
     }
 
-    private func ownTransaction(_ request: HTTPRequest) throws -> (Accounts.Account, Row) {
+    private func ownTransaction(_ request: HTTPRequest) throws -> (Accounts.Account, PaytomatStore.Transaction) {
         let account = try merchantAccount(request)
         let id = try Input<PaytomatError>(request).requiredInteger("id")
-        guard let row = try store.transaction(merchant: account.id, id: id) else {
+        guard let transaction = try store.transaction(merchant: account.id, id: id) else {
             throw PaytomatError.notFound("Transaction \(id) not found")
         }
-        return (account, row)
+        return (account, transaction)
     }
 
     private func cancel(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let (_, row) = try ownTransaction(request)
-        let id = row["id"].int ?? 0
-        if try await store.cancel(id: id) != nil {
-            throw PaytomatError.conflict("Transaction \(id) is \(row["status"].string ?? "") and cannot be cancelled")
+        let id = try ownTransaction(request).1.id
+        if let status = try await store.cancel(id: id) {
+            throw PaytomatError.conflict("Transaction \(id) is \(status.rawValue) and cannot be cancelled")
         }
         return .json(["status": "cancelled", "status_description": "Transaction has been cancelled"])
     }
 
     private func chargeback(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let (account, row) = try ownTransaction(request)
-        let id = row["id"].int ?? 0
-        let timing = PaytomatTiming(settings: account.settings)
-        if try await store.requestChargeback(id: id, seconds: max(timing.confirmationSeconds, 1)) != nil {
+        let (account, transaction) = try ownTransaction(request)
+        let id = transaction.id
+        let seconds = max(PaytomatTiming(settings: account.settings).confirmationSeconds, 1)
+        if let status = try await store.requestChargeback(id: id, seconds: seconds) {
             throw PaytomatError.conflict(
-                "Transaction \(id) is \(row["status"].string ?? ""): only a successful transaction can be charged back")
+                "Transaction \(id) is \(status.rawValue): only a successful transaction can be charged back")
         }
         return .json([
             "status": "chargeback_scheduled", "status_description": "Transaction has been scheduled for chargeback",
@@ -143,14 +142,13 @@ struct PaytomatRoutes {
     }
 
     private func transaction(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (_, row) = try ownTransaction(request)
-        return .json(["transaction": PaytomatStore.json(row)])
+        .json(["transaction": try ownTransaction(request).1.json])
     }
 
     private func transactions(_ request: HTTPRequest) throws -> HTTPResponse {
         let merchant = try authenticate(request)
         let input = try Input<PaytomatError>(request)
-        let status = try input.oneOf("status", PaytomatStore.statuses)
+        let status = try input.oneOf("status", PaytomatStore.Status.allCases.map(\.rawValue))
         let limit = try input.integer("limit")
         if let limit, !(1...100).contains(limit) {
             throw PaytomatError.invalid("limit must be an integer from 1 to 100")

@@ -65,10 +65,83 @@ struct PaytomatStore {
     ]
 
     static let note = "Please turn off transaction encryption if you encounter public key error"
-    static let statuses = [
-        "new", "pending", "confirmation", "cancellation", "success", "cancelled", "failure", "chargeback", "timeout",
-    ]
-    static let finalStatuses: Set<String> = ["success", "cancelled", "failure", "chargeback", "timeout"]
+
+    enum Status: String, CaseIterable, Sendable {
+        case new, pending, confirmation, cancellation, success, cancelled, failure, chargeback, timeout
+
+        /// Where a transaction ends: its postback is sent.
+        var isFinal: Bool { [.success, .cancelled, .failure, .chargeback, .timeout].contains(self) }
+    }
+
+    /// A transaction as stored.
+    struct Transaction: Sendable {
+        let id, merchant: Int
+        let status: Status
+        let code, comment, address, currencyIn, currencyOut, amountIn, amountOut, rate, qrCode: String
+        let ref, callbackURL, details: String?
+        let created, updated: Int64
+        let productID: Int?
+
+        init(_ row: Row) {
+            id = row["id"].int ?? 0
+            merchant = row["merchant"].int ?? 0
+            code = row["code"].string ?? ""
+            ref = row["ref"].string
+            status = Status(rawValue: row["status"].string ?? "") ?? .new
+            comment = row["comment"].string ?? ""
+            created = row["created"].int64 ?? 0
+            updated = row["updated"].int64 ?? 0
+            address = row["address"].string ?? ""
+            currencyIn = row["currency_in"].string ?? ""
+            currencyOut = row["currency_out"].string ?? ""
+            amountIn = row["amount_in"].string ?? ""
+            amountOut = row["amount_out"].string ?? ""
+            rate = row["rate"].string ?? ""
+            qrCode = row["qr_code"].string ?? ""
+            productID = row["product_id"].int
+            callbackURL = row["callback_url"].string
+            details = row["details"].string
+        }
+
+        /// As `GET /transaction` shows it: amounts and rate as strings.
+        var json: JSON {
+            [
+                "address": .string(address), "amount_in": .string(amountIn), "amount_out": .string(amountOut),
+                "comment": .string(comment), "created": .string(Timestamp.dateTime(milliseconds: created)),
+                "currency_in": .string(currencyIn), "currency_out": .string(currencyOut), "id": .int(id),
+                "rate": .string(rate), "ref": ref.map(JSON.string) ?? .null, "status": .string(status.rawValue),
+                "updated": .string(Timestamp.dateTime(milliseconds: updated)), "qr_code": .string(qrCode),
+                "note": .string(note), "product_id": productID.map { .int($0) } ?? .null,
+                "callback_url": callbackURL.map(JSON.string) ?? .null,
+            ]
+        }
+    }
+
+    /// A product as stored.
+    struct Product: Sendable {
+        let id, skipEmail: Int
+        let amount, currency, title, unit, callbackURL, customCSS, fields: String
+
+        init(_ row: Row) {
+            id = row["id"].int ?? 0
+            amount = row["amount"].string ?? ""
+            currency = row["currency"].string ?? ""
+            title = row["title"].string ?? ""
+            unit = row["unit"].string ?? ""
+            callbackURL = row["callback_url"].string ?? ""
+            customCSS = row["custom_css"].string ?? ""
+            skipEmail = row["skip_email"].int ?? 0
+            fields = row["fields"].string ?? "[]"
+        }
+
+        func json(successes: Int) -> JSON {
+            [
+                "id": .int(id), "amount": .string(amount), "currency": .string(currency), "title": .string(title),
+                "unit": .string(unit), "fields": (try? JSON.parse(fields)) ?? [], "callback_url": .string(callbackURL),
+                "tx_success": .int(successes), "custom_css": .string(customCSS), "skip_email": .int(skipEmail),
+            ]
+        }
+    }
 
     // MARK: transactions
 
@@ -118,50 +191,31 @@ struct PaytomatStore {
                     t.details?.serialized(),
                 ])
             let id = Int(db.lastInsertRowID)
-            try context.record(db, id: String(id), account: merchant, status: "new",
+            try context.record(db, id: String(id), account: merchant, status: Status.new.rawValue,
                                 amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment")
             try context.schedule(
-                db, kind: "timeout", payment: String(id), at: timeoutAt)
+                db, kind: .timeout, payment: String(id), at: timeoutAt)
             if let plan { try context.schedule(plan, payment: String(id), db) }
             return id
         }
         return Created(id: id, code: code, address: address, amountOut: amountOut, rate: rate, qrCode: qr)
     }
 
-    static func transaction(_ db: Database, id: Int) throws -> Row? {
-        try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ?", [id])
+    static func transaction(_ db: Database, id: Int) throws -> Transaction? {
+        try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ?", [id]).map(Transaction.init)
     }
 
-    func transaction(merchant: Int, id: Int) throws -> Row? {
+    func transaction(merchant: Int, id: Int) throws -> Transaction? {
         try context.store.read { db in
             try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ? AND merchant = ?", [id, merchant])
+                .map(Transaction.init)
         }
     }
 
-    func transaction(code: String) throws -> Row? {
-        try context.store.read { db in try db.queryOne("SELECT * FROM paytomat_transactions WHERE code = ?", [code]) }
-    }
-
-    /// The record as `GET /transaction` shows it: amounts and rate as strings.
-    static func json(_ row: Row) -> JSON {
-        [
-            "address": .string(row["address"].string ?? ""),
-            "amount_in": .string(row["amount_in"].string ?? ""),
-            "amount_out": .string(row["amount_out"].string ?? ""),
-            "comment": .string(row["comment"].string ?? ""),
-            "created": .string(Timestamp.dateTime(milliseconds: row["created"].int64 ?? 0)),
-            "currency_in": .string(row["currency_in"].string ?? ""),
-            "currency_out": .string(row["currency_out"].string ?? ""),
-            "id": .int(row["id"].int ?? 0),
-            "rate": .string(row["rate"].string ?? ""),
-            "ref": row["ref"].string.map(JSON.string) ?? .null,
-            "status": .string(row["status"].string ?? ""),
-            "updated": .string(Timestamp.dateTime(milliseconds: row["updated"].int64 ?? 0)),
-            "qr_code": .string(row["qr_code"].string ?? ""),
-            "note": .string(note),
-            "product_id": row["product_id"].int.map { .int($0) } ?? .null,
-            "callback_url": row["callback_url"].string.map(JSON.string) ?? .null,
-        ]
+    func transaction(code: String) throws -> Transaction? {
+        try context.store.read { db in
+            try db.queryOne("SELECT * FROM paytomat_transactions WHERE code = ?", [code]).map(Transaction.init)
+        }
     }
 
     static let orderColumns: [String: String] = [
@@ -180,46 +234,58 @@ struct PaytomatStore {
         return try context.store.read { db in
             try db.query(
                 "SELECT * FROM paytomat_transactions \(conditions.sql) ORDER BY \(column) \(direction), id "
-                + "\(direction) LIMIT ? OFFSET ?",
-                         conditions.arguments + [limit, offset]).map(Self.json)
+                + "\(direction) LIMIT ? OFFSET ?", conditions.arguments + [limit, offset]
+            ).map { Transaction($0).json }
         }
     }
 
     /// Moves a transaction to `status` with `comment`; a final status queues the postback.
-    static func transition(_ db: Database, id: Int, to status: String, comment: String, context: ProviderContext) throws
+    static func transition(_ db: Database, id: Int, to status: Status, comment: String, context: ProviderContext)
+        throws
     {
-        let now = context.clock.nowMilliseconds()
-        try db.run(
-            "UPDATE paytomat_transactions SET status = ?, comment = ?, updated = ? WHERE id = ?",
-            [status, comment, now, id])
-        try context.setStatus(
-            db, id: String(id), status: status, at: now, note: comment)
-        if finalStatuses.contains(status) { try postback(db, id: id, context: context) }
+        try update(db, id: id, to: status, comment: comment, context: context)
+        try context.setStatus(db, id: String(id), status: status.rawValue, at: context.clock.nowMilliseconds(),
+                              note: comment)
+        if status.isFinal, let postback = try postback(db, id: id) {
+            try context.enqueue(db, postback, payment: String(id))
+        }
+    }
+
+    private static func update(_ db: Database, id: Int, to status: Status, comment: String, context: ProviderContext)
+        throws
+    {
+        try db.run("UPDATE paytomat_transactions SET status = ?, comment = ?, updated = ? WHERE id = ?",
+                   [status.rawValue, comment, context.clock.nowMilliseconds(), id])
+    }
+
+    /// The control plane: success or failure now, from any state before a final one.
+    static func complete(_ db: Database, id: Int, outcome: Outcome, context: ProviderContext) throws {
+        try context.complete(db, payment: String(id), try transaction(db, id: id), status: \.status.rawValue,
+                             open: ["new", "pending", "confirmation"]) { _ in
+            let success = outcome.kind == .success
+            let comment = outcome.message ?? (success ? "Payment received" : "Payment failed")
+            try update(db, id: id, to: success ? .success : .failure, comment: comment, context: context)
+            return Completion(
+                status: success ? "success" : "failure", note: comment, callback: try postback(db, id: id))
+        }
     }
 
     /// The documented postback structure, to the transaction's (or its product's) callback URL.
-    static func postback(_ db: Database, id: Int, context: ProviderContext) throws {
-        guard let row = try transaction(db, id: id) else { return }
-        let product = try row["product_id"].int.flatMap {
-            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ?", [$0])
+    private static func postback(_ db: Database, id: Int) throws -> Callback? {
+        guard let transaction = try transaction(db, id: id) else { return nil }
+        let product = try transaction.productID.flatMap {
+            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ?", [$0]).map(Product.init)
         }
-        let url = row["callback_url"].string ?? product?["callback_url"].string
-        guard let url, isAbsoluteHTTPURL(url) else { return }
+        guard let url = transaction.callbackURL ?? product?.callbackURL, isAbsoluteHTTPURL(url) else { return nil }
         let body: JSON = [
-            "merchant_id": .int(row["merchant"].int ?? 0),
-            "product_id": row["product_id"].int.map { .int($0) } ?? .null,
-            "tx_code": .string(row["code"].string ?? ""),
-            "tx_id": .int(id),
-            "amount": .number(row["amount_out"].string ?? "0"),
-            "currency": .string(row["currency_out"].string ?? ""),
-            "qr_code": .string(row["qr_code"].string ?? ""),
-            "details": row["details"].string.flatMap { try? JSON.parse($0) } ?? .null,
-            "tx_status": .string(row["status"].string ?? ""),
-            "custom_css": product?["custom_css"].string.map(JSON.string) ?? .null,
+            "merchant_id": .int(transaction.merchant), "product_id": transaction.productID.map { .int($0) } ?? .null,
+            "tx_code": .string(transaction.code), "tx_id": .int(id), "amount": .number(transaction.amountOut),
+            "currency": .string(transaction.currencyOut), "qr_code": .string(transaction.qrCode),
+            "details": transaction.details.flatMap { try? JSON.parse($0) } ?? .null,
+            "tx_status": .string(transaction.status.rawValue),
+            "custom_css": product.map { .string($0.customCSS) } ?? .null
         ]
-        try context.enqueue(
-            db, account: row["merchant"].int ?? 0, payment: String(id), kind: "postback", url: url,
-            body: body.serializedBytes())
+        return Callback(account: transaction.merchant, kind: "postback", url: url, json: body)
     }
 
     /// Successful amounts per received currency, charged-back ones not counted.
@@ -238,43 +304,28 @@ struct PaytomatStore {
 
     // MARK: products
 
-    static func productJSON(_ db: Database, _ row: Row) throws -> JSON {
-        let id = row["id"].int ?? 0
-        let successes =
-            try db.queryOne(
-                "SELECT COUNT(*) FROM paytomat_transactions WHERE product_id = ? AND status = 'success'", [id])?[0].int
-            ?? 0
-        return [
-            "id": .int(id),
-            "amount": .string(row["amount"].string ?? ""),
-            "currency": .string(row["currency"].string ?? ""),
-            "title": .string(row["title"].string ?? ""),
-            "unit": .string(row["unit"].string ?? ""),
-            "fields": (try? JSON.parse(row["fields"].string ?? "[]")) ?? [],
-            "callback_url": .string(row["callback_url"].string ?? ""),
-            "tx_success": .int(successes),
-            "custom_css": .string(row["custom_css"].string ?? ""),
-            "skip_email": .int(row["skip_email"].int ?? 0),
-        ]
-    }
-
-    func product(merchant: Int, id: Int) throws -> Row? {
+    func product(merchant: Int, id: Int) throws -> Product? {
         try context.store.read { db in
             try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant])
+                .map(Product.init)
         }
     }
 
+    /// The product as `GET /product` shows it, with its successful transactions counted.
     func productJSON(merchant: Int, id: Int) throws -> JSON? {
         try context.store.read { db in
-            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]).map {
-                try Self.productJSON(db, $0)
-            }
+            guard let product = try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?",
+                                                [id, merchant]).map(Product.init)
+            else { return nil }
+            let successes = try db.queryOne(
+                "SELECT COUNT(*) FROM paytomat_transactions WHERE product_id = ? AND status = 'success'", [id])?[0].int
+            return product.json(successes: successes ?? 0)
         }
     }
 
-    func products(merchant: Int) throws -> [Row] {
+    func products(merchant: Int) throws -> [Product] {
         try context.store.read { db in
-            try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant])
+            try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant]).map(Product.init)
         }
     }
 
@@ -316,44 +367,42 @@ struct PaytomatStore {
     /// transaction; false when it has moved on already.
     func simulate(_ action: String, id: Int, merchant: Int) async throws -> Bool {
         try await context.store.write { db -> Bool in
-            guard try Self.transaction(db, id: id)?["status"].string == "new" else { return false }
+            guard try Self.transaction(db, id: id)?.status == .new else { return false }
             switch action {
             case "received":
                 let timing = PaytomatTiming(settings: try context.settings(db, account: merchant))
-                try PaytomatLifecycle.receive(
-                    db, id: id, timing: timing, now: context.clock.nowMilliseconds(), context: context)
+                try PaytomatLifecycle.receive(db, id: id, timing: timing, context: context)
             case "underpaid":
                 try context.cancelJobs(db, payment: String(id))
-                try Self.transition(db, id: id, to: "failure", comment: "Payment underpaid", context: context)
+                try Self.transition(db, id: id, to: .failure, comment: "Payment underpaid", context: context)
             default:
                 try context.cancelJobs(db, payment: String(id))
-                try Self.transition(
-                    db, id: id, to: "timeout", comment: "Payment not received in time", context: context)
+                try Self.transition(db, id: id, to: .timeout, comment: "Payment not received in time", context: context)
             }
             return true
         }
     }
 
     /// The merchant cancels a new or pending transaction; nil, or the status it has instead.
-    func cancel(id: Int) async throws -> String? {
-        try await context.store.write { db -> String? in
-            let current = try Self.transaction(db, id: id)?["status"].string ?? ""
-            guard ["new", "pending"].contains(current) else { return current }
+    func cancel(id: Int) async throws -> Status? {
+        try await context.store.write { db -> Status? in
+            guard let current = try Self.transaction(db, id: id)?.status else { return nil }
+            guard current == .new || current == .pending else { return current }
             try context.cancelJobs(db, payment: String(id))
-            try Self.transition(db, id: id, to: "cancelled", comment: "Cancelled by the merchant", context: context)
+            try Self.transition(db, id: id, to: .cancelled, comment: "Cancelled by the merchant", context: context)
             return nil
         }
     }
 
     /// The merchant asks for a successful transaction's chargeback, carried out after
     /// `seconds`; nil, or the status it has instead.
-    func requestChargeback(id: Int, seconds: Int) async throws -> String? {
-        try await context.store.write { db -> String? in
-            let current = try Self.transaction(db, id: id)?["status"].string ?? ""
-            guard current == "success" else { return current }
-            try Self.transition(db, id: id, to: "cancellation", comment: "Requested chargeback", context: context)
-            let now = context.clock.nowMilliseconds()
-            try context.schedule(db, kind: "chargeback", payment: String(id), at: now + Int64(seconds) * 1000)
+    func requestChargeback(id: Int, seconds: Int) async throws -> Status? {
+        try await context.store.write { db -> Status? in
+            guard let current = try Self.transaction(db, id: id)?.status else { return nil }
+            guard current == .success else { return current }
+            try Self.transition(db, id: id, to: .cancellation, comment: "Requested chargeback", context: context)
+            try context.schedule(db, kind: .chargeback, payment: String(id),
+                                 at: context.clock.nowMilliseconds() + Int64(seconds) * 1000)
             return nil
         }
     }

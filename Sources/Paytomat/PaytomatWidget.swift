@@ -35,12 +35,11 @@ struct PaytomatWidget {
         let coins: [JSON] = PaytomatCurrency.all.filter(\.outgoing).map {
             ["code": .string($0.code), "title": .string($0.title)]
         }
-        let products: [JSON] = try store.products(merchant: account.id).map { row in
+        let products: [JSON] = try store.products(merchant: account.id).map { product in
             [
-                "title": .string(row["title"].string ?? ""), "amount": .string(row["amount"].string ?? ""),
-                "currency": .string(row["currency"].string ?? ""),
-                "unit": .string(row["unit"].string ?? ""), "single": .bool(row["unit"].string == "single"),
-                "id": .number(String(row["id"].int ?? 0)),
+                "title": .string(product.title), "amount": .string(product.amount),
+                "currency": .string(product.currency), "unit": .string(product.unit),
+                "single": .bool(product.unit == "single"), "id": .number(String(product.id)),
             ]
         }
         let view: JSON = ["products": .array(products), "coins": .array(coins),
@@ -58,14 +57,14 @@ struct PaytomatWidget {
         else {
             return SandboxPage.message("Unknown product", "No such product.", status: 404)
         }
-        let unit = product["unit"].string ?? "single"
+        let unit = product.unit
         guard let quantity = Decimal(string: unit == "single" ? "1" : (form["quantity"] ?? "1")), quantity > 0,
             unit != "piece"
                 || NSDecimalNumber(decimal: quantity).doubleValue.rounded()
                     == NSDecimalNumber(decimal: quantity).doubleValue,
-              let price = Decimal(string: product["amount"].string ?? ""),
-            let currencyIn = PaytomatCurrency.find(
-                product["currency"].string ?? "", in: PaytomatCurrency.table(settings: account.settings)),
+              let price = Decimal(string: product.amount),
+              let currencyIn = PaytomatCurrency.find(
+                product.currency, in: PaytomatCurrency.table(settings: account.settings)),
             let currencyOut = PaytomatCurrency.find(
                 form["currency_out"] ?? "", in: PaytomatCurrency.table(settings: account.settings)),
               currencyOut.outgoing else {
@@ -84,30 +83,29 @@ struct PaytomatWidget {
     }
 
     func transaction(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let row = try store.transaction(code: request.parameters["code"] ?? "") else {
+        guard let transaction = try store.transaction(code: request.parameters["code"] ?? "") else {
             return SandboxPage.message("Unknown transaction", "No such transaction.", status: 404)
         }
-        let status = row["status"].string ?? ""
         let view: JSON = [
-            "amount": .string(row["amount_out"].string ?? ""), "coin": .string(row["currency_out"].string ?? ""),
-            "address": .string(row["address"].string ?? ""), "uri": .string(row["qr_code"].string ?? ""),
-            "qr": .string(QRCode(row["qr_code"].string ?? "")?.svg() ?? ""), "status": .string(status),
-            "comment": .string(row["comment"].string ?? ""), "open": .bool(status == "new"),
-            "action": .string(request.mountPrefix + "/pay/tx/" + (row["code"].string ?? "")),
+            "amount": .string(transaction.amountOut), "coin": .string(transaction.currencyOut),
+            "address": .string(transaction.address), "uri": .string(transaction.qrCode),
+            "qr": .string(QRCode(transaction.qrCode)?.svg() ?? ""), "status": .string(transaction.status.rawValue),
+            "comment": .string(transaction.comment), "open": .bool(transaction.status == .new),
+            "action": .string(request.mountPrefix + "/pay/tx/" + transaction.code),
         ]
         return SandboxPage.render("paytomat-transaction", title: "Paytomat payment", view)
     }
 
     func simulate(_ request: HTTPRequest) async throws -> HTTPResponse {
         let code = request.parameters["code"] ?? ""
-        guard let row = try store.transaction(code: code), let id = row["id"].int else {
+        guard let transaction = try store.transaction(code: code) else {
             return SandboxPage.message("Unknown transaction", "No such transaction.", status: 404)
         }
         let action = request.formBody["action"]
         guard ["received", "underpaid", "expired"].contains(action ?? "") else {
             return SandboxPage.message("Choose", "Choose what happens.", status: 400)
         }
-        let done = try await store.simulate(action ?? "", id: id, merchant: row["merchant"].int ?? 0)
+        let done = try await store.simulate(action ?? "", id: transaction.id, merchant: transaction.merchant)
         guard done else {
             return SandboxPage.message("Already done", "This transaction has moved on already.", status: 409)
         }

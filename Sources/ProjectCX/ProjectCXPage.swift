@@ -20,8 +20,9 @@ struct ProjectCXPage {
         let view: JSON = [
             "amount": .string(Self.formatAUD(order.amount)), "description": .string(order.description ?? ""),
             "info": .string(order.info ?? ""),
-            "id": .string(order.id), "status": .string(order.status), "message": .string(order.message ?? order.status),
-            "pending": .bool(order.status == "pending"), "action": .string(request.mountPrefix + "/payment"),
+            "id": .string(order.id), "status": .string(order.status.rawValue),
+            "message": .string(order.message ?? order.status.rawValue), "pending": .bool(order.status == .pending),
+            "action": .string(request.mountPrefix + "/payment"),
             "returnURL": .string(returnURL ?? "")
         ]
         return SandboxPage.render("projectcx-payment", title: "Project CX payment", view, redirects: [returnURL ?? ""])

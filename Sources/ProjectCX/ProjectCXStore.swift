@@ -54,9 +54,11 @@ struct ProjectCXStore {
         let description: String?
         let info: String?
         let callback: String
-        /// "pending", "Success" or "Failure" (the callback's words).
-        let status: String
+        let status: Status
         let message: String?
+
+        /// In the callback's words.
+        enum Status: String, Sendable { case pending, success = "Success", failure = "Failure" }
     }
 
     func issueToken(account: Int, lifetimeSeconds: Int) async throws -> Token {
@@ -89,7 +91,7 @@ struct ProjectCXStore {
                     created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                 """, [id, account, order.amount, order.description, order.info, order.callback, stamp, stamp])
-            try context.record(db, id: id, account: account, status: "pending",
+            try context.record(db, id: id, account: account, status: Order.Status.pending.rawValue,
                 amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now)
             try context.schedule(plan, payment: id, db)
         }
@@ -104,34 +106,29 @@ struct ProjectCXStore {
         try db.queryOne("SELECT * FROM projectcx_orders WHERE id = ?", [id]).map {
             Order(id: $0["id"].string ?? "", account: $0["account"].int ?? 0, amount: $0["amount"].int ?? 0,
                   description: $0["description"].string, info: $0["info"].string, callback: $0["callback"].string ?? "",
-                  status: $0["status"].string ?? "", message: $0["message"].string)
+                  status: Order.Status(rawValue: $0["status"].string ?? "") ?? .pending, message: $0["message"].string)
         }
     }
 
-    /// Completes a pending order: its result, the uniform status, and the Payment Result
-    /// callback queued, all in the caller's transaction.
+    /// Completes a pending order: its result, and the Payment Result callback.
     static func complete(_ db: Database, id: String, outcome: Outcome, context: ProviderContext) throws {
-        guard let order = try order(db, id) else { throw CompletionError.notFound }
-        guard order.status == "pending" else { throw CompletionError.alreadyFinal(status: order.status) }
-        let now = context.clock.nowMilliseconds()
-        let status = outcome.kind == .success ? "Success" : "Failure"
-        let message = outcome.message ?? (outcome.kind == .success ? "Transaction successful" : "Transaction declined")
-        let bankTransactionId = String(context.ids.int(in: 100_000 ... 999_999_999))
-        try db.run("""
-            UPDATE projectcx_orders SET status = ?, message = ?, bank_transaction_id = ?, updated_at = ? WHERE id = ?
-            """, [status, message, bankTransactionId, Timestamp.iso8601(milliseconds: now), id])
-        try context.setStatus(
-            db, id: id, status: status.lowercased(), at: now, note: message)
-        try context.cancelJobs(db, payment: id)
-        let result: JSON = [
-            "dateSent": .string(Timestamp.iso8601(milliseconds: now)),
-            "status": .string(status),
-            "bankTransactionId": .string(bankTransactionId),
-            "message": .string(message),
-        ]
-        try context.enqueue(
-            db, account: order.account, payment: id, kind: "callback", url: order.callback,
-            body: result.serializedBytes())
+        try context.complete(db, payment: id, try order(db, id), status: \.status.rawValue) { order in
+            let now = Timestamp.iso8601(milliseconds: context.clock.nowMilliseconds())
+            let status: Order.Status = outcome.kind == .success ? .success : .failure
+            let message = outcome.message ?? (status == .success ? "Transaction successful" : "Transaction declined")
+            let bankTransactionId = String(context.ids.int(in: 100_000 ... 999_999_999))
+            try db.run("""
+                UPDATE projectcx_orders SET status = ?, message = ?, bank_transaction_id = ?, updated_at = ?
+                WHERE id = ?
+                """, [status.rawValue, message, bankTransactionId, now, id])
+            let result: JSON = [
+                "dateSent": .string(now), "status": .string(status.rawValue),
+                "bankTransactionId": .string(bankTransactionId), "message": .string(message),
+            ]
+            return Completion(status: status.rawValue.lowercased(), note: message,
+                              callback: Callback(account: order.account, kind: "callback", url: order.callback,
+                                                 json: result))
+        }
     }
 
     /// Completes an order now (the payer's page), in a transaction of its own.

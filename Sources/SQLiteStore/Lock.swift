@@ -2,9 +2,10 @@
 import Glibc
 #endif
 
-/// The store's pthread mutex (its writer and reader connections). Unlike `Synchronization.Mutex` it guards state that lives
-/// outside it, so it can protect non-Sendable connections handed out and taken back.
-/// Faster than `Synchronization.Mutex` under contention (see `Locked`).
+/// The store's pthread mutex, around its writer and reader connections. Unlike
+/// `Synchronization.Mutex` it guards state that lives outside it, so it can protect
+/// non-Sendable connections handed out and taken back; and it is the faster lock under
+/// contention (see SandboxCore's `Locked`).
 ///
 /// `@unchecked Sendable`: a mutex is the synchronization itself.
 final class Lock: @unchecked Sendable {

@@ -103,7 +103,7 @@ extension Provider {
 
     /// The default job: "settle" completes the payment with the outcome in its payload.
     public func runJob(_ job: Job, _ db: Database, _ context: ProviderContext) throws {
-        guard job.kind == "settle" else { return }
+        guard job.kind == .settle else { return }
         do {
             try complete(payment: job.payment, with: Outcome(payload: job.payload) ?? .success, db, context)
         } catch CompletionError.alreadyFinal {

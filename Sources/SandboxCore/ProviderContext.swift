@@ -94,36 +94,87 @@ public struct ProviderContext: Sendable {
     /// Schedules the plan's settle job (nothing for a manual plan), in the caller's transaction.
     public func schedule(_ plan: SettlePlan, payment: String, _ db: Database) throws {
         guard let at = plan.at else { return }
-        try schedule(db, kind: "settle", payment: payment, at: at, payload: plan.outcome.json)
+        try schedule(db, kind: .settle, payment: payment, at: at, payload: plan.outcome.json)
     }
 
     /// Schedules one of its jobs (`runJob` runs it when due), in the caller's transaction; the
     /// scheduler is woken when it commits if the job falls due before its next look.
-    public func schedule(_ db: Database, kind: String, payment: String, at: Int64, payload: JSON = [:]) throws {
+    public func schedule(_ db: Database, kind: JobKind, payment: String, at: Int64, payload: JSON = [:]) throws {
         try Jobs.schedule(db, provider: key, kind: kind, payment: payment, at: at, payload: payload,
                           now: clock.nowMilliseconds())
         db.afterCommit { [sandbox] in sandbox.wake(dueAt: at) }
     }
 
     /// Cancels a payment's pending jobs (of one kind, or all).
-    public func cancelJobs(_ db: Database, payment: String, kind: String? = nil) throws {
+    public func cancelJobs(_ db: Database, payment: String, kind: JobKind? = nil) throws {
         try Jobs.cancel(db, provider: key, payment: payment, kind: kind)
     }
 
     /// Queues a callback, webhook or postback in the caller's transaction: the sender is woken
     /// when it commits.
-    public func enqueue(_ db: Database, account: Int, payment: String, kind: String, url: String,
-                        contentType: String = "application/json", body: [UInt8]) throws {
+    public func enqueue(_ db: Database, _ callback: Callback, payment: String) throws {
         _ = try Outbox.enqueue(
             db,
-            NewDelivery(provider: key, account: account, payment: payment, kind: kind, url: url,
-                        contentType: contentType, body: body),
+            NewDelivery(provider: key, account: callback.account, payment: payment, kind: callback.kind,
+                        url: callback.url, contentType: callback.contentType, body: callback.body),
             now: clock.nowMilliseconds())
         db.afterCommit { [sandbox] in sandbox.wake() }
+    }
+
+    // MARK: completing a payment
+
+    /// The one way a payment completes (the control plane, a payer's page, a settle job): an
+    /// unknown one is `CompletionError.notFound`, one whose status is not among `open`
+    /// `alreadyFinal`; otherwise `update` changes the provider's own record and says what
+    /// follows, and its status in the uniform view (noted on its timeline), its pending jobs
+    /// cancelled and its callback queued follow, all in the caller's transaction.
+    public func complete<Record>(_ db: Database, payment id: String, _ record: Record?, status: (Record) -> String,
+                                 open: Set<String> = ["pending"], update: (Record) throws -> Completion) throws {
+        guard let record else { throw CompletionError.notFound }
+        guard open.contains(status(record)) else { throw CompletionError.alreadyFinal(status: status(record)) }
+        let completion = try update(record)
+        try setStatus(db, id: id, status: completion.status, at: clock.nowMilliseconds(), note: completion.note)
+        try cancelJobs(db, payment: id)
+        if let callback = completion.callback { try enqueue(db, callback, payment: id) }
     }
 }
 
 extension SandboxContext {
     /// This context as `provider` sees it.
     public func scoped(to provider: any Provider) -> ProviderContext { ProviderContext(provider, self) }
+}
+
+/// What completing a payment leaves beside the provider's own record (`ProviderContext.complete`):
+/// its status in the uniform view, the note on its timeline, the callback it sends.
+public struct Completion: Sendable {
+    public var status: String
+    public var note: String?
+    public var callback: Callback?
+
+    public init(status: String, note: String? = nil, callback: Callback? = nil) {
+        self.status = status
+        self.note = note
+        self.callback = callback
+    }
+}
+
+/// A callback, webhook or postback to queue: whose, what kind, where, what it says.
+public struct Callback: Sendable {
+    public let account: Int
+    public let kind: String
+    public let url: String
+    public let contentType: String
+    public let body: [UInt8]
+
+    public init(account: Int, kind: String, url: String, json: JSON) {
+        self.init(account: account, kind: kind, url: url, contentType: "application/json", body: json.serializedBytes())
+    }
+
+    public init(account: Int, kind: String, url: String, contentType: String, body: [UInt8]) {
+        self.account = account
+        self.kind = kind
+        self.url = url
+        self.contentType = contentType
+        self.body = body
+    }
 }
