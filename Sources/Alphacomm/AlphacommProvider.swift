@@ -24,7 +24,7 @@ public struct AlphacommProvider: Provider {
     /// By its access token, or the client id asking for one.
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
         if let token = request.bearerToken ?? request.query["access_token"] {
-            return try? AlphacommStore(context: context).account(forToken: token)
+            return try? context.account(forToken: token)
         }
         return request.query["client_id"].flatMap { try? context.account(login: $0)?.id }
     }

@@ -43,14 +43,17 @@ struct AlphacommRoutes {
         guard let account = try context.authenticate(login: id, secret: secret) else {
             throw AlphacommError.invalidClient
         }
-        return .json(["access_token": .string(try await store.issueToken(account: account.id))])
+        // The form the real one has: base64 of 64 hex digits, no padding.
+        let token = Base64.encode(Array(context.ids.hex(32).utf8), padded: false)
+        try await context.issueToken(token, account: account.id, lifetimeSeconds: AlphacommStore.tokenLifetime)
+        return .json(["access_token": .string(token)])
     }
 
     private func authenticate(_ request: HTTPRequest) throws -> Int {
         guard let token = request.bearerToken ?? request.query["access_token"] else {
             throw AlphacommError.accessDenied
         }
-        guard let account = try store.account(forToken: token) else { throw AlphacommError.invalidToken }
+        guard let account = try context.account(forToken: token) else { throw AlphacommError.invalidToken }
         return account
     }
 

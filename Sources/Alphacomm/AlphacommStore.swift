@@ -2,7 +2,7 @@ import HTTPServer
 import SQLiteStore
 import SandboxCore
 
-/// All of Alphacomm's SQL: access tokens and PayPal payments.
+/// All of Alphacomm's SQL: its PayPal payments (access tokens are the core's).
 struct AlphacommStore {
     let context: ProviderContext
 
@@ -31,6 +31,8 @@ struct AlphacommStore {
             );
             CREATE INDEX alphacomm_payments_account ON alphacomm_payments (account, created_at);
             """),
+        // Tokens are the core's (`ProviderContext.issueToken`).
+        Migration("alphacomm-002-tokens-in-core", "DROP TABLE alphacomm_tokens;"),
     ]
 
     /// Access tokens last an hour (the OAuth2 server's usual default).
@@ -58,23 +60,6 @@ struct AlphacommStore {
         var lines: JSON { (try? JSON.parse(linesJSON)) ?? [] }
 
         enum State: String, Sendable { case accepted, authorized, captured, cancelled, expired }
-    }
-
-    /// A token in the form the real one has: base64 of 64 hex digits, no padding.
-    func issueToken(account: Int) async throws -> String {
-        let token = Base64.encode(Array(context.ids.hex(32).utf8), padded: false)
-        let now = context.clock.nowMilliseconds()
-        try await context.store.write { db in
-            try db.run("DELETE FROM alphacomm_tokens WHERE expires_at <= ?", [now])
-            try db.run(
-                "INSERT INTO alphacomm_tokens (token, account, expires_at) VALUES (?, ?, ?)",
-                [token, account, now + Self.tokenLifetime * 1000])
-        }
-        return token
-    }
-
-    func account(forToken token: String) throws -> Int? {
-        try context.account(forToken: token, table: "alphacomm_tokens")
     }
 
     static func payment(_ db: Database, id: String) throws -> Payment? {

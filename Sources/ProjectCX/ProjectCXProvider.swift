@@ -28,7 +28,7 @@ public struct ProjectCXProvider: Provider {
 
     /// By its bearer token (a login names no account yet).
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
-        request.bearerToken.flatMap { try? context.account(forToken: $0, table: "projectcx_tokens") }
+        request.bearerToken.flatMap { try? context.account(forToken: $0) }
     }
 
     public var createRoute: String { "POST /rest2/payment/create" }

@@ -14,7 +14,7 @@ struct ProjectCXRoutes {
         orders = StoreCache(following: context.store)
     }
 
-    static let tokenLifetime = 8400
+    static let tokenLifetime: Int64 = 8400
 
     func router() -> Router {
         var router = Router()
@@ -34,12 +34,12 @@ struct ProjectCXRoutes {
         guard let account = try context.authenticate(login: username, secret: password) else {
             throw ProjectCXError.invalidCredentials
         }
-        let token = try await store.issueToken(account: account.id, lifetimeSeconds: Self.tokenLifetime)
+        let token = context.ids.token()
+        try await context.issueToken(token, account: account.id, lifetimeSeconds: Self.tokenLifetime)
+        // No call takes the refresh token back (the document names none): it is only shown.
         return .json([
-            "auth_token": .string(token.token),
-            "refresh_token": .string(token.refreshToken),
-            "token_type": "Bearer",
-            "expires_in": .int(token.expiresIn),
+            "auth_token": .string(token), "refresh_token": .string(context.ids.token()), "token_type": "Bearer",
+            "expires_in": .int(Int(Self.tokenLifetime)),
         ])
     }
 
@@ -67,7 +67,7 @@ struct ProjectCXRoutes {
             throw ProjectCXError.unauthorized(
                 "Missing Bearer token: log in at /rest2/login and send Authorization: Bearer <auth_token>")
         }
-        guard let account = try store.account(forToken: token) else {
+        guard let account = try context.account(forToken: token) else {
             throw ProjectCXError.unauthorized("Invalid or expired token")
         }
         return account

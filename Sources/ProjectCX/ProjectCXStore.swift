@@ -32,13 +32,9 @@ struct ProjectCXStore {
             ALTER TABLE projectcx_orders ADD COLUMN bank_transaction_id TEXT;
             ALTER TABLE projectcx_orders ADD COLUMN message TEXT;
             """),
+        // Tokens are the core's (`ProviderContext.issueToken`).
+        Migration("projectcx-003-tokens-in-core", "DROP TABLE projectcx_tokens;"),
     ]
-
-    struct Token: Sendable {
-        let token: String
-        let refreshToken: String
-        let expiresIn: Int
-    }
 
     struct NewOrder: Sendable {
         let amount: Int
@@ -59,25 +55,6 @@ struct ProjectCXStore {
 
         /// In the callback's words.
         enum Status: String, Sendable { case pending, success = "Success", failure = "Failure" }
-    }
-
-    func issueToken(account: Int, lifetimeSeconds: Int) async throws -> Token {
-        let token = Token(token: context.ids.token(), refreshToken: context.ids.token(), expiresIn: lifetimeSeconds)
-        let now = context.clock.nowMilliseconds()
-        try await context.store.write { db in
-            try db.run("DELETE FROM projectcx_tokens WHERE expires_at <= ?", [now])
-            try db.run(
-                "INSERT INTO projectcx_tokens (token, refresh_token, account, expires_at, created_at) VALUES "
-                + "(?, ?, ?, ?, ?)",
-                       [token.token, token.refreshToken, account, now + Int64(lifetimeSeconds) * 1000,
-                        Timestamp.iso8601(milliseconds: now)])
-        }
-        return token
-    }
-
-    /// The account a live token belongs to, or nil when unknown or expired.
-    func account(forToken token: String) throws -> Int? {
-        try context.account(forToken: token, table: "projectcx_tokens")
     }
 
     /// Stores a pending order, its uniform record and its settle job, in one transaction.

@@ -99,5 +99,15 @@ enum CoreMigrations {
         Migration("core-005-delivery-faults", "ALTER TABLE deliveries ADD COLUMN fault TEXT;"),
         // The order of a payment's queue when a `reorder` fault changed it (else the id's).
         Migration("core-006-delivery-sequence", "ALTER TABLE deliveries ADD COLUMN sequence INTEGER;"),
+        // The bearer tokens providers issue (`ProviderContext.issueToken`), one table for all.
+        Migration("core-007-bearer-tokens", """
+            CREATE TABLE bearer_tokens (
+                provider TEXT NOT NULL,
+                token TEXT NOT NULL,
+                account INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                PRIMARY KEY (provider, token)
+            );
+            """),
     ]
 }

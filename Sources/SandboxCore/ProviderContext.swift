@@ -47,9 +47,19 @@ public struct ProviderContext: Sendable {
         try Accounts.settings(db, provider: key, id: account)
     }
 
-    /// The account a live bearer token of it belongs to (see `SandboxContext.account(forToken:)`).
-    public func account(forToken token: String, table: String) throws -> Int? {
-        try sandbox.account(forToken: token, provider: key, table: table)
+    /// Keeps `token` as a bearer token of `account` for `lifetimeSeconds` (its expired ones go).
+    public func issueToken(_ token: String, account: Int, lifetimeSeconds: Int64) async throws {
+        let now = clock.nowMilliseconds()
+        try await store.write { db in
+            try db.run("DELETE FROM bearer_tokens WHERE provider = ? AND expires_at <= ?", [key, now])
+            try db.run("INSERT INTO bearer_tokens (provider, token, account, expires_at) VALUES (?, ?, ?, ?)",
+                       [key, token, account, now + lifetimeSeconds * 1000])
+        }
+    }
+
+    /// The account a live bearer token of it belongs to (nil: unknown or expired).
+    public func account(forToken token: String) throws -> Int? {
+        try sandbox.account(forToken: token, provider: key)
     }
 
     // MARK: payments

@@ -20,15 +20,15 @@ public struct SandboxContext: Sendable {
     public func wake() { wakeup.fire() }
 
     /// The account a live bearer token of `provider` belongs to (nil: unknown or expired), from
-    /// the token cache or `table` (columns `token`, `account`, `expires_at` in milliseconds).
-    public func account(forToken token: String, provider: String, table: String) throws -> Int? {
+    /// the token cache or the store (`ProviderContext.issueToken`).
+    func account(forToken token: String, provider: String) throws -> Int? {
         let now = clock.nowMilliseconds()
         let live = try tokens.value(provider + " " + token) {
             try store.read { db in
-                try db.queryOne(
-                    "SELECT account, expires_at FROM \(table) WHERE token = ? AND expires_at > ?", [token, now]
-                )
-                    .map { BearerToken(account: $0[0].int ?? 0, expiresAt: $0[1].int64 ?? 0) }
+                try db.queryOne("""
+                    SELECT account, expires_at FROM bearer_tokens WHERE provider = ? AND token = ? AND expires_at > ?
+                    """, [provider, token, now]
+                ).map { BearerToken(account: $0[0].int ?? 0, expiresAt: $0[1].int64 ?? 0) }
             }
         }
         guard let live, live.expiresAt > now else { return nil }
