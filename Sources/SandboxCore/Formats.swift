@@ -36,7 +36,8 @@ public enum Formats {
     /// digits, points and a sign as `Decimal` reads them.
     public static func isDecimal(_ text: String) -> Bool {
         isPlainDecimal(text)
-            || (!text.isEmpty && Decimal(string: text) != nil && text.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" })
+            || (!text.isEmpty && Decimal(string: text) != nil
+                && text.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" })
     }
 
     static func isPlainDecimal(_ text: String) -> Bool {
