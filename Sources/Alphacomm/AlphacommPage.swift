@@ -12,7 +12,7 @@ struct AlphacommPage {
         guard let payment = try AlphacommStore(context: context).payment(id: id) else {
             return SandboxPage.message("Unknown payment", "No payment “\(id)”.", status: 404)
         }
-        let lines: [JSON] = (payment.lines.arrayValue ?? []).map { line in
+        let lines: [JSON] = (payment.lineItems.arrayValue ?? []).map { line in
             ["name": line["name"] ?? "", "description": line["description"] ?? "", "quantity": line["quantity"] ?? "",
              "price": .string(Self.money(line["amount"]?.intValue ?? 0, payment.currency))]
         }

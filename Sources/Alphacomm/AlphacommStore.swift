@@ -40,39 +40,23 @@ struct AlphacommStore {
     /// An unapproved payment expires after three hours, as a PayPal approval does.
     static let approvalLifetime: Int64 = 3 * 3600
 
-    struct Payment: Sendable {
-        let id: String
-        let account: Int
-        let request: String
+    struct Payment: Sendable, Decodable {
+        let id, request, returnURL, company, logo, currency, description: String
+        let account, amount: Int
         let state: State
         let autoCapture: Bool
-        let returnURL: String
-        let company: String
-        let logo: String
-        let currency: String
-        let amount: Int
-        let description: String
-        /// As stored; parsed only by the page that shows the lines (a status call had spent
-        /// a sixth of its time parsing them).
-        let linesJSON: String
+        /// As stored; parsed only by the page that shows them (a status call had spent a sixth
+        /// of its time parsing them).
+        let lines: String
         let updatedAt: Int64
 
-        var lines: JSON { (try? JSON.parse(linesJSON)) ?? [] }
+        var lineItems: JSON { (try? JSON.parse(lines)) ?? [] }
 
-        enum State: String, Sendable { case accepted, authorized, captured, cancelled, expired }
+        enum State: String, Sendable, Decodable { case accepted, authorized, captured, cancelled, expired }
     }
 
     static func payment(_ db: Database, id: String) throws -> Payment? {
-        try db.queryOne("SELECT * FROM alphacomm_payments WHERE id = ?", [id]).map {
-            Payment(id: $0["id"].string ?? "", account: $0["account"].int ?? 0, request: $0["request"].string ?? "",
-                state: Payment.State(rawValue: $0["state"].string ?? "") ?? .accepted,
-                autoCapture: $0["auto_capture"].int == 1,
-                returnURL: $0["return_url"].string ?? "",
-                company: $0["company"].string ?? "", logo: $0["logo"].string ?? "",
-                currency: $0["currency"].string ?? "",
-                    amount: $0["amount"].int ?? 0, description: $0["description"].string ?? "",
-                    linesJSON: $0["lines"].string ?? "[]", updatedAt: $0["updated_at"].int64 ?? 0)
-        }
+        try db.queryOne("SELECT * FROM alphacomm_payments WHERE id = ?", [id])?.decode(Payment.self)
     }
 
     func payment(id: String) throws -> Payment? {

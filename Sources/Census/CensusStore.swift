@@ -54,14 +54,19 @@ struct CensusStore {
     static let directDebit = "PaymentMethods::DirectDebit"
     static let creditCard = "PaymentMethods::CreditCard"
 
-    struct PaymentMethod: Sendable {
-        let id: Int
-        let person: Int
+    struct PaymentMethod: Sendable, Decodable {
+        let id, person: Int
         let type: String
         let status: Status
         let verified: Bool
-        let iban: String?
-        let expiration: String?
+        let iban, authorizationToken: String?
+        let expirationMonth, expirationYear: Int?
+
+        /// "04/2029" for an authorized card.
+        var expiration: String? {
+            guard let month = expirationMonth, let year = expirationYear, authorizationToken != nil else { return nil }
+            return (month < 10 ? "0" : "") + "\(month)/\(year)"
+        }
 
         /// Census's `name`: the type and its distinguishing detail (`name_info`).
         var name: String {
@@ -79,20 +84,16 @@ struct CensusStore {
         /// Census refuses orders on a payment method that cannot be charged.
         var usable: Bool { status == .active && (type == CensusStore.directDebit || expiration != nil) }
 
-        enum Status: String, Sendable { case active, inactive, incomplete }
+        enum Status: String, Sendable, Decodable { case active, inactive, incomplete }
     }
 
-    struct Order: Sendable {
-        let id: Int
-        let person: Int
-        let paymentMethod: Int
-        let amount: Int
+    struct Order: Sendable, Decodable {
+        let id, person, paymentMethod, amount: Int
         let description: String
         let status: Status
-        let returnURL: String?
+        let returnURL, gatewayToken: String?
 
-        enum Status: String, Sendable { case pending, processed, error }
-        let gatewayToken: String?
+        enum Status: String, Sendable, Decodable { case pending, processed, error }
     }
 
     // MARK: persons
@@ -140,22 +141,14 @@ struct CensusStore {
 
     // MARK: payment methods
 
-    private static func paymentMethod(_ row: Row) -> PaymentMethod {
-        let month = row["expiration_month"].int, year = row["expiration_year"].int
-        let expiration = (month != nil && year != nil && row["authorization_token"].string != nil)
-            ? "\(month.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "")/\(year ?? 0)" : nil
-        return PaymentMethod(id: row["id"].int ?? 0, person: row["person"].int ?? 0, type: row["type"].string ?? "",
-            status: PaymentMethod.Status(rawValue: row["status"].string ?? "") ?? .inactive,
-            verified: row["verified"].int == 1,
-                             iban: row["iban"].string, expiration: expiration)
-    }
-
     static func paymentMethods(_ db: Database, person: Int) throws -> [PaymentMethod] {
-        try db.query("SELECT * FROM census_payment_methods WHERE person = ? ORDER BY id", [person]).map(paymentMethod)
+        try db.query("SELECT * FROM census_payment_methods WHERE person = ? ORDER BY id", [person]).map {
+            try $0.decode(PaymentMethod.self)
+        }
     }
 
     static func paymentMethod(_ db: Database, id: Int) throws -> PaymentMethod? {
-        try db.queryOne("SELECT * FROM census_payment_methods WHERE id = ?", [id]).map(paymentMethod)
+        try db.queryOne("SELECT * FROM census_payment_methods WHERE id = ?", [id])?.decode(PaymentMethod.self)
     }
 
     func paymentMethods(person: Int) throws -> [PaymentMethod] {
@@ -234,18 +227,11 @@ struct CensusStore {
     }
 
     static func order(_ db: Database, id: Int) throws -> Order? {
-        try db.queryOne("SELECT * FROM census_orders WHERE id = ?", [id]).map(order)
+        try db.queryOne("SELECT * FROM census_orders WHERE id = ?", [id])?.decode(Order.self)
     }
 
     static func order(_ db: Database, token: String) throws -> Order? {
-        try db.queryOne("SELECT * FROM census_orders WHERE gateway_token = ?", [token]).map(order)
-    }
-
-    private static func order(_ row: Row) -> Order {
-        Order(id: row["id"].int ?? 0, person: row["person"].int ?? 0, paymentMethod: row["payment_method"].int ?? 0,
-            amount: row["amount"].int ?? 0, description: row["description"].string ?? "",
-            status: Order.Status(rawValue: row["status"].string ?? "") ?? .pending,
-              returnURL: row["return_url"].string, gatewayToken: row["gateway_token"].string)
+        try db.queryOne("SELECT * FROM census_orders WHERE gateway_token = ?", [token])?.decode(Order.self)
     }
 
     /// Processes a pending order: `processed` (the payment method becomes verified, and a

@@ -24,6 +24,9 @@ public enum JSON: Sendable, Equatable {
 
     public static func int<I: BinaryInteger>(_ value: I) -> JSON { .number(String(value)) }
 
+    /// The text, or null.
+    public static func optional(_ text: String?) -> JSON { text.map(JSON.string) ?? .null }
+
     public subscript(key: String) -> JSON? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1

@@ -102,7 +102,7 @@ struct PayXTodayRoutes {
         guard let client = try store.client(reseller: reseller, id: id) else {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
-        return client
+        return client.json()
     }
 
     private func clientByEmail(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
@@ -110,7 +110,7 @@ struct PayXTodayRoutes {
         guard let client = try store.client(reseller: reseller, email: email) else {
             throw PayXTodayError.notFound("Client with email \(email) not found")
         }
-        return client
+        return client.json()
     }
 
     private func createClient(_ reseller: Int, _ params: Input<PayXTodayError>) async throws -> JSON {
@@ -118,22 +118,18 @@ struct PayXTodayRoutes {
         let country = try params.country(required: true) ?? 0
         let email = try params.email("e_mail", required: true) ?? ""
         var optional: [String: String?] = [:]
-        for field in PayXTodayStore.clientFields {
-            optional[field] = try params.clientField(field)
-        }
-        guard try !store.emailTaken(reseller: reseller, email: email) else {
+        for field in PayXTodayStore.clientFields { optional[field] = try params.clientField(field) }
+        guard try store.client(reseller: reseller, email: email) == nil else {
             throw PayXTodayError.invalid("The e_mail has already been taken.")
         }
         return try await store.createClient(
-            reseller: reseller, name: name, country: country, email: email, optional: optional)
+            reseller: reseller, name: name, country: country, email: email, optional: optional)?.json() ?? .null
     }
 
     private func updateClient(_ reseller: Int, _ params: Input<PayXTodayError>) async throws -> JSON {
         let id = try params.requiredInteger("id_client")
         var changes: [(String, SQLValue)] = []
-        if params.has("name") {
-            changes.append(("name", .text(try params.requiredText("name", max: 100))))
-        }
+        if params.has("name") { changes.append(("name", .text(try params.requiredText("name", max: 100)))) }
         if params.has("id_country") {
             changes.append(("id_country", .integer(Int64(try params.country(required: true) ?? 0))))
         }
@@ -143,7 +139,7 @@ struct PayXTodayRoutes {
         guard let client = try await store.updateClient(reseller: reseller, id: id, changes: changes) else {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
-        return client
+        return client.json()
     }
 
     private func deleteClient(_ reseller: Int, _ params: Input<PayXTodayError>) async throws -> JSON {
@@ -158,7 +154,7 @@ struct PayXTodayRoutes {
 
     private func payments(_ reseller: Int, _ params: Input<PayXTodayError>) throws -> JSON {
         let id = try params.requiredInteger("id_client")
-        guard try store.hasClient(reseller: reseller, id: id) else {
+        guard try store.client(reseller: reseller, id: id) != nil else {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
         return .array(try store.payments(reseller: reseller, client: id))
@@ -185,7 +181,7 @@ struct PayXTodayRoutes {
         -> JSON
     {
         let client = try params.requiredInteger("id_client")
-        guard let embedded = try store.embeddedClient(reseller: reseller, id: client) else {
+        guard let embedded = try store.client(reseller: reseller, id: client)?.json(embedded: true) else {
             throw PayXTodayError.invalid("The selected id_client is invalid.")
         }
         let price = try params.price()

@@ -47,63 +47,48 @@ struct PayXTodayStore {
 
     // MARK: clients
 
-    /// The client as the API shows it; embedded in a payment it has no `description`.
-    static func clientJSON(_ row: Row, embedded: Bool = false) -> JSON {
-        var members: [(String, JSON)] = [
-            ("reseller", .int(row["reseller"].int ?? 0)),
-            ("id_client", .int(row["id"].int ?? 0)),
-            ("name", .string(row["name"].string ?? "")),
-            ("country", PayXTodayData.countriesByID[row["id_country"].int ?? 0] ?? .null),
-        ]
-        for field in ["city", "postal_code", "address", "phone"] {
-            members.append((field, row[field].string.map(JSON.string) ?? .null))
+    struct Client: Sendable, Decodable {
+        let id, reseller, idCountry: Int
+        let name, eMail: String
+        let city, postalCode, address, phone, description: String?
+        let createdAt: Int64
+
+        /// As the API shows it; embedded in a payment it has no `description`.
+        func json(embedded: Bool = false) -> JSON {
+            var members: [(String, JSON)] = [
+                ("reseller", .int(reseller)), ("id_client", .int(id)), ("name", .string(name)),
+                ("country", PayXTodayData.countriesByID[idCountry] ?? .null),
+                ("city", .optional(city)), ("postal_code", .optional(postalCode)), ("address", .optional(address)),
+                ("phone", .optional(phone)), ("e_mail", .string(eMail)),
+            ]
+            if !embedded { members.append(("description", .optional(description))) }
+            members.append(("created_at", .string(Timestamp.dateTime(milliseconds: createdAt))))
+            return .object(members)
         }
-        members.append(("e_mail", .string(row["e_mail"].string ?? "")))
-        if !embedded { members.append(("description", row["description"].string.map(JSON.string) ?? .null)) }
-        members.append(("created_at", .string(Timestamp.dateTime(milliseconds: row["created_at"].int64 ?? 0))))
-        return .object(members)
     }
 
-    static func clientRow(_ db: Database, reseller: Int, id: Int) throws -> Row? {
+    /// The reseller's client, unless deleted.
+    static func client(_ db: Database, reseller: Int, id: Int) throws -> Client? {
         try db.queryOne(
-            "SELECT * FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller])
+            "SELECT * FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller]
+        )?.decode(Client.self)
     }
 
-    func client(reseller: Int, id: Int) throws -> JSON? {
-        try context.store.read { db in try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0) } }
+    func client(reseller: Int, id: Int) throws -> Client? {
+        try context.store.read { db in try Self.client(db, reseller: reseller, id: id) }
     }
 
-    /// The reseller's (undeleted) client as a payment embeds it.
-    func embeddedClient(reseller: Int, id: Int) throws -> JSON? {
+    func client(reseller: Int, email: String) throws -> Client? {
         try context.store.read { db in
-            try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0, embedded: true) }
+            try db.queryOne("""
+                SELECT * FROM payxtoday_clients WHERE reseller = ? AND e_mail = ? COLLATE NOCASE AND deleted_at IS NULL
+                ORDER BY id LIMIT 1
+                """, [reseller, email])?.decode(Client.self)
         }
-    }
-
-    /// Whether the reseller has this (undeleted) client, without building its JSON.
-    func hasClient(reseller: Int, id: Int) throws -> Bool {
-        try context.store.read { db in
-            try db.queryOne(
-                "SELECT 1 FROM payxtoday_clients WHERE id = ? AND reseller = ? AND deleted_at IS NULL", [id, reseller])
-                != nil
-        }
-    }
-
-    func client(reseller: Int, email: String) throws -> JSON? {
-        try context.store.read { db in
-            try db.queryOne(
-                "SELECT * FROM payxtoday_clients WHERE reseller = ? AND e_mail = ? COLLATE NOCASE AND "
-                + "deleted_at IS NULL ORDER BY id LIMIT 1",
-                            [reseller, email]).map { Self.clientJSON($0) }
-        }
-    }
-
-    func emailTaken(reseller: Int, email: String) throws -> Bool {
-        try client(reseller: reseller, email: email) != nil
     }
 
     func createClient(reseller: Int, name: String, country: Int, email: String, optional: [String: String?])
-        async throws -> JSON
+        async throws -> Client?
     {
         let now = context.clock.nowMilliseconds()
         return try await context.store.write { db in
@@ -111,24 +96,20 @@ struct PayXTodayStore {
                 INSERT INTO payxtoday_clients (reseller, name, id_country, city, postal_code, address, phone,
                     e_mail, description, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    reseller, name, country, optional["city"] ?? nil, optional["postal_code"] ?? nil,
-                    optional["address"] ?? nil,
-                      optional["phone"] ?? nil, email, optional["description"] ?? nil, now])
-            return try Self.clientRow(db, reseller: reseller, id: Int(db.lastInsertRowID)).map { Self.clientJSON($0) }
-                ?? .null
+                """, [reseller, name, country, optional["city"] ?? nil, optional["postal_code"] ?? nil,
+                      optional["address"] ?? nil, optional["phone"] ?? nil, email, optional["description"] ?? nil, now])
+            return try Self.client(db, reseller: reseller, id: Int(db.lastInsertRowID))
         }
     }
 
     /// Updates only the columns given (a nil value clears an optional field).
-    func updateClient(reseller: Int, id: Int, changes: [(String, SQLValue)]) async throws -> JSON? {
+    func updateClient(reseller: Int, id: Int, changes: [(String, SQLValue)]) async throws -> Client? {
         try await context.store.write { db in
-            guard try Self.clientRow(db, reseller: reseller, id: id) != nil else { return nil }
+            guard try Self.client(db, reseller: reseller, id: id) != nil else { return nil }
             for (column, value) in changes {
                 try db.run("UPDATE payxtoday_clients SET \(column) = ? WHERE id = ?", [value, id])
             }
-            return try Self.clientRow(db, reseller: reseller, id: id).map { Self.clientJSON($0) }
+            return try Self.client(db, reseller: reseller, id: id)
         }
     }
 
@@ -143,81 +124,51 @@ struct PayXTodayStore {
 
     // MARK: payments
 
-    struct Payment: Sendable {
-        let id: Int
-        let uuid: String
-        let reseller: Int
-        let client: Int
-        let paymentSystem: Int
-        let price: String
-        let period: Int
+    struct Payment: Sendable, Decodable {
+        let id, reseller, client, paymentSystem, period: Int
+        let uuid, price: String
         let state: State
-
-        enum State: String, Sendable { case pending, paid, failed }
-        let description: String?
-        let urlSuccess: String?
-        let urlError: String?
+        var success = 0
+        let description, urlSuccess, urlError: String?
+        var errorMessage, ipAddress, ipCountry, cardFirstSix, cardLastFour, cardExpDate, cardType, cardCategory,
+            cardProduct, issuer: String?
         let createdAt: Int64
-        let errorMessage: String?
-        let paidAt: Int64?
+        var paidAt: Int64?
+
+        enum State: String, Sendable, Decodable { case pending, paid, failed }
+
+        /// As the API shows it, with its client as a payment embeds it.
+        func json(client: JSON) -> JSON {
+            [
+                "reseller": .int(reseller), "id_payment": .int(id), "uuid_payment": .string(uuid), "client": client,
+                "payment_system": PayXTodayData.paymentSystems(reseller: reseller).first { $0.id == paymentSystem }?
+                    .json ?? .null,
+                "price": .string(price), "period": .int(period), "success": .int(success),
+                "error_message": .optional(errorMessage),
+                "paid_at": paidAt.map { .string(Timestamp.dateTime(milliseconds: $0)) } ?? .null,
+                "created_at": .string(Timestamp.dateTime(milliseconds: createdAt)),
+                "IpAddress": .optional(ipAddress), "IpCountry": .optional(ipCountry),
+                "CardFirstSix": .optional(cardFirstSix), "CardLastFour": .optional(cardLastFour),
+                "CardExpDate": .optional(cardExpDate), "CardType": .optional(cardType),
+                "CardCategory": .optional(cardCategory), "CardProduct": .optional(cardProduct),
+                "Issuer": .optional(issuer), "description": .optional(description),
+                "url_success": .optional(urlSuccess), "url_error": .optional(urlError),
+            ]
+        }
     }
 
-    private static func payment(_ row: Row) -> Payment {
-        Payment(
-            id: row["id"].int ?? 0, uuid: row["uuid"].string ?? "", reseller: row["reseller"].int ?? 0,
-            client: row["client"].int ?? 0,
-            paymentSystem: row["payment_system"].int ?? 0, price: row["price"].string ?? "",
-            period: row["period"].int ?? 0,
-            state: Payment.State(rawValue: row["state"].string ?? "") ?? .pending,
-            description: row["description"].string,
-            urlSuccess: row["url_success"].string,
-            urlError: row["url_error"].string, createdAt: row["created_at"].int64 ?? 0,
-            errorMessage: row["error_message"].string,
-                paidAt: row["paid_at"].int64)
+    /// A payment (not deleted) by `clause`.
+    static func payment(_ db: Database, where clause: String, _ arguments: [any SQLBindable]) throws -> Payment? {
+        try db.queryOne("SELECT * FROM payxtoday_payments WHERE \(clause) AND deleted_at IS NULL", arguments)?.decode(
+            Payment.self)
     }
 
-    static func paymentRow(_ db: Database, where clause: String, _ arguments: [any SQLBindable]) throws -> Row? {
-        try db.queryOne("SELECT * FROM payxtoday_payments WHERE \(clause) AND deleted_at IS NULL", arguments)
-    }
+    static func payment(_ db: Database, id: Int) throws -> Payment? { try payment(db, where: "id = ?", [id]) }
 
-    static func paymentJSON(_ db: Database, _ row: Row) throws -> JSON {
-        let client =
-            try db.queryOne("SELECT * FROM payxtoday_clients WHERE id = ?", [row["client"].int ?? 0]).map {
-                clientJSON($0, embedded: true)
-            } ?? .null
-        return paymentJSON(row, client: client)
-    }
-
-    static func paymentJSON(_ row: Row, client: JSON) -> JSON {
-        let reseller = row["reseller"].int ?? 0
-        let system =
-            PayXTodayData.paymentSystems(reseller: reseller).first { $0.id == row["payment_system"].int }?.json ?? .null
-        func text(_ column: String) -> JSON { row[column].string.map(JSON.string) ?? .null }
-        return [
-            "reseller": .int(reseller),
-            "id_payment": .int(row["id"].int ?? 0),
-            "uuid_payment": .string(row["uuid"].string ?? ""),
-            "client": client,
-            "payment_system": system,
-            "price": .string(row["price"].string ?? ""),
-            "period": .int(row["period"].int ?? 0),
-            "success": .int(row["success"].int ?? 0),
-            "error_message": text("error_message"),
-            "paid_at": row["paid_at"].int64.map { .string(Timestamp.dateTime(milliseconds: $0)) } ?? .null,
-            "created_at": .string(Timestamp.dateTime(milliseconds: row["created_at"].int64 ?? 0)),
-            "IpAddress": text("ip_address"),
-            "IpCountry": text("ip_country"),
-            "CardFirstSix": text("card_first_six"),
-            "CardLastFour": text("card_last_four"),
-            "CardExpDate": text("card_exp_date"),
-            "CardType": text("card_type"),
-            "CardCategory": text("card_category"),
-            "CardProduct": text("card_product"),
-            "Issuer": text("issuer"),
-            "description": text("description"),
-            "url_success": text("url_success"),
-            "url_error": text("url_error"),
-        ]
+    /// The payment as the API shows it, its client embedded.
+    static func json(_ db: Database, _ payment: Payment) throws -> JSON {
+        payment.json(client: try db.queryOne("SELECT * FROM payxtoday_clients WHERE id = ?", [payment.client])
+            .map { try $0.decode(Client.self).json(embedded: true) } ?? .null)
     }
 
     func payments(reseller: Int, client: Int) throws -> [JSON] {
@@ -225,25 +176,16 @@ struct PayXTodayStore {
             try db.query(
                 "SELECT * FROM payxtoday_payments WHERE reseller = ? AND client = ? AND deleted_at IS NULL ORDER BY id",
                 [reseller, client]
-            )
-                .map { try Self.paymentJSON(db, $0) }
+            ).map { try Self.json(db, $0.decode(Payment.self)) }
         }
     }
 
     func paymentJSON(reseller: Int, id: Int? = nil, uuid: String? = nil) throws -> JSON? {
         try context.store.read { db in
-            let row = try id.map { try Self.paymentRow(db, where: "id = ? AND reseller = ?", [$0, reseller]) }
-                ?? uuid.map { try Self.paymentRow(db, where: "uuid = ? AND reseller = ?", [$0, reseller]) } ?? nil
-            return try row.map { try Self.paymentJSON(db, $0) }
+            let payment = try id.map { try Self.payment(db, where: "id = ? AND reseller = ?", [$0, reseller]) }
+                ?? uuid.map { try Self.payment(db, where: "uuid = ? AND reseller = ?", [$0, reseller]) } ?? nil
+            return try payment.map { try Self.json(db, $0) }
         }
-    }
-
-    static func payment(_ db: Database, uuid: String) throws -> Payment? {
-        try paymentRow(db, where: "uuid = ?", [uuid]).map(payment)
-    }
-
-    static func payment(_ db: Database, id: Int) throws -> Payment? {
-        try paymentRow(db, where: "id = ?", [id]).map(payment)
     }
 
     struct NewPayment {
@@ -262,39 +204,31 @@ struct PayXTodayStore {
     func createPayment(reseller: Int, _ p: NewPayment, plan: SettlePlan, client: JSON) async throws -> JSON {
         let now = context.clock.nowMilliseconds()
         let uuid = context.ids.orderedHex(20, milliseconds: now)
-        let columns = [
-            "uuid", "reseller", "client", "payment_system", "price", "period", "created_at", "description",
-            "url_success", "url_error", "state",
-        ]
-        let values: [any SQLBindable] = [
-            uuid, reseller, p.client, p.paymentSystem, p.price, p.period, now, p.description, p.urlSuccess, p.urlError,
-            "pending",
-        ]
         let id = try await context.store.write { db -> Int in
             try db.run("""
                 INSERT INTO payxtoday_payments (uuid, reseller, client, payment_system, price, period, created_at,
                     description, url_success, url_error, state)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, values)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+                """, [uuid, reseller, p.client, p.paymentSystem, p.price, p.period, now, p.description, p.urlSuccess,
+                      p.urlError])
             let id = Int(db.lastInsertRowID)
-            try context.record(
-                db, id: String(id), account: reseller, status: Payment.State.pending.rawValue,
-                                amount: p.price, currency: PayXTodayProvider.currency, at: now)
+            try context.record(db, id: String(id), account: reseller, status: Payment.State.pending.rawValue,
+                               amount: p.price, currency: PayXTodayProvider.currency, at: now)
             try context.schedule(plan, payment: String(id), db)
             return id
         }
-        return Self.paymentJSON(
-            Row(columns: ["id"] + columns, values: [.integer(Int64(id))] + values.map(\.sqlValue)), client: client)
+        return Payment(id: id, reseller: reseller, client: p.client, paymentSystem: p.paymentSystem, period: p.period,
+                       uuid: uuid, price: p.price, state: .pending, description: p.description,
+                       urlSuccess: p.urlSuccess, urlError: p.urlError, createdAt: now).json(client: client)
     }
 
     /// Deletes an unpaid payment; false when there is none. A paid one is refused.
     func deletePayment(reseller: Int, id: Int) async throws -> Bool? {
         let now = context.clock.nowMilliseconds()
         return try await context.store.write { db -> Bool? in
-            guard
-                let payment = try Self.paymentRow(db, where: "id = ? AND reseller = ?", [id, reseller]).map(
-                    Self.payment)
-            else { return false }
+            guard let payment = try Self.payment(db, where: "id = ? AND reseller = ?", [id, reseller]) else {
+                return false
+            }
             guard payment.state != .paid else { return nil }
             try db.run("UPDATE payxtoday_payments SET deleted_at = ? WHERE id = ?", [now, id])
             try context.cancelJobs(db, payment: String(id))
@@ -369,7 +303,7 @@ struct PayXTodayStore {
     }
 
     func payment(uuid: String) throws -> Payment? {
-        try context.store.read { db in try Self.payment(db, uuid: uuid) }
+        try context.store.read { db in try Self.payment(db, where: "uuid = ?", [uuid]) }
     }
 
     /// The pay page's card: the payment completed with it; the reseller's settings.

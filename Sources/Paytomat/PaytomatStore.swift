@@ -66,7 +66,7 @@ struct PaytomatStore {
 
     static let note = "Please turn off transaction encryption if you encounter public key error"
 
-    enum Status: String, CaseIterable, Sendable {
+    enum Status: String, CaseIterable, Sendable, Decodable {
         case new, pending, confirmation, cancellation, success, cancelled, failure, chargeback, timeout
 
         /// Where a transaction ends: its postback is sent.
@@ -74,7 +74,7 @@ struct PaytomatStore {
     }
 
     /// A transaction as stored.
-    struct Transaction: Sendable {
+    struct Transaction: Sendable, Decodable {
         let id, merchant: Int
         let status: Status
         let code, comment, address, currencyIn, currencyOut, amountIn, amountOut, rate, qrCode: String
@@ -82,26 +82,6 @@ struct PaytomatStore {
         let created, updated: Int64
         let productID: Int?
 
-        init(_ row: Row) {
-            id = row["id"].int ?? 0
-            merchant = row["merchant"].int ?? 0
-            code = row["code"].string ?? ""
-            ref = row["ref"].string
-            status = Status(rawValue: row["status"].string ?? "") ?? .new
-            comment = row["comment"].string ?? ""
-            created = row["created"].int64 ?? 0
-            updated = row["updated"].int64 ?? 0
-            address = row["address"].string ?? ""
-            currencyIn = row["currency_in"].string ?? ""
-            currencyOut = row["currency_out"].string ?? ""
-            amountIn = row["amount_in"].string ?? ""
-            amountOut = row["amount_out"].string ?? ""
-            rate = row["rate"].string ?? ""
-            qrCode = row["qr_code"].string ?? ""
-            productID = row["product_id"].int
-            callbackURL = row["callback_url"].string
-            details = row["details"].string
-        }
 
         /// As `GET /transaction` shows it: amounts and rate as strings.
         var json: JSON {
@@ -118,21 +98,10 @@ struct PaytomatStore {
     }
 
     /// A product as stored.
-    struct Product: Sendable {
+    struct Product: Sendable, Decodable {
         let id, skipEmail: Int
         let amount, currency, title, unit, callbackURL, customCSS, fields: String
 
-        init(_ row: Row) {
-            id = row["id"].int ?? 0
-            amount = row["amount"].string ?? ""
-            currency = row["currency"].string ?? ""
-            title = row["title"].string ?? ""
-            unit = row["unit"].string ?? ""
-            callbackURL = row["callback_url"].string ?? ""
-            customCSS = row["custom_css"].string ?? ""
-            skipEmail = row["skip_email"].int ?? 0
-            fields = row["fields"].string ?? "[]"
-        }
 
         func json(successes: Int) -> JSON {
             [
@@ -202,19 +171,19 @@ struct PaytomatStore {
     }
 
     static func transaction(_ db: Database, id: Int) throws -> Transaction? {
-        try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ?", [id]).map(Transaction.init)
+        try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ?", [id])?.decode(Transaction.self)
     }
 
     func transaction(merchant: Int, id: Int) throws -> Transaction? {
         try context.store.read { db in
-            try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ? AND merchant = ?", [id, merchant])
-                .map(Transaction.init)
+            try db.queryOne("SELECT * FROM paytomat_transactions WHERE id = ? AND merchant = ?", [id, merchant])?
+                .decode(Transaction.self)
         }
     }
 
     func transaction(code: String) throws -> Transaction? {
         try context.store.read { db in
-            try db.queryOne("SELECT * FROM paytomat_transactions WHERE code = ?", [code]).map(Transaction.init)
+            try db.queryOne("SELECT * FROM paytomat_transactions WHERE code = ?", [code])?.decode(Transaction.self)
         }
     }
 
@@ -235,7 +204,7 @@ struct PaytomatStore {
             try db.query(
                 "SELECT * FROM paytomat_transactions \(conditions.sql) ORDER BY \(column) \(direction), id "
                 + "\(direction) LIMIT ? OFFSET ?", conditions.arguments + [limit, offset]
-            ).map { Transaction($0).json }
+            ).map { try $0.decode(Transaction.self).json }
         }
     }
 
@@ -274,7 +243,7 @@ struct PaytomatStore {
     private static func postback(_ db: Database, id: Int) throws -> Callback? {
         guard let transaction = try transaction(db, id: id) else { return nil }
         let product = try transaction.productID.flatMap {
-            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ?", [$0]).map(Product.init)
+            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ?", [$0])?.decode(Product.self)
         }
         guard let url = transaction.callbackURL ?? product?.callbackURL, isAbsoluteHTTPURL(url) else { return nil }
         let body: JSON = [
@@ -306,8 +275,8 @@ struct PaytomatStore {
 
     func product(merchant: Int, id: Int) throws -> Product? {
         try context.store.read { db in
-            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant])
-                .map(Product.init)
+            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant])?.decode(
+                Product.self)
         }
     }
 
@@ -315,7 +284,7 @@ struct PaytomatStore {
     func productJSON(merchant: Int, id: Int) throws -> JSON? {
         try context.store.read { db in
             guard let product = try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?",
-                                                [id, merchant]).map(Product.init)
+                                                [id, merchant])?.decode(Product.self)
             else { return nil }
             let successes = try db.queryOne(
                 "SELECT COUNT(*) FROM paytomat_transactions WHERE product_id = ? AND status = 'success'", [id])?[0].int
@@ -325,7 +294,9 @@ struct PaytomatStore {
 
     func products(merchant: Int) throws -> [Product] {
         try context.store.read { db in
-            try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant]).map(Product.init)
+            try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant]).map {
+                try $0.decode(Product.self)
+            }
         }
     }
 

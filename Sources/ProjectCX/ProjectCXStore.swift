@@ -43,18 +43,14 @@ struct ProjectCXStore {
         let callback: String
     }
 
-    struct Order: Sendable {
-        let id: String
-        let account: Int
-        let amount: Int
-        let description: String?
-        let info: String?
-        let callback: String
+    struct Order: Sendable, Decodable {
+        let id, callback: String
+        let account, amount: Int
+        let description, info, message: String?
         let status: Status
-        let message: String?
 
         /// In the callback's words.
-        enum Status: String, Sendable { case pending, success = "Success", failure = "Failure" }
+        enum Status: String, Sendable, Decodable { case pending, success = "Success", failure = "Failure" }
     }
 
     /// Stores a pending order, its uniform record and its settle job, in one transaction.
@@ -80,11 +76,7 @@ struct ProjectCXStore {
     }
 
     static func order(_ db: Database, _ id: String) throws -> Order? {
-        try db.queryOne("SELECT * FROM projectcx_orders WHERE id = ?", [id]).map {
-            Order(id: $0["id"].string ?? "", account: $0["account"].int ?? 0, amount: $0["amount"].int ?? 0,
-                  description: $0["description"].string, info: $0["info"].string, callback: $0["callback"].string ?? "",
-                  status: Order.Status(rawValue: $0["status"].string ?? "") ?? .pending, message: $0["message"].string)
-        }
+        try db.queryOne("SELECT * FROM projectcx_orders WHERE id = ?", [id])?.decode(Order.self)
     }
 
     /// Completes a pending order: its result, and the Payment Result callback.
