@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import SQLiteStore
 import SandboxCore
@@ -59,7 +60,7 @@ struct CensusGateway {
             return SandboxPage.message("Already complete", "This payment is already \(status).", status: 409)
         }
         let result = outcome.kind == .success ? "ok" : "ko"
-        return .redirect(to: (order.returnURL ?? "").replacingAll("__RESULT__", with: result), status: 303)
+        return .redirect(to: (order.returnURL ?? "").replacingOccurrences(of: "__RESULT__", with: result), status: 303)
     }
 
     private func page(_ order: CensusStore.Order, token: String, action: String, error: String? = nil) -> HTTPResponse {
@@ -69,18 +70,5 @@ struct CensusGateway {
         ]
         return SandboxPage.render("census-card", title: "Card payment", view, status: error == nil ? 200 : 422,
                                   redirects: [order.returnURL ?? ""])
-    }
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

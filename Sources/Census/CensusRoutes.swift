@@ -38,7 +38,7 @@ struct CensusRoutes {
         // browser reaches the gateway from anywhere.
         router.admit = { [access] request in
             let gateway = request.path.dropFirst(request.mountPrefix.count).hasPrefix("/gateway/")
-            return gateway || access.allows(request.remoteAddress) ? nil : CensusError.forbidden.response
+            return gateway || access.allows(request.remoteHost) ? nil : CensusError.forbidden.response
         }
         return router
     }
@@ -58,57 +58,19 @@ struct CensusRoutes {
         var errors = ErrorDetails()
         let person = try params.string("person_id").flatMap { try store.person(qualifiedID: $0) }
         if person == nil { errors.add("person", "blank") }
-        let description = params.string("description")
-        if description == nil { errors.add("description", "blank") }
+        let description = errors.required(params, "description")
         var amount: Int?
-        if let text = params.string("amount") {
-            if let value = Int(text) {
-                if value >= 0 {
-                    amount = value
-                } else {
-                    errors.add("amount", "greater_than_or_equal_to", [("value", .int(value)), ("count", 0)])
-                }
-            } else {
-                errors.add("amount", "not_a_number", [("value", params.raw("amount") ?? .null)])
-            }
-        } else {
+        switch params.string("amount").map({ Int($0) }) {
+        case nil:
             errors.add("amount", "blank")
             errors.add("amount", "not_a_number", [("value", .null)])
+        case .some(nil): errors.add("amount", "not_a_number", [("value", params.raw("amount") ?? .null)])
+        case .some(let value?) where value < 0:
+            errors.add("amount", "greater_than_or_equal_to", [("value", .int(value)), ("count", 0)])
+        case .some(let value?): amount = value
         }
-        let campaign = params.string("campaign_code")
-        if campaign == nil { errors.add("campaign_code", "blank") }
-
-        let method: CensusStore.Method?
-        switch params.string("payment_method_type") {
-        case "existing_payment_method":
-            method = try existingMethod(params, person: person, errors: &errors)
-        case "direct_debit":
-            if let iban = params.string("iban") {
-                if let problem = IBAN.validate(iban) {
-                    errors.add("iban", problem.rawValue); method = nil
-                } else {
-                    method = .directDebit(iban: iban)
-                }
-            } else {
-                errors.add("iban", "blank")
-                method = nil
-            }
-        case "credit_card_external":
-            if let url = params.string("return_url") {
-                if url.contains("__RESULT__") && isAbsoluteHTTPURL(url) {
-                    method = .creditCardExternal(returnURL: url)
-                } else {
-                    errors.add("return_url", "invalid", [("value", .string(url))])
-                    method = nil
-                }
-            } else {
-                errors.add("return_url", "blank")
-                method = nil
-            }
-        default:
-            errors.add("payment_method_type", "inclusion", [("value", params.raw("payment_method_type") ?? .null)])
-            method = nil
-        }
+        let campaign = errors.required(params, "campaign_code")
+        let method = try method(params, person: person, errors: &errors)
         guard errors.isEmpty, let person, let description, let amount, let campaign, let method else {
             throw CensusError.details(errors)
         }
@@ -131,13 +93,36 @@ struct CensusRoutes {
         do { return try RequestParams(request) } catch { throw CensusError.status(400, "a body that does not parse") }
     }
 
-    private func existingMethod(_ params: RequestParams, person: Int?, errors: inout ErrorDetails) throws -> CensusStore
-        .Method?
+    /// The order's payment method as `payment_method_type` says (its errors added).
+    private func method(_ params: RequestParams, person: Int?, errors: inout ErrorDetails) throws
+        -> CensusStore.Method?
     {
-        guard let text = params.string("payment_method_id") else {
-            errors.add("payment_method_id", "blank")
+        switch params.string("payment_method_type") {
+        case "existing_payment_method": return try existingMethod(params, person: person, errors: &errors)
+        case "direct_debit":
+            guard let iban = errors.required(params, "iban") else { return nil }
+            if let problem = IBAN.validate(iban) {
+                errors.add("iban", problem.rawValue)
+                return nil
+            }
+            return .directDebit(iban: iban)
+        case "credit_card_external":
+            guard let url = errors.required(params, "return_url") else { return nil }
+            guard url.contains("__RESULT__") && isAbsoluteHTTPURL(url) else {
+                errors.add("return_url", "invalid", [("value", .string(url))])
+                return nil
+            }
+            return .creditCardExternal(returnURL: url)
+        default:
+            errors.add("payment_method_type", "inclusion", [("value", params.raw("payment_method_type") ?? .null)])
             return nil
         }
+    }
+
+    private func existingMethod(_ params: RequestParams, person: Int?, errors: inout ErrorDetails) throws
+        -> CensusStore.Method?
+    {
+        guard let text = errors.required(params, "payment_method_id") else { return nil }
         guard let id = Int(text), let method = try store.paymentMethod(id: id), person == nil || method.person == person
         else {
             errors.add("payment_method_id", "invalid", [("value", params.raw("payment_method_id") ?? .null)])
@@ -194,15 +179,8 @@ public struct CensusAccess: Sendable {
 
     public init(allowed: [String] = []) { self.allowed = allowed }
 
-    func allows(_ remote: String) -> Bool {
-        var host = remote
-        if host.hasPrefix("[") , let end = host.firstIndex(of: "]") {
-            host = String(host[host.index(after: host.startIndex) ..< end])
-        } else if let colon = host.lastIndex(of: ":"), host.filter({ $0 == ":" }).count == 1 {
-            host = String(host[..<colon])
-        }
-        if host.hasPrefix("::ffff:") { host = String(host.dropFirst(7)) }
-        if host == "::1" || host.hasPrefix("127.") || host.isEmpty { return true }
-        return allowed.contains(host)
+    /// Whether a client at `host` (`HTTPRequest.remoteHost`) may call.
+    func allows(_ host: String) -> Bool {
+        host == "::1" || host.hasPrefix("127.") || host.isEmpty || allowed.contains(host)
     }
 }

@@ -1,4 +1,5 @@
 import HTTPServer
+import SandboxCore
 
 /// A Rails form's `errors.details`: per attribute, in the order validations ran.
 public struct ErrorDetails: Sendable {
@@ -13,6 +14,13 @@ public struct ErrorDetails: Sendable {
         } else {
             fields.append((field, [detail]))
         }
+    }
+
+    /// The parameter, or nil with `blank` added.
+    mutating func required(_ params: RequestParams, _ name: String) -> String? {
+        let value = params.string(name)
+        if value == nil { add(name, "blank") }
+        return value
     }
 
     var json: JSON { .object(fields.map { ($0.0, .array($0.1)) }) }

@@ -12,6 +12,18 @@ extension HTTPRequest {
         return origin.lowercased() != baseURL.lowercased()
     }
 
+    /// The client's address without its port (`[::1]:5000` → `::1`), IPv4 in IPv6 as IPv4
+    /// (`::ffff:10.0.0.1` → `10.0.0.1`).
+    public var remoteHost: String {
+        var host = remoteAddress
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") {
+            host = String(host[host.index(after: host.startIndex) ..< end])
+        } else if let colon = host.lastIndex(of: ":"), host.filter({ $0 == ":" }).count == 1 {
+            host = String(host[..<colon])
+        }
+        return host.hasPrefix("::ffff:") ? String(host.dropFirst(7)) : host
+    }
+
     /// GET, HEAD and OPTIONS change nothing (by HTTP's rules, and here by how routes run).
     public var isSafeMethod: Bool { method == "GET" || method == "HEAD" || method == "OPTIONS" }
 }

@@ -41,7 +41,7 @@ struct PayXTodayPage {
             return page(payment, action: action, error: "Give the 3 or 4 digit security code.")
         }
         let outcome = PayXTodayData.declined[number].map { Outcome(.failure, message: $0) } ?? .success
-        let ip = request.headers.firstElement("X-Forwarded-For") ?? Self.host(request.remoteAddress)
+        let ip = request.headers.firstElement("X-Forwarded-For") ?? request.remoteHost
         let card = PayXTodayStore.CardUse(
             number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])", ip: ip, country: nil)
         let settings: JSON
@@ -67,13 +67,6 @@ struct PayXTodayPage {
         if url.hasSuffix("ppuuid=") { return url + uuid }
         if url.contains("?") { return url + (url.hasSuffix("?") || url.hasSuffix("&") ? "" : "&") + "ppuuid=" + uuid }
         return url + (url.hasSuffix("/") ? "" : "/") + uuid
-    }
-
-    static func host(_ remote: String) -> String {
-        if remote.hasPrefix("["), let end = remote.firstIndex(of: "]") {
-            return String(remote[remote.index(after: remote.startIndex)..<end])
-        }
-        return remote.split(separator: ":").first.map(String.init) ?? remote
     }
 
     private func page(_ payment: PayXTodayStore.Payment, action: String, error: String? = nil) -> HTTPResponse {

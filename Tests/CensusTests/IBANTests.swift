@@ -1,4 +1,5 @@
 import Testing
+import HTTPServer
 @testable import Census
 
 @Suite struct IBANTests {
@@ -38,14 +39,20 @@ import Testing
         #expect(IBAN.checkDigits(country: "ES", bban: "21000418450200051332") == "91")
     }
 
+    /// By the client's address without its port (`HTTPRequest.remoteHost`).
     @Test func theCensusAllowListAlwaysLetsLoopbackIn() {
-        let access = CensusAccess(allowed: ["10.1.2.3"])
-        #expect(access.allows("127.0.0.1:5000"))
-        #expect(access.allows("[::1]:5000"))
-        #expect(access.allows("10.1.2.3:5000"))
-        #expect(!access.allows("10.1.2.4:5000"))
-        #expect(!access.allows("[2001:db8::1]:5000"))
-        #expect(CensusAccess().allows("[::ffff:127.0.0.1]:80"))
+        func allows(_ remote: String, _ access: CensusAccess = CensusAccess(allowed: ["10.1.2.3"])) -> Bool {
+            var request = HTTPRequest(method: "GET", target: "/")
+            request.remoteAddress = remote
+            return access.allows(request.remoteHost)
+        }
+        #expect(allows("127.0.0.1:5000"))
+        #expect(allows("[::1]:5000"))
+        #expect(allows("10.1.2.3:5000"))
+        #expect(!allows("10.1.2.4:5000"))
+        #expect(!allows("[2001:db8::1]:5000"))
+        #expect(allows("[::ffff:127.0.0.1]:80", CensusAccess()))
+        #expect(allows("[::ffff:10.1.2.3]:80"))
     }
 }
 
