@@ -92,11 +92,8 @@ struct AlphacommStore {
                 VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, row)
             try context.record(db, id: id, account: account, status: Payment.State.accepted.rawValue,
-                                amount: decimalAmount, currency: currency, at: now)
-            try context.schedule(
-                db, kind: .expire, payment: id,
-                at: now + Self.approvalLifetime * 1000)
-            try context.schedule(plan, payment: id, db)
+                                amount: decimalAmount, currency: currency, at: now, plan: plan)
+            try context.schedule(db, kind: .expire, payment: id, at: now + Self.approvalLifetime * 1000)
             return .new
         }
         return result

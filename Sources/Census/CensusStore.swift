@@ -217,10 +217,10 @@ struct CensusStore {
                 """,
                 [order.person, methodID, order.description, order.amount, order.campaignCode, returnURL, token, now])
             let id = Int(db.lastInsertRowID)
-            try context.record(db, id: String(id), account: 1, status: Order.Status.pending.rawValue,
-                                amount: Payments.decimal(minorUnits: order.amount), currency: "EUR", at: now)
             // An externally authorized card waits for its form; the others settle on the plan.
-            if token == nil { try context.schedule(plan, payment: String(id), db) }
+            try context.record(db, id: String(id), account: 1, status: Order.Status.pending.rawValue,
+                               amount: Payments.decimal(minorUnits: order.amount), currency: "EUR", at: now,
+                               plan: token == nil ? plan : nil)
             return (id, methodID, token)
         }
         return result

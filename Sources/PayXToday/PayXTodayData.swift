@@ -23,10 +23,7 @@ enum PayXTodayData {
     }
 
     struct Card: Sendable {
-        let type: String
-        let category: String
-        let product: String
-        let issuer: String
+        let type, category, product, issuer: String
     }
 
     /// Card details by BIN (first six digits), then by first digits.

@@ -189,13 +189,10 @@ struct PayXTodayStore {
     }
 
     struct NewPayment {
-        let client: Int
-        let paymentSystem: Int
+        let client, paymentSystem: Int
         let price: String
         let period: Int
-        let description: String?
-        let urlSuccess: String?
-        let urlError: String?
+        let description, urlSuccess, urlError: String?
     }
 
     /// Stores a pending payment; answers it as the API shows it, with `client` (the client
@@ -213,8 +210,7 @@ struct PayXTodayStore {
                       p.urlError])
             let id = Int(db.lastInsertRowID)
             try context.record(db, id: String(id), account: reseller, status: Payment.State.pending.rawValue,
-                               amount: p.price, currency: PayXTodayProvider.currency, at: now)
-            try context.schedule(plan, payment: String(id), db)
+                               amount: p.price, currency: PayXTodayProvider.currency, at: now, plan: plan)
             return id
         }
         return Payment(id: id, reseller: reseller, client: p.client, paymentSystem: p.paymentSystem, period: p.period,
@@ -238,10 +234,8 @@ struct PayXTodayStore {
     }
 
     struct CardUse {
-        let number: String
-        let expiry: String
-        let ip: String?
-        let country: String?
+        let number, expiry: String
+        let ip, country: String?
     }
 
     /// Pays or fails a pending payment: card details recorded, the reseller's webhook queued.

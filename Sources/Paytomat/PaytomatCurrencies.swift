@@ -6,8 +6,7 @@ import SandboxResources
 /// decimals and a USD price each, from which every exchange rate follows.
 struct PaytomatCurrency: Sendable {
     let code: String
-    let incoming: Bool
-    let outgoing: Bool
+    let incoming, outgoing: Bool
     let title: String
     let decimals: Int
     let usd: Decimal

@@ -72,8 +72,7 @@ struct PaytomatRoutes {
     }
 
     func createTransaction(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let account = try merchantAccount(request)
-        let merchant = account.id
+        let account = try merchantAccount(request), merchant = account.id
         let input = try Input<PaytomatError>(request)
         let ref = try input.text("ref", max: 255)
         guard let orderID = try input.text("order_id", max: 255) ?? ref else {
@@ -82,29 +81,21 @@ struct PaytomatRoutes {
         guard orderID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
             throw PaytomatError.invalid("order_id must be alphanumeric")
         }
-        let settings = account.settings
-        let table = PaytomatCurrency.table(settings: settings)
+        let table = PaytomatCurrency.table(settings: account.settings)
         let currencyIn = try input.currency("currency_in", direction: \.incoming, table: table)
         let currencyOut = try input.currency("currency_out", direction: \.outgoing, table: table)
         let amountIn = try input.decimal("amount_in", places: 8, kind: "float")
         let callback = try input.url("callback_url", max: 2048)
         let now = context.clock.nowMilliseconds()
         let plan = try context.settlePlan(account: merchant, request: request, forced: PaytomatMagic.outcome(amountIn))
-        let timing = PaytomatTiming(settings: settings)
         let created = try await store.create(
             merchant: merchant,
-            .init(
-                orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
-                currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback,
-                                                                productID: nil, details: nil),
-                                             plan: plan.at == nil ? nil : plan, timing: timing)
+            .init(orderID: orderID, ref: ref ?? "\(orderID)_\(now / 1000)", currencyIn: currencyIn,
+                  currencyOut: currencyOut, amountIn: amountIn, callbackURL: callback, productID: nil, details: nil),
+            plan: plan, timing: PaytomatTiming(settings: account.settings))
         return .json([
-            "amount_out": .number(created.amountOut),
-            "currency_out": .string(currencyOut.code),
-            "id": .int(created.id),
-            "qr_code": .string(created.qrCode),
-            "rate": .number(created.rate),
-            "address": .string(created.address),
+            "amount_out": .number(created.amountOut), "currency_out": .string(currencyOut.code), "id": .int(created.id),
+            "qr_code": .string(created.qrCode), "rate": .number(created.rate), "address": .string(created.address),
             "note": .string(PaytomatStore.note),
             // Not in the document; shop plugins send the payer here (see docs/paytomat.md, decisions).
             "track_url": .string(PaytomatWidget.trackURL(request, code: created.code)),
@@ -136,9 +127,8 @@ struct PaytomatRoutes {
             throw PaytomatError.conflict(
                 "Transaction \(id) is \(status.rawValue): only a successful transaction can be charged back")
         }
-        return .json([
-            "status": "chargeback_scheduled", "status_description": "Transaction has been scheduled for chargeback",
-        ])
+        return .json(["status": "chargeback_scheduled",
+                      "status_description": "Transaction has been scheduled for chargeback"])
     }
 
     private func transaction(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -163,10 +153,9 @@ struct PaytomatRoutes {
             throw PaytomatError.invalid(
                 "order_by must be one of id, status, updated, created, order_id, ref, optionally with -")
         }
-        let list = try store.list(
-            merchant: merchant, status: status, orderBy: orderBy, descending: descending, limit: limit ?? 100,
-            offset: offset ?? 0)
-        return .json(["transactions": .array(list)])
+        return .json(["transactions": .array(try store.list(merchant: merchant, status: status, orderBy: orderBy,
+                                                            descending: descending, limit: limit ?? 100,
+                                                            offset: offset ?? 0))])
     }
 
     private func broadcast(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -210,12 +199,7 @@ struct PaytomatRoutes {
 
     private func exchangeRates(_ request: HTTPRequest) throws -> HTTPResponse {
         let table = PaytomatCurrency.table(settings: try merchantAccount(request).settings)
-        guard let code = request.query["currency"], !code.isEmpty else {
-            throw PaytomatError.invalid("currency is required")
-        }
-        guard let currency = PaytomatCurrency.find(code, in: table) else {
-            throw PaytomatError.invalid("currency: unknown currency code '\(code)'")
-        }
+        let currency = try Input<PaytomatError>(request).currency("currency", table: table)
         let rates = table.map { ($0.code, JSON.string(PaytomatCurrency.formatRate(currency.rate(to: $0)))) }
         return .json(["rates": .object(rates)])
     }

@@ -115,10 +115,8 @@ struct PaytomatStore {
     // MARK: transactions
 
     struct NewTransaction {
-        let orderID: String
-        let ref: String
-        let currencyIn: PaytomatCurrency
-        let currencyOut: PaytomatCurrency
+        let orderID, ref: String
+        let currencyIn, currencyOut: PaytomatCurrency
         let amountIn: Decimal
         let callbackURL: String?
         let productID: Int?
@@ -129,11 +127,7 @@ struct PaytomatStore {
     /// nothing is read back inside the batch).
     struct Created {
         let id: Int
-        let code: String
-        let address: String
-        let amountOut: String
-        let rate: String
-        let qrCode: String
+        let code, address, amountOut, rate, qrCode: String
     }
 
     /// Creates a `new` transaction with its address, rate and amount, its timeout job and
@@ -161,10 +155,9 @@ struct PaytomatStore {
                 ])
             let id = Int(db.lastInsertRowID)
             try context.record(db, id: String(id), account: merchant, status: Status.new.rawValue,
-                                amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment")
-            try context.schedule(
-                db, kind: .timeout, payment: String(id), at: timeoutAt)
-            if let plan { try context.schedule(plan, payment: String(id), db) }
+                               amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment",
+                               plan: plan)
+            try context.schedule(db, kind: .timeout, payment: String(id), at: timeoutAt)
             return id
         }
         return Created(id: id, code: code, address: address, amountOut: amountOut, rate: rate, qrCode: qr)

@@ -38,8 +38,7 @@ struct ProjectCXStore {
 
     struct NewOrder: Sendable {
         let amount: Int
-        let description: String?
-        let info: String?
+        let description, info: String?
         let callback: String
     }
 
@@ -65,8 +64,8 @@ struct ProjectCXStore {
                 VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                 """, [id, account, order.amount, order.description, order.info, order.callback, stamp, stamp])
             try context.record(db, id: id, account: account, status: Order.Status.pending.rawValue,
-                amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now)
-            try context.schedule(plan, payment: id, db)
+                amount: Payments.decimal(minorUnits: order.amount), currency: ProjectCXProvider.currency, at: now,
+                plan: plan)
         }
         return id
     }

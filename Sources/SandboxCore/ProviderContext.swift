@@ -64,11 +64,14 @@ public struct ProviderContext: Sendable {
 
     // MARK: payments
 
-    /// Records a new payment in the uniform view (the control plane's, the dashboard's).
+    /// What every create does beside its own insert, in its transaction: the new payment in
+    /// the uniform view (the control plane's, the dashboard's) and its settle plan scheduled
+    /// (none for a manual plan, or for `plan` nil).
     public func record(_ db: Database, id: String, account: Int, status: String, amount: String, currency: String?,
-                       at: Int64, note: String? = nil) throws {
+                       at: Int64, note: String? = nil, plan: SettlePlan?) throws {
         try Payments.record(db, provider: key, id: id, account: account, status: status, amount: amount,
                             currency: currency, at: at, note: note)
+        if let plan { try schedule(plan, payment: id, db) }
     }
 
     /// Changes a recorded payment's status, noted on its timeline.
