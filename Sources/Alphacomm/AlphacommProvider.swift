@@ -8,12 +8,6 @@ public struct AlphacommProvider: Provider {
     public var displayName: String { "Alphacomm (PayPal)" }
     public var defaultPort: Int { 8085 }
     public var migrations: [Migration] { AlphacommStore.migrations }
-    public var defaultAccounts: [AccountSeed] {
-        [
-            AccountSeed(login: "sandbox", secret: "sandbox-secret"),
-            AccountSeed(login: "sandbox2", secret: "sandbox2-secret"),
-        ]
-    }
     /// The payer approves on the PayPal page: nothing settles on its own (it expires).
     public var defaultSettle: SettleSettings { SettleSettings(.manual) }
 

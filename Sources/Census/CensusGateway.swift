@@ -18,8 +18,7 @@ struct CensusGateway {
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let form = request.formBody
-        guard let token = form["token"],
-            let order = try CensusStore(context: context).order(token: token),
+        guard let token = form["token"], let order = try CensusStore(context: context).order(token: token),
               form["order_id"] == nil || form["order_id"] == String(order.id) else {
             return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
@@ -28,23 +27,20 @@ struct CensusGateway {
 
     func complete(_ request: HTTPRequest) async throws -> HTTPResponse {
         let form = request.formBody
-        guard let token = form["token"],
-            let order = try CensusStore(context: context).order(token: token)
-        else {
+        guard let token = form["token"], let order = try CensusStore(context: context).order(token: token) else {
             return SandboxPage.message("Unknown payment", "This payment form is not valid.", status: 404)
         }
         let action = request.mountPrefix + "/gateway/pay/complete"
         guard order.status == .pending else {
-            return SandboxPage.message(
-                "Already complete", "This payment is already \(order.status.rawValue).", status: 409)
+            return SandboxPage.message("Already complete", "This payment is already \(order.status.rawValue).",
+                                       status: 409)
         }
         let outcome: Outcome
         var card: (month: Int, year: Int)?
         if form["action"] == "fail" {
             outcome = Outcome(.failure, message: "Cancelled by the payer")
         } else {
-            let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
-            guard CardNumber.isValid(number) else {
+            guard let number = CardNumber.read(form["card_number"]) else {
                 return page(order, token: token, action: action, error: "The card number is not valid.")
             }
             guard let month = form["expiry_month"].flatMap({ Int($0) }), (1 ... 12).contains(month),

@@ -77,7 +77,7 @@ struct CensusRoutes {
         if campaign == Self.forcedErrorCampaign { throw CensusError.status(500, "campaign \(campaign)") }
         let plan = try context.settlePlan(account: 1, request: request)
         let created = try await store.createOrder(
-            .init(person: person, description: description, amount: amount, campaignCode: campaign),
+            .init(person: person, amount: amount, description: description, campaignCode: campaign),
                                             method: method, plan: plan)
         if let token = created.token {
             return .json([

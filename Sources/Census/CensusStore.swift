@@ -119,9 +119,8 @@ struct CensusStore {
         try db.run("INSERT INTO census_persons (name, created_at) VALUES (?, ?)", [name, now])
         let id = Int(db.lastInsertRowID)
         for (system, externalID) in externalIDs {
-            try db.run(
-                "INSERT INTO census_external_ids (person, system, external_id) VALUES (?, ?, ?)",
-                [id, system, externalID])
+            try db.run("INSERT INTO census_external_ids (person, system, external_id) VALUES (?, ?, ?)",
+                       [id, system, externalID])
         }
         return id
     }
@@ -142,9 +141,8 @@ struct CensusStore {
     // MARK: payment methods
 
     static func paymentMethods(_ db: Database, person: Int) throws -> [PaymentMethod] {
-        try db.query("SELECT * FROM census_payment_methods WHERE person = ? ORDER BY id", [person]).map {
-            try $0.decode(PaymentMethod.self)
-        }
+        try db.query("SELECT * FROM census_payment_methods WHERE person = ? ORDER BY id", [person])
+            .map { try $0.decode(PaymentMethod.self) }
     }
 
     static func paymentMethod(_ db: Database, id: Int) throws -> PaymentMethod? {
@@ -160,9 +158,9 @@ struct CensusStore {
     }
 
     @discardableResult
-    static func addPaymentMethod(
-        _ db: Database, person: Int, type: String, status: PaymentMethod.Status, verified: Bool, iban: String? = nil,
-                                 expiration: (month: Int, year: Int)? = nil, now: Int64) throws -> Int {
+    static func addPaymentMethod(_ db: Database, person: Int, type: String, status: PaymentMethod.Status,
+                                 verified: Bool, iban: String? = nil, expiration: (month: Int, year: Int)? = nil,
+                                 now: Int64) throws -> Int {
         try db.run("""
             INSERT INTO census_payment_methods (person, type, status, verified, iban, expiration_month,
                 expiration_year, authorization_token, created_at)
@@ -175,40 +173,30 @@ struct CensusStore {
     // MARK: orders
 
     struct NewOrder {
-        let person: Int
-        let description: String
-        let amount: Int
-        let campaignCode: String
+        let person, amount: Int
+        let description, campaignCode: String
     }
 
-    enum Method {
-        case existing(Int)
-        case directDebit(iban: String)
-        case creditCardExternal(returnURL: String)
-    }
+    enum Method { case existing(Int), directDebit(iban: String), creditCardExternal(returnURL: String) }
 
     /// Creates the order (and its new payment method), its uniform record and its settle
     /// job, in one transaction. Returns the order and its payment method's id.
-    func createOrder(_ order: NewOrder, method: Method, plan: SettlePlan) async throws -> (
-        order: Int, paymentMethod: Int, token: String?
-    ) {
+    func createOrder(_ order: NewOrder, method: Method, plan: SettlePlan) async throws
+        -> (order: Int, paymentMethod: Int, token: String?)
+    {
         let now = context.clock.nowMilliseconds()
-        let result = try await context.store.write { db -> (Int, Int, String?) in
+        return try await context.store.write { db -> (Int, Int, String?) in
             let methodID: Int
-            var returnURL: String?
-            var token: String?
+            var returnURL: String?, token: String?
             switch method {
-            case .existing(let id):
-                methodID = id
+            case .existing(let id): methodID = id
             case .directDebit(let iban):
-                methodID = try Self.addPaymentMethod(
-                    db, person: order.person, type: Self.directDebit, status: .active, verified: false, iban: iban,
-                    now: now)
+                methodID = try Self.addPaymentMethod(db, person: order.person, type: Self.directDebit, status: .active,
+                                                     verified: false, iban: iban, now: now)
             case .creditCardExternal(let url):
-                methodID = try Self.addPaymentMethod(
-                    db, person: order.person, type: Self.creditCard, status: .incomplete, verified: false, now: now)
-                returnURL = url
-                token = context.ids.token(18)
+                methodID = try Self.addPaymentMethod(db, person: order.person, type: Self.creditCard,
+                                                     status: .incomplete, verified: false, now: now)
+                (returnURL, token) = (url, context.ids.token(18))
             }
             try db.run("""
                 INSERT INTO census_orders (person, payment_method, description, amount, campaign_code, status,
@@ -223,7 +211,6 @@ struct CensusStore {
                                plan: token == nil ? plan : nil)
             return (id, methodID, token)
         }
-        return result
     }
 
     static func order(_ db: Database, id: Int) throws -> Order? {
@@ -236,9 +223,8 @@ struct CensusStore {
 
     /// Processes a pending order: `processed` (the payment method becomes verified, and a
     /// card authorized on the gateway becomes active) or `error`.
-    static func complete(
-        _ db: Database, id: Int, outcome: Outcome, card: (month: Int, year: Int)? = nil, context: ProviderContext
-    ) throws {
+    static func complete(_ db: Database, id: Int, outcome: Outcome, card: (month: Int, year: Int)? = nil,
+                         context: ProviderContext) throws {
         try context.complete(db, payment: String(id), try order(db, id: id), status: \.status.rawValue) { order in
             let now = context.clock.nowMilliseconds()
             let status: Order.Status = outcome.kind == .success ? .processed : .error

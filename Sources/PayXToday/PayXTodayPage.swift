@@ -7,34 +7,34 @@ import SandboxCore
 struct PayXTodayPage {
     let context: ProviderContext
 
-    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+    /// The payment the page's path names.
+    private func payment(_ request: HTTPRequest) throws -> PayXTodayStore.Payment {
         let uuid = request.parameters["uuid"] ?? ""
         guard let payment = try PayXTodayStore(context: context).payment(uuid: uuid) else {
-            return SandboxPage.message("Unknown payment", "No payment “\(uuid)”.", status: 404)
+            throw SandboxPage.Refusal("Unknown payment", "No payment “\(uuid)”.", status: 404)
         }
-        return page(payment, action: request.mountPrefix + "/pay/" + uuid)
+        return payment
+    }
+
+    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let payment = try payment(request)
+        return page(payment, action: request.mountPrefix + "/pay/" + payment.uuid)
     }
 
     func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let uuid = request.parameters["uuid"] ?? ""
-        guard let payment = try PayXTodayStore(context: context).payment(uuid: uuid) else {
-            return SandboxPage.message("Unknown payment", "No payment “\(uuid)”.", status: 404)
-        }
-        let action = request.mountPrefix + "/pay/" + uuid
+        let payment = try payment(request)
+        let action = request.mountPrefix + "/pay/" + payment.uuid
         guard payment.state == .pending else {
-            return SandboxPage.message(
-                "Already done", "This payment is already \(payment.state.rawValue).", status: 409)
+            return SandboxPage.message("Already done", "This payment is already \(payment.state.rawValue).",
+                                       status: 409)
         }
         let form = request.formBody
-        let number = (form["card_number"] ?? "").filter { $0 != " " && $0 != "-" }
-        guard CardNumber.isValid(number) else {
+        guard let number = CardNumber.read(form["card_number"]) else {
             return page(payment, action: action, error: "The card number is not valid.")
         }
-        let expiry = (form["card_exp"] ?? "").trimmingASCIISpaces()
-        let parts = expiry.split(separator: "/")
+        let parts = (form["card_exp"] ?? "").trimmingASCIISpaces().split(separator: "/")
         guard parts.count == 2, let month = Int(parts[0]), (1...12).contains(month), parts[1].count == 2,
-            Int(parts[1]) != nil
-        else {
+              Int(parts[1]) != nil else {
             return page(payment, action: action, error: "Give the expiry date as MM/YY.")
         }
         guard let cvc = form["card_cvc"], (3 ... 4).contains(cvc.count), cvc.allSatisfy(\.isNumber) else {
@@ -42,8 +42,8 @@ struct PayXTodayPage {
         }
         let outcome = PayXTodayData.declined[number].map { Outcome(.failure, message: $0) } ?? .success
         let ip = request.headers.firstElement("X-Forwarded-For") ?? request.remoteHost
-        let card = PayXTodayStore.CardUse(
-            number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])", ip: ip, country: nil)
+        let card = PayXTodayStore.CardUse(number: number, expiry: (month < 10 ? "0" : "") + "\(month)/\(parts[1])",
+                                          ip: ip, country: nil)
         let settings: JSON
         do {
             settings = try await PayXTodayStore(context: context).complete(payment, outcome: outcome, card: card)

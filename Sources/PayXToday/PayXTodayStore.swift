@@ -258,20 +258,19 @@ struct PayXTodayStore {
                 """, [state.rawValue, success ? 1 : 0, message, success ? now : nil, card?.ip ?? "127.0.0.1",
                       card?.country ?? clientCountry, String(number.prefix(6)), String(number.suffix(4)),
                       card?.expiry ?? "12/30", details.type, details.category, details.product, details.issuer, id])
-            var body: [(String, JSON)] = [
+            let body: [(String, JSON)] = [
                 ("reseller", .int(payment.reseller)), ("id_client", .int(payment.client)),
                 ("id_payment", .int(payment.id)), ("uuid_payment", .string(payment.uuid)),
                 ("id_payment_system", .int(payment.paymentSystem)), ("period", .int(payment.period)),
                 ("price", webhookNumber(payment.price)), ("success", .int(success ? 1 : 0)),
-                success
-                    ? ("paid_at", .string(Timestamp.dateTime(milliseconds: now))) : ("error_message", .string(message)),
+                success ? ("paid_at", .string(Timestamp.dateTime(milliseconds: now)))
+                    : ("error_message", .string(message)),
                 ("created_at", .string(Timestamp.dateTime(milliseconds: payment.createdAt))),
+                ("description", .optional(payment.description)),
             ]
-            body.append(("description", payment.description.map(JSON.string) ?? .null))
-            return Completion(status: state.rawValue, note: success ? nil : message,
-                callback: try webhook(
-                    db, reseller: payment.reseller, success: success, body: .object(body),
-                                                    context: context))
+            let webhook = try webhook(db, reseller: payment.reseller, success: success, body: .object(body),
+                                      context: context)
+            return Completion(status: state.rawValue, note: success ? nil : message, callback: webhook)
         }
     }
 

@@ -8,12 +8,6 @@ public struct PaytomatProvider: Provider {
     public var displayName: String { "Paytomat" }
     public var defaultPort: Int { 8082 }
     public var migrations: [Migration] { PaytomatStore.migrations }
-    public var defaultAccounts: [AccountSeed] {
-        [
-            AccountSeed(login: "sandbox", secret: "sandbox-secret"),
-            AccountSeed(login: "sandbox2", secret: "sandbox2-secret"),
-        ]
-    }
     /// The payer sends coins (the widget page): nothing settles on its own; unpaid
     /// transactions time out.
     public var defaultSettle: SettleSettings { SettleSettings(.manual) }

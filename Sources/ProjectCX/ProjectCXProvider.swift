@@ -11,12 +11,6 @@ public struct ProjectCXProvider: Provider {
     public var displayName: String { "Project CX" }
     public var defaultPort: Int { 8081 }
     public var migrations: [Migration] { ProjectCXStore.migrations }
-    public var defaultAccounts: [AccountSeed] {
-        [
-            AccountSeed(login: "sandbox", secret: "sandbox-secret"),
-            AccountSeed(login: "sandbox2", secret: "sandbox2-secret"),
-        ]
-    }
     /// The payer completes an order on the payment page: nothing settles on its own.
     public var defaultSettle: SettleSettings { SettleSettings(.manual) }
 

@@ -10,4 +10,10 @@ public enum CardNumber {
         }
         return sum % 10 == 0
     }
+
+    /// A payer's card number as a form sends it (spaces and dashes dropped), if valid.
+    public static func read(_ text: String?) -> String? {
+        let number = (text ?? "").filter { $0 != " " && $0 != "-" }
+        return isValid(number) ? number : nil
+    }
 }

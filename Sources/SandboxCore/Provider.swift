@@ -15,7 +15,8 @@ public protocol Provider: Sendable {
     var defaultPort: Int { get }
     /// Its tables, applied after the core's.
     var migrations: [Migration] { get }
-    /// Accounts seeded on first start and after a reset (the first one is account 1).
+    /// Accounts seeded on first start and after a reset (the first one is account 1); by
+    /// default `sandbox` / `sandbox-secret` and `sandbox2` / `sandbox2-secret`.
     var defaultAccounts: [AccountSeed] { get }
     /// How its payments settle when nobody acts, unless an account's settings say otherwise.
     var defaultSettle: SettleSettings { get }
@@ -62,6 +63,11 @@ public protocol Provider: Sendable {
 public typealias Send = @Sendable (HTTPRequest) async -> HTTPResponse
 
 extension Provider {
+    public var defaultAccounts: [AccountSeed] {
+        [AccountSeed(login: "sandbox", secret: "sandbox-secret"),
+         AccountSeed(login: "sandbox2", secret: "sandbox2-secret")]
+    }
+
     public var credentialNames: (login: String, secret: String)? { nil }
 
     public var loginIsAccountID: Bool { false }
