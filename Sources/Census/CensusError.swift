@@ -5,9 +5,7 @@ import SandboxCore
 /// bodies for 404 (a wrong method too: Rails routes by method), 422 without a person, 400,
 /// 500 and any other status (its controllers); the message is for the log only.
 public enum CensusError: ProviderError {
-    case details(ErrorDetails)
-    case unprocessable
-    case forbidden
+    case details(ErrorDetails), unprocessable, forbidden
     case status(Int, String)
 
     public static func invalid(_ message: String) -> CensusError { .unprocessable }

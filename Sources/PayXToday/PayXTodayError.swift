@@ -5,10 +5,7 @@ import SandboxCore
 /// The document gives no status codes; the sandbox uses 401 for a wrong reseller or key,
 /// 422 for invalid input, 404 for unknown objects and routes, 405 for a wrong method.
 public enum PayXTodayError: ProviderError {
-    case wrongKey(String)
-    case invalid(String)
-    case notFound(String)
-    case methodNotAllowed(String)
+    case wrongKey(String), invalid(String), notFound(String), methodNotAllowed(String)
     case status(Int, String)
 
     /// Input rules in Laravel's words, as the document writes them.

@@ -41,6 +41,7 @@ struct PayXTodayRoutes {
     /// Who calls (the reseller, its key checked) and with what.
     struct Caller {
         let reseller: Int
+        let account: Accounts.Account
         let params: Input<PayXTodayError>
         let request: HTTPRequest
     }
@@ -48,24 +49,21 @@ struct PayXTodayRoutes {
     private func caller(_ request: HTTPRequest) throws -> Caller {
         let key = request.parameters["secret_key"] ?? ""
         guard let reseller = request.parameters["id_reseller"].flatMap({ Int($0) }),
-              try context.authenticate(login: String(reseller), secret: key) != nil
+              let account = try context.authenticate(login: String(reseller), secret: key)
         else { throw PayXTodayError.wrongKey(key) }
-        return Caller(reseller: reseller, params: try Input(request), request: request)
+        return Caller(reseller: reseller, account: account, params: try Input(request), request: request)
     }
 
     // MARK: options
 
     private func options(_ c: Caller) throws -> JSON {
-        guard let account = try context.account(id: c.reseller) else {
-            throw PayXTodayError.wrongKey("")
-        }
-        let s = account.settings
+        let s = c.account.settings
         func url(_ group: String, _ which: String) -> JSON {
             s[group]?["payments"]?[which].flatMap { $0.stringValue.map(JSON.string) } ?? .null
         }
         return [
             "reseller": .int(c.reseller),
-            "key": .string(account.secret),
+            "key": .string(c.account.secret),
             "name": .string(s["name"]?.stringValue ?? "Sandbox reseller \(c.reseller)"),
             "notifications": [
                 "email": s["notifications"]?["email"] ?? .string("reseller\(c.reseller)@sandbox.test"),

@@ -3,11 +3,7 @@ import SandboxCore
 
 /// Every Paytomat error is `{"error": "<description>"}`, as documented, with a fitting status.
 public enum PaytomatError: ProviderError {
-    case unauthorized(String)
-    case invalid(String)
-    case notFound(String)
-    case conflict(String)
-    case methodNotAllowed(String)
+    case unauthorized(String), invalid(String), notFound(String), conflict(String), methodNotAllowed(String)
     case status(Int, String)
 
     public var response: HTTPResponse {

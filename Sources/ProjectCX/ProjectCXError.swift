@@ -5,11 +5,7 @@ import SandboxCore
 /// `{"error": code, "message": text}` with 400 for bad input and 401 for auth
 /// (docs/projectcx.md).
 public enum ProjectCXError: ProviderError {
-    case invalid(String)
-    case invalidCredentials
-    case unauthorized(String)
-    case notFound(String)
-    case methodNotAllowed(String)
+    case invalid(String), invalidCredentials, unauthorized(String), notFound(String), methodNotAllowed(String)
     case status(Int, String)
 
     /// A JSON body's values must have their type: "amount must be an integer, got string".
