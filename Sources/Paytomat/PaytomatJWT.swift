@@ -11,14 +11,11 @@ enum PaytomatJWT {
     static let secretKey = "paytomat_jwt_secret"
 
     static func seedSecret(_ db: Database, context: ProviderContext) throws {
-        try db.run(
-            "INSERT INTO sandbox_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
-            + "excluded.value",
-                   [secretKey, context.ids.hex(32)])
+        try SandboxContext.keep(db, secretKey, context.ids.hex(32))
     }
 
     static func secret(_ context: ProviderContext) throws -> SymmetricKey? {
-        try PaytomatStore(context: context).jwtSecret().map { SymmetricKey(data: Data($0.utf8)) }
+        try context.sandbox.kept(secretKey).map { SymmetricKey(data: Data($0.utf8)) }
     }
 
     static func sign(merchant: Int, context: ProviderContext) throws -> String {
@@ -36,12 +33,11 @@ enum PaytomatJWT {
     /// The merchant a valid token names; nil for a malformed, tampered, foreign or expired one.
     static func verify(_ token: String, context: ProviderContext) throws -> Int? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let key = try secret(context),
-            let headerBytes = Base64.decode(String(parts[0])), let header = try? JSON.parse(headerBytes),
-            header["alg"] == "HS256",
+        guard parts.count == 3, let key = try secret(context), let headerBytes = Base64.decode(String(parts[0])),
+              let header = try? JSON.parse(headerBytes), header["alg"] == "HS256",
               let signature = Base64.decode(String(parts[2])),
-            HMAC<SHA256>.isValidAuthenticationCode(
-                signature, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key),
+              HMAC<SHA256>.isValidAuthenticationCode(
+                  signature, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key),
               let payloadBytes = Base64.decode(String(parts[1])), let payload = try? JSON.parse(payloadBytes),
               payload["realm"] == "merchant_key", let id = payload["id"]?.intValue, let exp = payload["exp"]?.intValue,
               Int64(exp) > context.clock.nowMilliseconds() / 1000 else { return nil }

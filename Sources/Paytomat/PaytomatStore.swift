@@ -370,13 +370,6 @@ struct PaytomatStore {
             return nil
         }
     }
-
-    /// The key JWTs are signed with (`PaytomatJWT`), made when the state is seeded.
-    func jwtSecret() throws -> String? {
-        try context.store.read { db in
-            try db.queryOne("SELECT value FROM sandbox_state WHERE key = ?", [PaytomatJWT.secretKey])?[0].string
-        }
-    }
 }
 
 /// How long the life cycle's steps take on the sandbox clock (account settings

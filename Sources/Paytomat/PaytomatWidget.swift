@@ -24,23 +24,23 @@ struct PaytomatWidget {
         request.mountURL + "/pay/tx/" + code
     }
 
-    private func merchant(code: String) throws -> Accounts.Account? {
-        try context.accountList().first { Self.code(for: $0) == code }
+    /// The merchant whose widget the path's code names.
+    private func merchant(_ request: HTTPRequest) throws -> Accounts.Account {
+        let code = request.parameters["code"] ?? ""
+        guard let account = try context.accountList().first(where: { Self.code(for: $0) == code }) else {
+            throw SandboxPage.Refusal("Unknown shop", "No such payment widget.", status: 404)
+        }
+        return account
     }
 
     func shop(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let account = try merchant(code: request.parameters["code"] ?? "") else {
-            return SandboxPage.message("Unknown shop", "No such payment widget.", status: 404)
-        }
+        let account = try merchant(request)
         let coins: [JSON] = PaytomatCurrency.all.filter(\.outgoing).map {
             ["code": .string($0.code), "title": .string($0.title)]
         }
         let products: [JSON] = try store.products(merchant: account.id).map { product in
-            [
-                "title": .string(product.title), "amount": .string(product.amount),
-                "currency": .string(product.currency), "unit": .string(product.unit),
-                "single": .bool(product.unit == "single"), "id": .number(String(product.id)),
-            ]
+            ["title": .string(product.title), "amount": .string(product.amount), "currency": .string(product.currency),
+             "unit": .string(product.unit), "single": .bool(product.unit == "single"), "id": .int(product.id)]
         }
         let view: JSON = ["products": .array(products), "coins": .array(coins),
                           "action": .string(request.mountPrefix + "/pay/" + (request.parameters["code"] ?? ""))]
@@ -48,37 +48,24 @@ struct PaytomatWidget {
     }
 
     func buy(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard let account = try merchant(code: request.parameters["code"] ?? "") else {
-            return SandboxPage.message("Unknown shop", "No such payment widget.", status: 404)
-        }
+        let account = try merchant(request)
         let form = request.formBody
         guard let id = form["product_id"].flatMap({ Int($0) }),
-            let product = try store.product(merchant: account.id, id: id)
-        else {
-            return SandboxPage.message("Unknown product", "No such product.", status: 404)
-        }
-        let unit = product.unit
-        guard let quantity = Decimal(string: unit == "single" ? "1" : (form["quantity"] ?? "1")), quantity > 0,
-            unit != "piece"
-                || NSDecimalNumber(decimal: quantity).doubleValue.rounded()
-                    == NSDecimalNumber(decimal: quantity).doubleValue,
-              let price = Decimal(string: product.amount),
-              let currencyIn = PaytomatCurrency.find(
-                product.currency, in: PaytomatCurrency.table(settings: account.settings)),
-            let currencyOut = PaytomatCurrency.find(
-                form["currency_out"] ?? "", in: PaytomatCurrency.table(settings: account.settings)),
-              currencyOut.outgoing else {
-            return SandboxPage.message("Check the order", "Choose a valid quantity and coin.", status: 400)
-        }
+              let product = try store.product(merchant: account.id, id: id)
+        else { return SandboxPage.message("Unknown product", "No such product.", status: 404) }
+        let table = PaytomatCurrency.table(settings: account.settings)
+        guard let quantity = Decimal(string: product.unit == "single" ? "1" : (form["quantity"] ?? "1")), quantity > 0,
+              product.unit != "piece" || quantity == quantity.rounded(), let price = Decimal(string: product.amount),
+              let currencyIn = PaytomatCurrency.find(product.currency, in: table),
+              let currencyOut = PaytomatCurrency.find(form["currency_out"] ?? "", in: table), currencyOut.outgoing
+        else { return SandboxPage.message("Check the order", "Choose a valid quantity and coin.", status: 400) }
         let orderID = "W\(context.clock.nowMilliseconds())"
-        let timing = PaytomatTiming(settings: account.settings)
         let created = try await store.create(
             merchant: account.id,
-            .init(
-                orderID: orderID, ref: "\(orderID)_\(context.clock.nowMilliseconds() / 1000)",
-                currencyIn: currencyIn, currencyOut: currencyOut, amountIn: price * quantity,
-                callbackURL: nil, productID: id, details: ["quantity": .string("\(quantity)")]),
-                                             plan: nil, timing: timing)
+            .init(orderID: orderID, ref: "\(orderID)_\(context.clock.nowMilliseconds() / 1000)", currencyIn: currencyIn,
+                  currencyOut: currencyOut, amountIn: price * quantity, callbackURL: nil, productID: id,
+                  details: ["quantity": .string("\(quantity)")]),
+            plan: nil, timing: PaytomatTiming(settings: account.settings))
         return .redirect(to: request.mountPrefix + "/pay/tx/" + created.code, status: 303)
     }
 
@@ -110,5 +97,14 @@ struct PaytomatWidget {
             return SandboxPage.message("Already done", "This transaction has moved on already.", status: 409)
         }
         return .redirect(to: request.mountPrefix + "/pay/tx/" + code, status: 303)
+    }
+}
+
+extension Decimal {
+    /// The whole number nearest (halves away from zero).
+    fileprivate func rounded() -> Decimal {
+        var value = self, result = Decimal()
+        NSDecimalRound(&result, &value, 0, .plain)
+        return result
     }
 }

@@ -179,10 +179,7 @@ public final class Sandbox: Sendable {
         try faults.load()
     }
 
-    /// A value of `sandbox_state`.
-    private func kept(_ key: String) throws -> String? {
-        try store.read { db in try db.queryOne("SELECT value FROM sandbox_state WHERE key = ?", [key])?[0].string }
-    }
+    private func kept(_ key: String) throws -> String? { try context.kept(key) }
 
     /// `bytes` opened as a database of this sandbox's schema (migrated when older), or a
     /// `SnapshotError.bad` that says why not.
@@ -226,9 +223,7 @@ public final class Sandbox: Sendable {
         let sandbox = try Sandbox(configuration: scratch, providers: providers)
         sandbox.context.wakeup.set {}
         try fixtures.apply(to: sandbox)
-        try sandbox.store.write { db in
-            try db.run("INSERT INTO sandbox_state (key, value) VALUES ('fixtures', ?)", [fixtures.fingerprint])
-        }
+        try sandbox.store.write { db in try SandboxContext.keep(db, "fixtures", fixtures.fingerprint) }
         return try sandbox.store.snapshot()
     }
 

@@ -35,6 +35,19 @@ public struct SandboxContext: Sendable {
         return live.account
     }
 
+    /// A value kept in the store beside the tables (`sandbox_state`): the clock's advance, the
+    /// fixtures' fingerprint, a provider's signing secret.
+    public func kept(_ key: String) throws -> String? {
+        try store.read { db in try db.queryOne("SELECT value FROM sandbox_state WHERE key = ?", [key])?[0].string }
+    }
+
+    /// Keeps `value` as `key` (see `kept`), in the caller's transaction.
+    public static func keep(_ db: Database, _ key: String, _ value: String) throws {
+        try db.run("""
+            INSERT INTO sandbox_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """, [key, value])
+    }
+
     /// After a reset: nothing read before it may be served.
     func invalidateCaches() {
         accountCache.invalidate()

@@ -219,10 +219,7 @@ public final class Scheduler: Sendable {
             queue.sync { tick() }
             sending.wait()
             try context.store.write { db in
-                try db.run(
-                    "INSERT INTO sandbox_state (key, value) VALUES ('clock_advanced_ms', ?) ON CONFLICT (key) "
-                    + "DO UPDATE SET value = excluded.value",
-                           [String(context.clock.advancedMilliseconds)])
+                try SandboxContext.keep(db, "clock_advanced_ms", String(context.clock.advancedMilliseconds))
             }
             return AdvanceSummary(from: from, to: target, steps: steps)
         }
