@@ -47,21 +47,4 @@ enum PaytomatAddress {
         let body = digits.reversed().drop { $0 == 0 }
         return String(decoding: repeatElement(alphabet[0], count: zeros) + body.map { alphabet[$0] }, as: UTF8.self)
     }
-
-    static func decode58(_ text: String) -> [UInt8]? {
-        var bytes: [Int] = [0]
-        for byte in text.utf8 {
-            guard let value = alphabet.firstIndex(of: byte) else { return nil }
-            var carry = value
-            for i in bytes.indices {
-                carry += bytes[i] * 58
-                bytes[i] = carry & 0xFF
-                carry >>= 8
-            }
-            while carry > 0 { bytes.append(carry & 0xFF); carry >>= 8 }
-        }
-        let zeros = text.prefix { $0 == "1" }.count
-        let body = bytes.reversed().drop { $0 == 0 }
-        return [UInt8](repeating: 0, count: zeros) + body.map { UInt8($0) }
-    }
 }

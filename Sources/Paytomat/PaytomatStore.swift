@@ -145,14 +145,13 @@ struct PaytomatStore {
         let timeoutAt = now + Int64(timing.timeoutSeconds) * 1000
         let id = try await context.store.write { db -> Int in
             try db.run("""
-                INSERT INTO paytomat_transactions (merchant, code, order_id, ref, status, comment, created,
-                    updated, address, currency_in,
-                    currency_out, amount_in, amount_out, rate, qr_code, product_id, callback_url, details)
+                INSERT INTO paytomat_transactions (merchant, code, order_id, ref, status, comment, created, updated,
+                    address, currency_in, currency_out, amount_in, amount_out, rate, qr_code, product_id, callback_url,
+                    details)
                 VALUES (?, ?, ?, ?, 'new', 'Waiting for payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [merchant, code, t.orderID, t.ref, now, now, address, t.currencyIn.code, t.currencyOut.code,
-                    PaytomatCurrency.format(t.amountIn, places: 8), amountOut, rate, qr, t.productID, t.callbackURL,
-                    t.details?.serialized(),
-                ])
+                      PaytomatCurrency.format(t.amountIn, places: 8), amountOut, rate, qr, t.productID, t.callbackURL,
+                      t.details?.serialized()])
             let id = Int(db.lastInsertRowID)
             try context.record(db, id: String(id), account: merchant, status: Status.new.rawValue,
                                amount: amountOut, currency: t.currencyOut.code, at: now, note: "Waiting for payment",
@@ -202,9 +201,8 @@ struct PaytomatStore {
     }
 
     /// Moves a transaction to `status` with `comment`; a final status queues the postback.
-    static func transition(_ db: Database, id: Int, to status: Status, comment: String, context: ProviderContext)
-        throws
-    {
+    static func transition(_ db: Database, id: Int, to status: Status, comment: String,
+                           context: ProviderContext) throws {
         try update(db, id: id, to: status, comment: comment, context: context)
         try context.setStatus(db, id: String(id), status: status.rawValue, at: context.clock.nowMilliseconds(),
                               note: comment)
@@ -213,9 +211,8 @@ struct PaytomatStore {
         }
     }
 
-    private static func update(_ db: Database, id: Int, to status: Status, comment: String, context: ProviderContext)
-        throws
-    {
+    private static func update(_ db: Database, id: Int, to status: Status, comment: String,
+                               context: ProviderContext) throws {
         try db.run("UPDATE paytomat_transactions SET status = ?, comment = ?, updated = ? WHERE id = ?",
                    [status.rawValue, comment, context.clock.nowMilliseconds(), id])
     }
@@ -226,9 +223,9 @@ struct PaytomatStore {
                              open: ["new", "pending", "confirmation"]) { _ in
             let success = outcome.kind == .success
             let comment = outcome.message ?? (success ? "Payment received" : "Payment failed")
-            try update(db, id: id, to: success ? .success : .failure, comment: comment, context: context)
-            return Completion(
-                status: success ? "success" : "failure", note: comment, callback: try postback(db, id: id))
+            let status: Status = success ? .success : .failure
+            try update(db, id: id, to: status, comment: comment, context: context)
+            return Completion(status: status.rawValue, note: comment, callback: try postback(db, id: id))
         }
     }
 
@@ -256,8 +253,7 @@ struct PaytomatStore {
             var totals: [String: Decimal] = [:]
             for row in try db.query(
                 "SELECT currency_out, amount_out FROM paytomat_transactions WHERE merchant = ? AND status = 'success'",
-                [merchant])
-            {
+                [merchant]) {
                 totals[row[0].string ?? "", default: 0] += Decimal(string: row[1].string ?? "0") ?? 0
             }
             return totals
@@ -266,19 +262,19 @@ struct PaytomatStore {
 
     // MARK: products
 
+    private static func product(_ db: Database, merchant: Int, id: Int) throws -> Product? {
+        try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant])?
+            .decode(Product.self)
+    }
+
     func product(merchant: Int, id: Int) throws -> Product? {
-        try context.store.read { db in
-            try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant])?.decode(
-                Product.self)
-        }
+        try context.store.read { db in try Self.product(db, merchant: merchant, id: id) }
     }
 
     /// The product as `GET /product` shows it, with its successful transactions counted.
     func productJSON(merchant: Int, id: Int) throws -> JSON? {
         try context.store.read { db in
-            guard let product = try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?",
-                                                [id, merchant])?.decode(Product.self)
-            else { return nil }
+            guard let product = try Self.product(db, merchant: merchant, id: id) else { return nil }
             let successes = try db.queryOne(
                 "SELECT COUNT(*) FROM paytomat_transactions WHERE product_id = ? AND status = 'success'", [id])?[0].int
             return product.json(successes: successes ?? 0)
@@ -287,9 +283,8 @@ struct PaytomatStore {
 
     func products(merchant: Int) throws -> [Product] {
         try context.store.read { db in
-            try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant]).map {
-                try $0.decode(Product.self)
-            }
+            try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant])
+                .map { try $0.decode(Product.self) }
         }
     }
 
@@ -297,9 +292,8 @@ struct PaytomatStore {
         let now = context.clock.nowMilliseconds()
         return try await context.store.write { db in
             let columns = values.map(\.0) + ["merchant", "created"]
-            try db.run(
-                "INSERT INTO paytomat_products (\(columns.joined(separator: ", "))) VALUES "
-                + "(\(columns.map { _ in "?" }.joined(separator: ", ")))",
+            let marks = columns.map { _ in "?" }.joined(separator: ", ")
+            try db.run("INSERT INTO paytomat_products (\(columns.joined(separator: ", "))) VALUES (\(marks))",
                        values.map(\.1) + [SQLValue.integer(Int64(merchant)), .integer(now)])
             return Int(db.lastInsertRowID)
         }
@@ -307,9 +301,7 @@ struct PaytomatStore {
 
     func updateProduct(merchant: Int, id: Int, values: [(String, SQLValue)]) async throws -> Bool {
         try await context.store.write { db in
-            guard
-                try db.queryOne("SELECT 1 FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant]) != nil
-            else { return false }
+            guard try Self.product(db, merchant: merchant, id: id) != nil else { return false }
             for (column, value) in values {
                 try db.run("UPDATE paytomat_products SET \(column) = ? WHERE id = ?", [value, id])
             }
@@ -320,10 +312,10 @@ struct PaytomatStore {
     func recordBroadcast(merchant: Int, currency: String, txid: String, receiver: String, amount: String) async throws {
         let now = context.clock.nowMilliseconds()
         try await context.store.write { db in
-            try db.run(
-                "INSERT INTO paytomat_broadcasts (merchant, currency, txid, receiver, amount, created) VALUES "
-                + "(?, ?, ?, ?, ?, ?)",
-                       [merchant, currency, txid, receiver, amount, now])
+            try db.run("""
+                INSERT INTO paytomat_broadcasts (merchant, currency, txid, receiver, amount, created)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, [merchant, currency, txid, receiver, amount, now])
         }
     }
 
