@@ -24,9 +24,7 @@ public struct CensusProvider: Provider {
         "no authentication (IP allow-list, loopback always allowed); persons 1@census, 2@census, 3@census"
     }
 
-    public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed {
-        AccountSeed(login: "census-\(id)", secret: "")
-    }
+    public func makeAccount(id: Int, ids: IDGenerator) -> AccountSeed { AccountSeed(login: "census-\(id)", secret: "") }
 
     /// Census has one account: every request is its.
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? { 1 }
@@ -74,7 +72,13 @@ struct CensusControl {
     func router() -> Router {
         var router = Router()
         router.post("/persons") { request in try await create(request) }
-        router.get("/persons/:qualified_id") { request in try show(request) }
+        router.get("/persons/:qualified_id") { request in
+            let qualified = request.parameters["qualified_id"] ?? ""
+            guard let person = try CensusStore(context: context).personJSON(qualifiedID: qualified) else {
+                throw ControlPlaneError.notFound("no person \(qualified)")
+            }
+            return .json(person)
+        }
         return router
     }
 
@@ -101,11 +105,4 @@ struct CensusControl {
         }
     }
 
-    private func show(_ request: HTTPRequest) throws -> HTTPResponse {
-        let qualified = request.parameters["qualified_id"] ?? ""
-        guard let person = try CensusStore(context: context).personJSON(qualifiedID: qualified) else {
-            throw ControlPlaneError.notFound("no person \(qualified)")
-        }
-        return .json(person)
-    }
 }

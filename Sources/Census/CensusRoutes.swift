@@ -128,11 +128,8 @@ struct CensusRoutes {
             errors.add("payment_method_id", "invalid", [("value", params.raw("payment_method_id") ?? .null)])
             return nil
         }
-        guard method.usable else {
-            errors.add("payment_method_id", "inactive_payment_method")
-            return nil
-        }
-        return .existing(id)
+        if !method.usable { errors.add("payment_method_id", "inactive_payment_method") }
+        return method.usable ? .existing(id) : nil
     }
 
     /// Census: a person (found) or a campaign is required; an unknown person with a

@@ -255,11 +255,8 @@ struct CensusStore {
         conditions.add("created_at >= ?", from)
         conditions.add("created_at <= ?", until)
         conditions.add("status = ?", "processed")
-        return try context.store.read { db in
-            try db.queryOne(
-                "SELECT COALESCE(SUM(amount), 0) FROM census_orders \(conditions.sql)", conditions.arguments)?[0].int
-                ?? 0
-        }
+        let sql = "SELECT COALESCE(SUM(amount), 0) FROM census_orders \(conditions.sql)"
+        return try context.store.read { db in try db.queryOne(sql, conditions.arguments)?[0].int ?? 0 }
     }
 
     /// The order a gateway form's token names.
@@ -277,9 +274,8 @@ struct CensusStore {
     /// A person with external ids (`POST /_sandbox/census/persons`), as `personJSON` shows one.
     func createPerson(name: String, externalIDs: [(String, String)]) async throws -> JSON {
         try await context.store.write { db -> JSON in
-            let id = try Self.createPerson(
-                db, name: name, externalIDs: externalIDs, now: context.clock.nowMilliseconds())
-            return try Self.personJSON(db, id: id)
+            try Self.personJSON(db, id: Self.createPerson(db, name: name, externalIDs: externalIDs,
+                                                          now: context.clock.nowMilliseconds()))
         }
     }
 
