@@ -126,6 +126,17 @@ public struct Accounts: Sendable {
     }
 
     /// An account's settings, inside a transaction (`{}` when it has none).
+    /// Merges `patch` into an account's settings in one transaction (two PATCHes at once both
+    /// land); a `settle` that does not parse throws `OutcomeError` and changes nothing.
+    public func mergeSettings(provider: String, id: Int, _ patch: JSON) throws {
+        try store.write { db in
+            let merged = try Self.settings(db, provider: provider, id: id).merging(patch)
+            if let settle = merged["settle"] { _ = try SettleSettings.parse(settle) }
+            try Self.saveSettings(db, provider: provider, id: id, merged)
+        }
+        cache.invalidate()
+    }
+
     public static func settings(_ db: Database, provider: String, id: Int) throws -> JSON {
         try find(db, provider: provider, id: id)?.settings ?? [:]
     }

@@ -216,7 +216,7 @@ struct ControlPlane: Sendable {
         }
         filter.limit = try request.queryInt("limit", default: 100, max: 1000)
         filter.offset = try request.queryInt("offset", default: 0, max: Int.max)
-        let list = try sandbox.store.read { db in try Payments.list(db, filter) }
+        let list = try sandbox.payments(filter)
         return .json(["payments": .array(list), "limit": .int(filter.limit), "offset": .int(filter.offset)])
     }
 
@@ -248,7 +248,7 @@ struct ControlPlane: Sendable {
         } catch CompletionError.alreadyFinal(let status) {
             throw ControlPlaneError.conflict("\(provider.key) payment '\(id)' is already \(status)")
         }
-        let payment = try sandbox.store.read { db in try Payments.find(db, provider: provider.key, id: id) }
+        let payment = try sandbox.payment(provider: provider.key, id: id)
         return .json(payment ?? [:])
     }
 
@@ -266,7 +266,7 @@ struct ControlPlane: Sendable {
         filter.payment = request.query["payment"]
         filter.limit = try request.queryInt("limit", default: 50, max: 1000)
         filter.offset = try request.queryInt("offset", default: 0, max: Int.max)
-        let list = try sandbox.store.read { db in try Outbox.list(db, filter) }
+        let list = try sandbox.deliveries(filter)
         return .json(["deliveries": .array(list), "limit": .int(filter.limit), "offset": .int(filter.offset)])
     }
 
@@ -279,7 +279,7 @@ struct ControlPlane: Sendable {
 
     private func delivery(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try deliveryID(request)
-        guard let json = try sandbox.store.read({ db in try Outbox.find(db, id: id) }) else {
+        guard let json = try sandbox.delivery(id: id) else {
             throw ControlPlaneError.notFound("no delivery \(id)")
         }
         return .json(json)
@@ -339,17 +339,11 @@ struct ControlPlane: Sendable {
     private func updateAccount(_ request: HTTPRequest) throws -> HTTPResponse {
         let (provider, account) = try findAccount(request)
         let patch = try request.controlPlaneJSON()
-        // Merged in the transaction, so that two PATCHes at once both land.
-        try sandbox.store.write { db in
-            let merged = try Accounts.settings(db, provider: provider.key, id: account.id).merging(patch)
-            if let settle = merged["settle"] {
-                do throws(OutcomeError) { _ = try SettleSettings.parse(settle) } catch {
-                    throw ControlPlaneError.badRequest(error.description)
-                }
-            }
-            try Accounts.saveSettings(db, provider: provider.key, id: account.id, merged)
+        do {
+            try context.accounts.mergeSettings(provider: provider.key, id: account.id, patch)
+        } catch let error as OutcomeError {
+            throw ControlPlaneError.badRequest(error.description)
         }
-        context.accountCache.invalidate()
         guard let updated = try context.accounts.find(provider: provider.key, id: account.id) else {
             throw ControlPlaneError.notFound("account disappeared")
         }

@@ -57,7 +57,7 @@ struct Dashboard {
         filter.account = query["account"].flatMap { Int($0) }
         filter.idContains = query["q"].flatMap { $0.isEmpty ? nil : $0 }
         filter.limit = 200
-        let payments = try sandbox.store.read { db in try Payments.list(db, filter) }
+        let payments = try sandbox.payments(filter)
         let providers: [JSON] = ([""] + sandbox.providers.map(\.key)).map {
             [
                 "key": .string($0), "label": .string($0.isEmpty ? "all providers" : $0),

@@ -232,7 +232,7 @@ private struct FixtureRun: Sendable {
     /// The id of the account's newest payment.
     private func newest(_ provider: String, _ account: Int) throws(FixtureError) -> String? {
         do {
-            return try sandbox.store.read { db in try Payments.newest(db, provider: provider, account: account) }
+            return try sandbox.newestPayment(provider: provider, account: account)
         } catch {
             throw fail("payments", "could not be read back: \(error)")
         }

@@ -137,6 +137,22 @@ public final class Sandbox: Sendable {
         }
     }
 
+    /// Payments as the control plane and the dashboard list them, newest first.
+    func payments(_ filter: Payments.Filter) throws -> [JSON] { try store.read { db in try Payments.list(db, filter) } }
+
+    func payment(provider: String, id: String) throws -> JSON? {
+        try store.read { db in try Payments.find(db, provider: provider, id: id) }
+    }
+
+    /// The id of an account's newest payment.
+    func newestPayment(provider: String, account: Int) throws -> String? {
+        try store.read { db in try Payments.newest(db, provider: provider, account: account) }
+    }
+
+    func deliveries(_ filter: Outbox.Filter) throws -> [JSON] { try store.read { db in try Outbox.list(db, filter) } }
+
+    func delivery(id: Int64) throws -> JSON? { try store.read { db in try Outbox.find(db, id: id) } }
+
     /// A payment with its timeline and (up to `deliveries`) deliveries, as one read sees them.
     func story(provider: String, payment id: String, deliveries limit: Int) throws
         -> (payment: JSON, timeline: [JSON], deliveries: [JSON])?
