@@ -32,12 +32,13 @@ public enum Formats {
         text.count >= 16 && Timestamp.parseISO8601(text) != nil
     }
 
-    /// A decimal number: `-?[0-9]+(\.[0-9]+)?` (the usual case, without Foundation), or
-    /// digits, points and a sign as `Decimal` reads them.
+    /// A decimal number: `-?[0-9]+(\.[0-9]+)?` (the usual case, without Foundation), or one
+    /// with a point at an end (`.5`, `5.`) as `Decimal` reads it; one point and one leading
+    /// sign at most.
     public static func isDecimal(_ text: String) -> Bool {
         isPlainDecimal(text)
-            || (!text.isEmpty && Decimal(string: text) != nil
-                && text.allSatisfy { $0.isNumber || $0 == "." || $0 == "-" })
+            || (Decimal(string: text) != nil && text.filter({ $0 == "." }).count == 1
+                && text.dropFirst(text.hasPrefix("-") ? 1 : 0).allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") })
     }
 
     static func isPlainDecimal(_ text: String) -> Bool {
