@@ -3,18 +3,18 @@ import Glibc
 #endif
 import Synchronization
 
-/// One client connection, served by its `EventLoop` and, for requests that may wait, by a
-/// task on that loop or a worker: read what arrived, answer every complete request, write,
-/// then wait in epoll for more, until the client or the server closes it or a deadline passes.
+/// One client connection, served by its `EventLoop` and, for routes that write, by a task on
+/// that loop: read what arrived, answer every complete request, write, then wait in epoll for
+/// more, until the client or the server closes it or a deadline passes.
 ///
 /// It belongs to one thread at a time, named by `owner`: epoll (waiting, armed for one event),
-/// the loop (after that event, or in a sweep), a worker or an awaiting handler's task (`worker`
-/// for both), or nobody once closed. The owning thread hands it back by storing `owner` and
+/// the loop (after that event, or in a sweep), an awaiting handler's task (`task`), or nobody
+/// once closed. The owning thread hands it back by storing `owner` and
 /// then arming the socket, and never touches it after that. `@unchecked Sendable` on those
 /// terms.
 final class Connection: @unchecked Sendable {
     private enum Owner: Int {
-        case epoll, loop, worker, closed
+        case epoll, loop, task, closed
     }
 
     /// What the connection waits for between turns.
@@ -141,7 +141,7 @@ final class Connection: @unchecked Sendable {
                         switch router.dispatch(request) {
                         case .answer(let answer):
                             if case .delay(let pause) = answer.fault {
-                                owner.store(Owner.worker.rawValue, ordering: .relaxed)
+                                owner.store(Owner.task.rawValue, ordering: .relaxed)
                                 return loop.run { [self] in
                                     try? await Task.sleep(for: pause)
                                     if !queue(answer, to: request, started: started) { closeAfterOutput = true }
@@ -152,7 +152,7 @@ final class Connection: @unchecked Sendable {
                         case .awaiting(let responder):
                             // Its handler awaits: a task on this loop, which serves the other
                             // connections meanwhile; the connection is the task's until it answers.
-                            owner.store(Owner.worker.rawValue, ordering: .relaxed)
+                            owner.store(Owner.task.rawValue, ordering: .relaxed)
                             return loop.run { [self] in
                                 let response = await responder()
                                 if case .delay(let pause) = response.fault { try? await Task.sleep(for: pause) }
@@ -193,7 +193,7 @@ final class Connection: @unchecked Sendable {
     }
 
     /// What the sweep does with a connection waiting in epoll whose deadline passed: the
-    /// loop takes it first, so a worker never meets it.
+    /// loop takes it first, so a task never meets it.
     func checkDeadlines(now: ContinuousClock.Instant, stopping: Bool) {
         guard owner.load(ordering: .acquiring) == Owner.epoll.rawValue else { return }
         switch phase {
@@ -281,19 +281,6 @@ final class Connection: @unchecked Sendable {
         return keepAlive
     }
 
-    /// Answers a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method).
-    static func cors(_ request: HTTPRequest, _ configuration: ServerConfiguration) -> HTTPResponse? {
-        guard configuration.corsAllowOrigin != nil, request.method == "OPTIONS",
-              request.headers.contains("Origin"),
-              request.headers.contains("Access-Control-Request-Method") else { return nil }
-        var response = HTTPResponse(status: 204)
-        response.headers.add("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-        response.headers.add("Access-Control-Allow-Headers",
-                             request.headers["Access-Control-Request-Headers"] ?? "Authorization, Content-Type")
-        response.headers.add("Access-Control-Max-Age", "600")
-        return response
-    }
-
     /// Sends an error with `Connection: close`, then lingers: reads and drops what the
     /// client still sends (up to 1 MiB, for half a second), so that it sees the response.
     private func fail(status: Int, message: String) {
@@ -307,17 +294,5 @@ final class Connection: @unchecked Sendable {
         _ = Glibc.shutdown(socket.fd, Int32(SHUT_WR))
         phase = .lingering(until: .now + .milliseconds(500), drained: 0)
         park(forOutput: false)
-    }
-
-    /// Refuses a connection from the accept thread without waiting on the client:
-    /// the response, a half-close, and what it already sent is dropped.
-    static func reject(_ socket: Socket, status: Int, message: String) {
-        var date = HTTPDate()
-        let response = HTTPResponse.json(["error": .string(message)], status: status)
-        try? socket.write(response.serialized(date: date.now(), keepAlive: false, includeBody: true))
-        _ = Glibc.shutdown(socket.fd, Int32(SHUT_WR))
-        var scratch = [UInt8](repeating: 0, count: 4096)
-        while scratch.withUnsafeMutableBytes({ recv(socket.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
-        socket.close()
     }
 }

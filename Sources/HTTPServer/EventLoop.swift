@@ -6,15 +6,14 @@ import Dispatch
 import Synchronization
 
 /// One epoll instance and the thread that waits on it: it reads every connection it was
-/// given, answers the requests that only read (GET, HEAD, OPTIONS) on the spot, runs the
-/// routes whose handlers await (`AsyncHandler`: the creating POSTs, which await their group
-/// commit) as tasks on itself (it is their `TaskExecutor`), and hands the other requests to
-/// the `WorkerPool`, whose threads may block without holding up the loop. A thread per
-/// connection had cost a context switch per request, a quarter of a cheap GET's time; a
-/// worker per creating POST, three context switches and four futex calls.
+/// given, answers the routes that only read on the spot, and runs the routes that write
+/// (`AsyncHandler`: they await their group commit) as tasks on itself (it is their
+/// `TaskExecutor`); what would block a thread is awaited on the `WorkerPool` (`onWorker`). A
+/// thread per connection had cost a context switch per request, a quarter of a cheap GET's
+/// time; a worker per creating POST, three context switches and four futex calls.
 ///
 /// Each socket is armed one-shot: a readiness event disarms it, so a connection belongs to
-/// one thread at a time (the loop, then perhaps a worker) until that thread arms it again.
+/// one thread at a time (the loop, then perhaps a task on it) until that thread arms it again.
 /// The loop also closes what has waited too long: idle keep-alive connections, requests
 /// that do not arrive whole in time (408), clients that do not read their responses.
 ///

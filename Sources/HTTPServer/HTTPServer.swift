@@ -4,8 +4,7 @@ import Glibc
 import Synchronization
 
 /// The HTTP/1.1 server: listening sockets with an accept thread each, and event loops (one
-/// per core) that serve the connections, with a pool of worker threads for the requests
-/// that may wait (see `EventLoop`).
+/// per core) that serve the connections (see `EventLoop`).
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
 

@@ -193,29 +193,6 @@ public struct Router: Sendable {
         }
     }
 
-    /// The admit hooks and CORS rule met on the way down to the router that serves a request
-    /// (nil when there are none: the common case costs nothing).
-    struct Guards {
-        var admits: [@Sendable (HTTPRequest) -> HTTPResponse?] = []
-        var cors = true
-
-        mutating func add(_ router: Router) {
-            if let admit = router.admit { admits.append(admit) }
-            if !router.allowsCORS { cors = false }
-        }
-
-        /// The first refusal, if any (CORS headers withheld where the router says so).
-        func refusal(_ request: HTTPRequest) -> HTTPResponse? {
-            for admit in admits {
-                if var refusal = admit(request) {
-                    refusal.allowsCORS = cors
-                    return refusal
-                }
-            }
-            return nil
-        }
-    }
-
     /// The (mounted) router that serves `request`, with the request as that router sees it,
     /// the path segments left for its routes and the guards met on the way.
     private func locate(_ request: HTTPRequest) -> (Router, HTTPRequest, ArraySlice<String>, Guards?) {
@@ -317,11 +294,4 @@ extension String {
         guard let space = firstIndex(of: " ") else { return self }
         return String(self[..<space]) + text + String(self[index(after: space)...])
     }
-}
-
-/// A fault a request meets (`Router.faults`): an answer instead of the route's (nothing is
-/// carried out), or a change to the route's answer once it has been carried out.
-public enum FaultPlan: Sendable {
-    case instead(HTTPResponse)
-    case amend(@Sendable (inout HTTPResponse) -> Void)
 }

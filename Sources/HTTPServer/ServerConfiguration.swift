@@ -5,8 +5,7 @@ public struct ServerConfiguration: Sendable {
     /// Seconds an idle keep-alive connection stays open.
     public var keepAliveTimeout: Double = 15
     /// Open connections at most; one more is answered 503 and closed. An idle connection
-    /// costs a descriptor and its buffers; a request in flight on a worker, that worker's
-    /// thread (this is also the workers' limit).
+    /// costs a descriptor and its buffers, and no thread.
     public var maxConnections = 2048
     /// `Access-Control-Allow-Origin` for browser clients; nil turns CORS off.
     public var corsAllowOrigin: String? = "*"

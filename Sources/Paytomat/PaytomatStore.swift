@@ -66,52 +66,6 @@ struct PaytomatStore {
 
     static let note = "Please turn off transaction encryption if you encounter public key error"
 
-    enum Status: String, CaseIterable, Sendable, Decodable {
-        case new, pending, confirmation, cancellation, success, cancelled, failure, chargeback, timeout
-
-        /// Where a transaction ends: its postback is sent.
-        var isFinal: Bool { [.success, .cancelled, .failure, .chargeback, .timeout].contains(self) }
-    }
-
-    /// A transaction as stored.
-    struct Transaction: Sendable, Decodable {
-        let id, merchant: Int
-        let status: Status
-        let code, comment, address, currencyIn, currencyOut, amountIn, amountOut, rate, qrCode: String
-        let ref, callbackURL, details: String?
-        let created, updated: Int64
-        let productID: Int?
-
-
-        /// As `GET /transaction` shows it: amounts and rate as strings.
-        var json: JSON {
-            [
-                "address": .string(address), "amount_in": .string(amountIn), "amount_out": .string(amountOut),
-                "comment": .string(comment), "created": .string(Timestamp.dateTime(milliseconds: created)),
-                "currency_in": .string(currencyIn), "currency_out": .string(currencyOut), "id": .int(id),
-                "rate": .string(rate), "ref": ref.map(JSON.string) ?? .null, "status": .string(status.rawValue),
-                "updated": .string(Timestamp.dateTime(milliseconds: updated)), "qr_code": .string(qrCode),
-                "note": .string(note), "product_id": productID.map { .int($0) } ?? .null,
-                "callback_url": callbackURL.map(JSON.string) ?? .null,
-            ]
-        }
-    }
-
-    /// A product as stored.
-    struct Product: Sendable, Decodable {
-        let id, skipEmail: Int
-        let amount, currency, title, unit, callbackURL, customCSS, fields: String
-
-
-        func json(successes: Int) -> JSON {
-            [
-                "id": .int(id), "amount": .string(amount), "currency": .string(currency), "title": .string(title),
-                "unit": .string(unit), "fields": (try? JSON.parse(fields)) ?? [], "callback_url": .string(callbackURL),
-                "tx_success": .int(successes), "custom_css": .string(customCSS), "skip_email": .int(skipEmail),
-            ]
-        }
-    }
-
     // MARK: transactions
 
     struct NewTransaction {
@@ -257,65 +211,6 @@ struct PaytomatStore {
                 totals[row[0].string ?? "", default: 0] += Decimal(string: row[1].string ?? "0") ?? 0
             }
             return totals
-        }
-    }
-
-    // MARK: products
-
-    private static func product(_ db: Database, merchant: Int, id: Int) throws -> Product? {
-        try db.queryOne("SELECT * FROM paytomat_products WHERE id = ? AND merchant = ?", [id, merchant])?
-            .decode(Product.self)
-    }
-
-    func product(merchant: Int, id: Int) throws -> Product? {
-        try context.store.read { db in try Self.product(db, merchant: merchant, id: id) }
-    }
-
-    /// The product as `GET /product` shows it, with its successful transactions counted.
-    func productJSON(merchant: Int, id: Int) throws -> JSON? {
-        try context.store.read { db in
-            guard let product = try Self.product(db, merchant: merchant, id: id) else { return nil }
-            let successes = try db.queryOne(
-                "SELECT COUNT(*) FROM paytomat_transactions WHERE product_id = ? AND status = 'success'", [id])?[0].int
-            return product.json(successes: successes ?? 0)
-        }
-    }
-
-    func products(merchant: Int) throws -> [Product] {
-        try context.store.read { db in
-            try db.query("SELECT * FROM paytomat_products WHERE merchant = ? ORDER BY id", [merchant])
-                .map { try $0.decode(Product.self) }
-        }
-    }
-
-    func createProduct(merchant: Int, values: [(String, SQLValue)]) async throws -> Int {
-        let now = context.clock.nowMilliseconds()
-        return try await context.store.write { db in
-            let columns = values.map(\.0) + ["merchant", "created"]
-            let marks = columns.map { _ in "?" }.joined(separator: ", ")
-            try db.run("INSERT INTO paytomat_products (\(columns.joined(separator: ", "))) VALUES (\(marks))",
-                       values.map(\.1) + [SQLValue.integer(Int64(merchant)), .integer(now)])
-            return Int(db.lastInsertRowID)
-        }
-    }
-
-    func updateProduct(merchant: Int, id: Int, values: [(String, SQLValue)]) async throws -> Bool {
-        try await context.store.write { db in
-            guard try Self.product(db, merchant: merchant, id: id) != nil else { return false }
-            for (column, value) in values {
-                try db.run("UPDATE paytomat_products SET \(column) = ? WHERE id = ?", [value, id])
-            }
-            return true
-        }
-    }
-
-    func recordBroadcast(merchant: Int, currency: String, txid: String, receiver: String, amount: String) async throws {
-        let now = context.clock.nowMilliseconds()
-        try await context.store.write { db in
-            try db.run("""
-                INSERT INTO paytomat_broadcasts (merchant, currency, txid, receiver, amount, created)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, [merchant, currency, txid, receiver, amount, now])
         }
     }
 

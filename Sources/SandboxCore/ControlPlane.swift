@@ -109,55 +109,6 @@ struct ControlPlane: Sendable {
         return .json(document.merging(["servers": [["url": .string(request.baseURL + "/" + mount)]]]))
     }
 
-    // MARK: snapshots
-
-    private func snapshot(_ request: HTTPRequest) throws -> HTTPResponse {
-        let body = try request.controlPlaneJSON()
-        guard let name = body["name"]?.stringValue else { throw ControlPlaneError.badRequest("name is required") }
-        do {
-            return .json(try sandbox.takeSnapshot(name), status: 201)
-        } catch let error as SnapshotError {
-            throw ControlPlaneError(error)
-        }
-    }
-
-    private func restore(_ request: HTTPRequest) throws -> HTTPResponse {
-        let name = request.parameters["name"] ?? ""
-        guard let bytes = sandbox.snapshots.bytes(name) else {
-            throw ControlPlaneError.notFound("no snapshot '\(name)'")
-        }
-        let started = ContinuousClock.now
-        do {
-            try sandbox.restore(bytes: bytes)
-        } catch let error as SnapshotError {
-            throw ControlPlaneError(error)
-        }
-        let took = started.duration(to: .now)
-        return .json(["restored": .string(name), "time": .string(context.clock.nowISO8601()),
-            "took_ms": .number(
-                String(
-                    Double(took.components.attoseconds / 1_000_000_000_000 + took.components.seconds * 1_000_000) / 1000
-                )),
-        ])
-    }
-
-    /// A snapshot file from elsewhere: kept only once it is checked to be this sandbox's
-    /// (an older schema is migrated); a bad one changes nothing.
-    private func upload(_ request: HTTPRequest) throws -> HTTPResponse {
-        let name = request.parameters["name"] ?? ""
-        do {
-            try Snapshots.check(name)
-            guard !sandbox.snapshots.exists(name) else {
-                throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first")
-            }
-            let checked = try sandbox.checked(request.body)
-            let bytes = try Store.serialize(checked)
-            return .json(try sandbox.snapshots.save(name, bytes, now: context.clock.nowISO8601()), status: 201)
-        } catch let error as SnapshotError {
-            throw ControlPlaneError(error)
-        }
-    }
-
     // MARK: faults
 
     private func addFault(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -197,7 +148,7 @@ struct ControlPlane: Sendable {
 
     // MARK: payments
 
-    private func knownProvider(_ key: String?) throws -> (any Provider)? {
+    func knownProvider(_ key: String?) throws -> (any Provider)? {
         guard let key else { return nil }
         guard let provider = sandbox.provider(key) else {
             throw ControlPlaneError.notFound(
@@ -302,69 +253,5 @@ struct ControlPlane: Sendable {
         filter.path = request.query["path"]
         filter.limit = try request.queryInt("limit", default: 100, max: sandbox.journal.capacity)
         return .json(["requests": .array(sandbox.journal.list(filter)), "capacity": .int(sandbox.journal.capacity)])
-    }
-
-    // MARK: accounts
-
-    private func createAccount(_ request: HTTPRequest) throws -> HTTPResponse {
-        let body = try request.controlPlaneJSON()
-        guard let key = body["provider"]?.stringValue else {
-            throw ControlPlaneError.badRequest("provider is required")
-        }
-        guard let provider = try knownProvider(key) else { throw ControlPlaneError.badRequest("provider is required") }
-        do {
-            let account = try context.accounts.create(provider, try AccountRequest(body, provider: provider))
-            return .json(describe(account, provider, request), status: 201)
-        } catch let error as FieldError {
-            throw error.conflict
-                ? ControlPlaneError.conflict(error.description) : ControlPlaneError.badRequest(error.description)
-        }
-    }
-
-    private func findAccount(_ request: HTTPRequest) throws -> (any Provider, Accounts.Account) {
-        guard let provider = try knownProvider(request.parameters["provider"]),
-              let text = request.parameters["account"], let id = Int(text),
-              let account = try context.accounts.find(provider: provider.key, id: id) else {
-            throw ControlPlaneError.notFound(
-                "no \(request.parameters["provider"] ?? "") account '\(request.parameters["account"] ?? "")'")
-        }
-        return (provider, account)
-    }
-
-    private func account(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (provider, account) = try findAccount(request)
-        return .json(describe(account, provider, request))
-    }
-
-    private func updateAccount(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (provider, account) = try findAccount(request)
-        let patch = try request.controlPlaneJSON()
-        do {
-            try context.accounts.mergeSettings(provider: provider.key, id: account.id, patch)
-        } catch let error as OutcomeError {
-            throw ControlPlaneError.badRequest(error.description)
-        }
-        guard let updated = try context.accounts.find(provider: provider.key, id: account.id) else {
-            throw ControlPlaneError.notFound("account disappeared")
-        }
-        return .json(describe(updated, provider, request))
-    }
-
-    /// The account with its credentials also under the provider's own names, and the base
-    /// URL a client of it starts from (on the port this request came in on).
-    private func describe(_ account: Accounts.Account, _ provider: any Provider, _ request: HTTPRequest) -> JSON {
-        let seed = AccountSeed(login: account.login, secret: account.secret)
-        var fields: [(String, JSON)] = []
-        if let names = provider.credentialNames {
-            fields = [(names.login, .string(account.login)), (names.secret, .string(account.secret))]
-        }
-        fields.append(
-            ("api_url", .string(provider.apiURL(mountURL: request.baseURL + "/" + provider.key, account: seed))))
-        fields.append(
-            (
-                "settle",
-                ((try? SettleSettings.parse(account.settings["settle"] ?? .null)) ?? provider.defaultSettle).json
-            ))
-        return account.json.merging(.object(fields))
     }
 }
