@@ -26,9 +26,7 @@ public struct HTTPRequestParser: Sendable {
     private var pending: HTTPRequest?
     private var continuePending = false
 
-    public init(limits: HTTPParserLimits = HTTPParserLimits()) {
-        self.limits = limits
-    }
+    public init(limits: HTTPParserLimits = HTTPParserLimits()) { self.limits = limits }
 
     /// True while part of a request has arrived but not all of it.
     public var isMidRequest: Bool { state != .head || readIndex < buffer.count }

@@ -178,7 +178,7 @@ struct PayXTodayRoutes {
         let error = try c.params.url("url_error", max: 255)
         let plan = try context.settlePlan(account: c.reseller, request: c.request)
         return try await store.createPayment(
-            reseller: c.reseller, .init(client: client, paymentSystem: system, price: price, period: period,
+            reseller: c.reseller, .init(client: client, paymentSystem: system, period: period, price: price,
                                       description: description, urlSuccess: success, urlError: error),
             plan: plan, client: embedded)
     }

@@ -136,9 +136,8 @@ struct PayXTodayStore {
     }
 
     struct NewPayment {
-        let client, paymentSystem: Int
+        let client, paymentSystem, period: Int
         let price: String
-        let period: Int
         let description, urlSuccess, urlError: String?
     }
 
@@ -223,12 +222,8 @@ struct PayXTodayStore {
 
     /// A price as a JSON number, as the webhook shows it (`100`, `290.5`).
     static func webhookNumber(_ price: String) -> JSON {
-        var text = price
-        if text.contains(".") {
-            while text.hasSuffix("0") { text.removeLast() }
-            if text.hasSuffix(".") { text.removeLast() }
-        }
-        return .number(text)
+        guard price.contains(".") else { return .number(price) }
+        return .number(String(price.reversed().drop { $0 == "0" }.drop { $0 == "." }.reversed()))
     }
 
     /// The webhook to the reseller's success or error URL; nil when it has none.

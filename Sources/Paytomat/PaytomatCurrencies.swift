@@ -5,9 +5,8 @@ import SandboxResources
 /// The currency table (Resources/paytomat/currencies.json): codes, directions, titles,
 /// decimals and a USD price each, from which every exchange rate follows.
 struct PaytomatCurrency: Sendable {
-    let code: String
+    let code, title: String
     let incoming, outgoing: Bool
-    let title: String
     let decimals: Int
     let usd: Decimal
 
@@ -18,8 +17,8 @@ struct PaytomatCurrency: Sendable {
             guard let code = c["code"]?.stringValue, let usd = c["usd"]?.stringValue.flatMap({ Decimal(string: $0) })
             else { return nil }
             return PaytomatCurrency(
-                code: code, incoming: c["in"]?.boolValue ?? false, outgoing: c["out"]?.boolValue ?? false,
-                title: c["title"]?.stringValue ?? code, decimals: c["decimals"]?.intValue ?? 8, usd: usd)
+                code: code, title: c["title"]?.stringValue ?? code, incoming: c["in"]?.boolValue ?? false,
+                outgoing: c["out"]?.boolValue ?? false, decimals: c["decimals"]?.intValue ?? 8, usd: usd)
         }
 
     static func find(_ code: String, in table: [PaytomatCurrency] = all) -> PaytomatCurrency? {
@@ -34,9 +33,8 @@ struct PaytomatCurrency: Sendable {
         return all.map { c in
             guard let text = rates[c.code].flatMap({ $0.stringValue ?? ($0.intValue.map(String.init)) }),
                   let usd = Decimal(string: text), usd > 0 else { return c }
-            return PaytomatCurrency(
-                code: c.code, incoming: c.incoming, outgoing: c.outgoing, title: c.title, decimals: c.decimals, usd: usd
-            )
+            return PaytomatCurrency(code: c.code, title: c.title, incoming: c.incoming, outgoing: c.outgoing,
+                                    decimals: c.decimals, usd: usd)
         }
     }
 

@@ -1,6 +1,5 @@
 import HTTPServer
 import SQLiteStore
-import SandboxCore
 
 /// Paytomat's products (the widget's shop) and broadcasts.
 extension PaytomatStore {
