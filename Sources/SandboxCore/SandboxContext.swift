@@ -16,8 +16,9 @@ public struct SandboxContext: Sendable {
 
     public var accounts: Accounts { Accounts(store: store, clock: clock, ids: ids, cache: accountCache) }
 
-    /// Call after a transaction that queued deliveries or scheduled immediate jobs.
-    public func wake() { wakeup.fire() }
+    /// Wakes the scheduler and the sender: what a committed transaction queued or scheduled
+    /// (`Database.afterCommit`, from `ProviderContext`), or a whole new state (a restore).
+    func wake() { wakeup.fire() }
 
     /// The account a live bearer token of `provider` belongs to (nil: unknown or expired), from
     /// the token cache or the store (`ProviderContext.issueToken`).
@@ -54,13 +55,10 @@ public struct SandboxContext: Sendable {
         tokens.invalidate()
     }
 
-    /// Call after a transaction that scheduled `plan`: wakes the scheduler if the plan falls
-    /// due within `Scheduler.horizonMilliseconds`. A later one needs no wake-up: the ticks
-    /// (at most that far apart) each set a one-shot wake-up for what falls due before the next.
-    public func wake(for plan: SettlePlan?) { wake(dueAt: plan?.at) }
-
-    /// The same for a job due at `at` (nil: none scheduled).
-    public func wake(dueAt at: Int64?) {
+    /// Wakes the scheduler if a job just scheduled (its transaction committed) falls due within
+    /// `Scheduler.horizonMilliseconds`. A later one needs no wake-up: the ticks (at most that
+    /// far apart) each set a one-shot wake-up for what falls due before the next.
+    func wake(dueAt at: Int64?) {
         guard let at, at - clock.nowMilliseconds() <= Scheduler.horizonMilliseconds else { return }
         wake()
     }

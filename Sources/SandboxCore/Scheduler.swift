@@ -41,7 +41,7 @@ public final class Scheduler: Sendable {
     }
 
     /// How far ahead a newly scheduled job must fall due to need a wake-up (see
-    /// `SandboxContext.wake(for:)`): no less than the timer's interval.
+    /// `SandboxContext.wake(dueAt:)`): no less than the timer's interval.
     static let horizonMilliseconds: Int64 = 1_000
 
     /// Starts the timer (a backstop every `interval`, at most `horizonMilliseconds`;
