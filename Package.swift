@@ -20,14 +20,16 @@ let package = Package(
         .systemLibrary(name: "CEpoll"),
         .target(name: "HTTPServer", dependencies: ["CEpoll"]),
         .target(name: "CSQLiteWAL", dependencies: ["CSQLite"]),
-        .target(name: "SQLiteStore", dependencies: ["CSQLite", "CSQLiteWAL"]),
+        // The locks the store and the core share.
+        .target(name: "Locks"),
+        .target(name: "SQLiteStore", dependencies: ["CSQLite", "CSQLiteWAL", "Locks"]),
         .target(
             name: "SandboxResources",
             path: "Resources",
             sources: ["SandboxResources.swift"],
             resources: [.copy("openapi"), .copy("schemas"), .copy("iso"), .copy("payxtoday"), .copy("paytomat"), .copy("templates")]
         ),
-        .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore", "SandboxResources"]),
+        .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore", "SandboxResources", "Locks"]),
         .target(name: "ProjectCX", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .target(name: "Census", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .target(name: "PayXToday", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore", "SandboxResources"]),

@@ -1,6 +1,7 @@
 import Dispatch
 #if canImport(Glibc)
 import Glibc
+import Locks
 #endif
 
 /// Group commit: writers that arrive while a transaction is running are queued, and the

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import Locks
 
 /// A blocking `write` on a thread that must not block (see `Store.init`).
 public struct BlockingWriteError: Error, CustomStringConvertible {

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import SQLiteStore
+import Locks
 
 /// A fixtures file (`--fixtures`): the accounts a team wants, with fixed credentials and
 /// settings; entries of a provider's own control-plane collections (`census_persons`); and

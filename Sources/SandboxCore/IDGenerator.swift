@@ -3,6 +3,7 @@ import Glibc
 #endif
 import HTTPServer
 import SQLiteStore
+import Locks
 
 /// Random ids and tokens for everything the sandbox hands out: from the system's
 /// cryptographic generator, or, with `--seed`, from a seeded generator so the same calls

@@ -1,5 +1,6 @@
 import HTTPServer
 import SQLiteStore
+import Locks
 
 /// The last N provider requests with their responses, newest first, so a test can see
 /// exactly what its client sent. Kept in memory: it is a debugging aid, not state.

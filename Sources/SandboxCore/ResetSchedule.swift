@@ -1,6 +1,7 @@
 import Dispatch
 import HTTPServer
 import SQLiteStore
+import Locks
 
 /// Resets on a timer (`--reset-every 24h`): to the fixtures' state (or the default one), or to
 /// a snapshot (`--reset-to NAME`). It runs on wall-clock time, not the sandbox clock that

@@ -1,5 +1,6 @@
 import HTTPServer
 import SQLiteStore
+import Locks
 
 /// How a sandbox is set up (the CLI's flags; tests' choices).
 public struct SandboxConfiguration: Sendable {

@@ -1,5 +1,6 @@
 import HTTPServer
 import SQLiteStore
+import Locks
 
 /// What a provider's handlers use: the store, the clock, ids, accounts, and a way to
 /// have the scheduler look at once for work a change made due.

@@ -1,6 +1,7 @@
 import HTTPServer
 import SandboxResources
 import SQLiteStore
+import Locks
 
 /// Every page the sandbox serves (payer pages and the dashboard) is a template from
 /// `Resources/templates/` rendered inside `layout.html`: a clear sandbox banner, readable on

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import SQLiteStore
+import Locks
 
 /// Named copies of the whole state (`/_sandbox/snapshots`): files beside the database
 /// (`paysandbox.sqlite.snapshots/NAME.sqlite`), or kept in memory with `--db :memory:`.

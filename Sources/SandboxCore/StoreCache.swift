@@ -1,4 +1,5 @@
 import SQLiteStore
+import Locks
 
 /// Rows as last read from the store, for the lookups nearly every request makes and whose
 /// rows rarely change: an account by its credentials (a quarter of a Basic-auth GET's time
