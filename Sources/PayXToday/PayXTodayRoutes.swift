@@ -40,8 +40,9 @@ struct PayXTodayRoutes {
 
     /// Who calls (the reseller, its key checked) and with what.
     struct Caller {
-        let reseller: Int
+        /// Its reseller id is its account's (`loginIsAccountID`).
         let account: Accounts.Account
+        var reseller: Int { account.id }
         let params: Input<PayXTodayError>
         let request: HTTPRequest
     }
@@ -51,7 +52,7 @@ struct PayXTodayRoutes {
         guard let reseller = request.parameters["id_reseller"].flatMap({ Int($0) }),
               let account = try context.authenticate(login: String(reseller), secret: key)
         else { throw PayXTodayError.wrongKey(key) }
-        return Caller(reseller: reseller, account: account, params: try Input(request), request: request)
+        return Caller(account: account, params: try Input(request), request: request)
     }
 
     // MARK: options

@@ -12,8 +12,8 @@ public enum ProjectCXError: ProviderError {
     public static func invalid(_ field: String, _ rule: InputRule) -> ProjectCXError {
         switch rule {
         case .integer(got: "number"): return .invalid("\(field) must be an integer number of cents")
-        case .integer(got: let type?), .text(got: let type):
-            return .invalid("\(field) must be \(rule == .text(got: type) ? "a string" : "an integer"), got \(type)")
+        case .integer(got: let type?): return .invalid("\(field) must be an integer, got \(type)")
+        case .text(got: let type): return .invalid("\(field) must be a string, got \(type)")
         case .url: return .invalid("\(field) must be an absolute http or https URI")
         case .body: return .invalid("Request body must be a JSON object")
         default: return .invalid(rule.message(for: field))

@@ -78,7 +78,7 @@ public final class Sandbox: Sendable {
             // Made at every start, so that a wrong file stops it; kept only where the state was
             // not made from this file already (a restart keeps what visitors did).
             let state = try fixtureState(fixtures)
-            if try seeded == 0 || kept("fixtures") != fixtures.fingerprint {
+            if try seeded == 0 || context.kept("fixtures") != fixtures.fingerprint {
                 try restore(bytes: state)
                 fixturesApplied.withLock { $0 = true }
             }
@@ -192,11 +192,10 @@ public final class Sandbox: Sendable {
     /// What the store keeps beside the tables that live objects follow: the clock's advance
     /// and the fault rules.
     private func loadKeptState() throws {
-        context.clock.restore(advancedMilliseconds: Int64(try kept("clock_advanced_ms") ?? "") ?? 0)
+        context.clock.restore(advancedMilliseconds: Int64(try context.kept("clock_advanced_ms") ?? "") ?? 0)
         try faults.load()
     }
 
-    private func kept(_ key: String) throws -> String? { try context.kept(key) }
 
     /// `bytes` opened as a database of this sandbox's schema (migrated when older), or a
     /// `SnapshotError.bad` that says why not.

@@ -405,3 +405,30 @@ private struct Fixture {
         #expect(try f.client.request("GET", "/_sandbox/census/persons/5%40census").status == 404)
     }
 }
+
+/// The IP allow-list as the router applies it: every API path (unknown ones too) refused to a
+/// caller outside it, before anything is read; the card gateway open to the payer's browser
+/// wherever it is.
+@Suite struct CensusAllowListTests {
+    @Test func outsideTheListOnlyTheGatewayAnswers() async throws {
+        let test = try TestSandbox(providers: [CensusProvider(access: CensusAccess(allowed: ["10.1.2.3"]))])
+        let router = test.sandbox.providerRouter(CensusProvider(access: CensusAccess(allowed: ["10.1.2.3"])))
+        func send(_ method: String, _ target: String, from remote: String) async -> HTTPResponse {
+            var request = HTTPRequest(method: method, target: target)
+            request.remoteAddress = remote
+            request.headers.set("Host", "localhost")
+            return await router.respond(to: request)
+        }
+        for target in ["/api/v1/payments/payment_methods/1", "/api/v1/es/payments/orders/total?campaign_code=x",
+                       "/api/v1/nowhere"] {
+            let refused = await send("GET", target, from: "10.9.9.9:4000")
+            #expect(refused.status == 403, "\(target)")
+            #expect(String(decoding: refused.body, as: UTF8.self) == "Forbidden")
+        }
+        #expect(await send("POST", "/api/v1/payments/orders", from: "[2001:db8::1]:4000").status == 403)
+        #expect(await send("GET", "/api/v1/payments/payment_methods/1", from: "10.1.2.3:4000").status == 200)
+        #expect(await send("GET", "/api/v1/payments/payment_methods/1", from: "[::ffff:10.1.2.3]:4000").status == 200)
+        // The gateway: a form with no valid token is its own 404 page, not the allow-list's 403.
+        #expect(await send("POST", "/gateway/pay", from: "10.9.9.9:4000").status == 404)
+    }
+}
