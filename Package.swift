@@ -46,7 +46,7 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["HTTPServer", "SandboxCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SandboxCore", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Locks", "SandboxCore", "TestSupport"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "HTTPServer", "SQLiteStore", "TestSupport"]),
         .testTarget(name: "paysandboxTests", dependencies: [

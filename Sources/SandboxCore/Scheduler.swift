@@ -14,7 +14,10 @@ public final class Scheduler: Sendable {
     let faults: Faults?
     private let sender: DeliverySender
     private let queue = DispatchQueue(label: "paysandbox.scheduler")
-    private let inFlight = Mutex<Set<Int64>>([])
+    /// Deliveries on the wire, and those whose attempt was recorded since the running tick
+    /// read what is due: its list is stale for them (sent again from it, a delivered
+    /// callback went twice), so they wait for the next tick.
+    private let inFlight = Mutex<(sending: Set<Int64>, settled: Set<Int64>)>(([], []))
     private let sending = DispatchGroup()
     private let advancing = Mutex(())
     /// Dispatch sources are thread-safe (their methods may be called from any thread);
@@ -108,6 +111,7 @@ public final class Scheduler: Sendable {
     }
 
     private func startDueDeliveries(now: Int64) {
+        inFlight.withLock { $0.settled.removeAll() }
         guard var due = try? context.store.read({ db in try Outbox.due(db, now: now) }) else { return }
         if let faults, due.contains(where: { $0.fault == nil }) {
             // Each delivery's fault is decided once, before its first attempt, and kept.
@@ -130,7 +134,7 @@ public final class Scheduler: Sendable {
             if !moved.isEmpty { wake() }
         }
         for row in due {
-            let started = inFlight.withLock { $0.insert(row.id).inserted }
+            let started = inFlight.withLock { !$0.settled.contains(row.id) && $0.sending.insert(row.id).inserted }
             guard started else { continue }
             sending.enter()
             if let fault = row.fault.flatMap(DeliveryFault.init(text:)), fault.kind == .dropFirst,
@@ -148,7 +152,7 @@ public final class Scheduler: Sendable {
                 finish(row, result)
             }
             if !sent {  // stopping: it stays pending in the store, sent after the next start
-                inFlight.withLock { _ = $0.remove(row.id) }
+                inFlight.withLock { _ = $0.sending.remove(row.id) }
                 sending.leave()
             }
         }
@@ -167,7 +171,10 @@ public final class Scheduler: Sendable {
             "delivery \(row.id) \(row.provider) → \(row.url): "
             + "\(result.statusCode.map(String.init) ?? result.error ?? "?") in \(result.durationMs)ms"
         )
-        inFlight.withLock { _ = $0.remove(row.id) }
+        inFlight.withLock {
+            _ = $0.sending.remove(row.id)
+            $0.settled.insert(row.id)
+        }
         sending.leave()
         // The next delivery of the same payment (or a replay) may be waiting for this one.
         wake()
@@ -182,7 +189,7 @@ public final class Scheduler: Sendable {
     }
 
     private func nextDue() -> Int64? {
-        let inFlightIDs = inFlight.withLock { $0 }
+        let inFlightIDs = inFlight.withLock { $0.sending }
         return try? context.store.read { db -> Int64? in
             let job = try Jobs.nextDue(db)
             // A delivery in flight is not due again until its attempt is recorded.

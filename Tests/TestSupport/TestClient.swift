@@ -135,6 +135,14 @@ public final class TestClient {
         }
     }
 
+    /// True when something (an answer, or the end) has arrived and waits to be read: looks
+    /// without waiting and without consuming it.
+    public var hasArrived: Bool {
+        if !buffer.isEmpty { return true }
+        var scratch: UInt8 = 0
+        return recv(fd, &scratch, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) >= 0
+    }
+
     private func fill() throws {
         var scratch = [UInt8](repeating: 0, count: 65536)
         let n = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
