@@ -45,8 +45,9 @@ import Testing
     /// Regression: under a steady write load the WAL used to grow without end: the
     /// background checkpoint copied the frames it saw while writers appended more, so it never
     /// reached the last frame and SQLite never started the WAL over. Now, with writers running
-    /// throughout, one checkpoint lets the next write start it over: the WAL's last frame
-    /// number (in the wal-index header) is lower after it than before.
+    /// throughout, a checkpoint lets the next write start it over: the WAL's last frame
+    /// number (in the wal-index header) is lower after it than before. (One checkpoint does
+    /// here; on a machine loaded by other work the test gives it the timer's next few.)
     @Test func theWALStartsOverUnderASteadyWriteLoad() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
@@ -73,12 +74,15 @@ import Testing
         }
         while written.load(ordering: .relaxed) < 3000 { Thread.sleep(forTimeInterval: 0.01) }
         let before = lastFrame()
-        store.checkpointInBackground()
-        checkpointed.store(true, ordering: .relaxed)
-        while afterCheckpoint.load(ordering: .relaxed) < 100 { Thread.sleep(forTimeInterval: 0.01) }
+        var after = Int.max
+        for round in 1 ... 5 where after >= before {
+            store.checkpointInBackground()
+            checkpointed.store(true, ordering: .relaxed)
+            while afterCheckpoint.load(ordering: .relaxed) < 100 * round { Thread.sleep(forTimeInterval: 0.01) }
+            after = lastFrame()
+        }
         stop.store(true, ordering: .relaxed)
         for _ in 0 ..< 4 { finished.wait() }
-        let after = lastFrame()
         #expect(before > 100)
         #expect(after >= 0 && after < before, "last frame \(before) before the checkpoint, \(after) after")
     }

@@ -22,7 +22,8 @@ final class SandboxProcess {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
+        // Generous: a loaded machine starts a process slowly; a started one answers at once.
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let client = try? TestClient(port: port), (try? client.request("GET", "/_sandbox/health"))?.status == 200 { return }
             usleep(20_000)
