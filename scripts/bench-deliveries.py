@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Callback delivery benchmark: creates payments that settle at once (X-PaySandbox-Outcome:
 success) and receives their Project CX callbacks on nginx (which logs each arrival with
-its wall-clock time), then prints deliveries per second and the delay from due (the
-create call's answer) to received, p50/p99. Needs nginx.
+its wall-clock time), then prints deliveries per second, callbacks that arrived more than
+once, and the delay from due (the create call's answer) to received, p50/p99. Needs nginx.
 
 Usage: scripts/bench-deliveries.py BINARY [N] [CONCURRENCY] [RATE]
 RATE (payments/s, default 0 = as fast as the clients go) paces the creating clients, to
@@ -66,10 +66,14 @@ try:
                 t, uri = line.split()
                 received.setdefault(uri.split("i=")[-1], float(t))
     end = max(received.values())
+    time.sleep(1)  # a callback sent twice arrives within it
+    with open(f"{work}/access.log") as log:
+        arrivals = sum(1 for _ in log)
     delays = sorted(max(0.0, received[k] - due[k]) * 1000 for k in received if k in due)
     def pct(p): return delays[min(len(delays) - 1, int(len(delays) * p / 100))]
     pace = f"paced at {rate:.0f}/s" if rate > 0 else "unpaced"
     print(f"callbacks received: {len(received)}/{n} ({concurrency} creating clients, {pace}, receiver nginx)")
+    print(f"arrivals: {arrivals} ({arrivals - len(received)} sent more than once)")
     print(f"deliveries/s (first create to last callback): {len(received) / (end - start):.0f}")
     print(f"due -> received: p50 {pct(50):.1f} ms, p99 {pct(99):.1f} ms, max {delays[-1]:.1f} ms (nginx logs whole milliseconds)")
 finally:
