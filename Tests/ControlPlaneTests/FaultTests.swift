@@ -307,8 +307,7 @@ import ProjectCX
         #expect(Set(arrived.compactMap { $0.headers["X-PaySandbox-Delivery"] }).count == 1)
         #expect(arrived.first?.body == arrived.last?.body)
         var d = try delivery(id)
-        let deadline = ContinuousClock.now + .seconds(3)
-        while d["state"] != "delivered" && ContinuousClock.now < deadline { d = try delivery(id) }
+        try waitUntil(seconds: 3) { d = try delivery(id); return d["state"] == "delivered" }
         #expect(d["attempts"]?.arrayValue?.count == 2)
         #expect(d["fault"] == ["id": .int(rule), "kind": "duplicate"])
         usleep(300_000)
@@ -337,8 +336,7 @@ import ProjectCX
         _ = try completedOrder(receiver, user: "sandbox2")
         #expect(receiver.wait(for: 1).map(\.path) == ["/cb/sandbox2"])
         var d = try delivery(id)
-        let deadline = ContinuousClock.now + .seconds(3)
-        while d["attempts"]?.arrayValue?.count != 1 && ContinuousClock.now < deadline { d = try delivery(id) }
+        try waitUntil(seconds: 3) { d = try delivery(id); return d["attempts"]?.arrayValue?.count == 1 }
         #expect(d["attempts"]?[0]?["error"]?.stringValue?.hasPrefix("dropped by fault rule") == true)
         _ = try client.advance(60)
         let arrived = receiver.wait(for: 2)

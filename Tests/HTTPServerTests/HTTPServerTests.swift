@@ -389,12 +389,7 @@ final class Gate: Sendable {
             try client.send("POST /held HTTP/1.1\r\nHost: x\r\nContent-Length: \(String(i).count)\r\n\r\n\(i)")
             return client
         }
-        var polls = 0
-        while running.gate.waitingCount < 8 && polls < 1000 {
-            usleep(5000)
-            polls += 1
-        }
-        #expect(running.gate.waitingCount == 8)
+        #expect(waitUntil { running.gate.waitingCount == 8 })
         for _ in 0 ..< 2 * HTTPServer.loopCount {
             #expect(try running.client().request("GET", "/hello").text == "hello")
         }

@@ -342,9 +342,9 @@ private struct Fixture {
         _ = try f.client.request("PATCH", "/_sandbox/accounts/payxtoday/1", json: ["webhook": ["payments": ["success": .string(refused)]]])
         #expect(try f.api("GET", "webhook/test/success").json == ["data": ["sent": 1]])
         // Its first attempt fails; it now waits 5 s for a retry.
-        var deadline = ContinuousClock.now + .seconds(5)
-        while try f.client.request("GET", "/_sandbox/deliveries?state=pending").json["deliveries"]?[0]?["attempts"]?.arrayValue?.isEmpty != false,
-              ContinuousClock.now < deadline { usleep(10_000) }
+        try waitUntil {
+            try f.client.request("GET", "/_sandbox/deliveries?state=pending").json["deliveries"]?[0]?["attempts"]?.arrayValue?.isEmpty == false
+        }
         let fresh = try f.client.request("POST", "/_sandbox/accounts", json: ["provider": "payxtoday"]).json
         let reseller = try #require(fresh["account"]?.intValue)
         let key = try #require(fresh["secret_key"]?.stringValue)
@@ -359,11 +359,10 @@ private struct Fixture {
         #expect(arrived.first { $0.path == "/cb/fresh" }?.json["reseller"]?.intValue == reseller)
         // Both were delivered before the refused one's retry (however slow this machine is).
         var deliveries: [JSON] = []
-        deadline = ContinuousClock.now + .seconds(10)
-        repeat {  // the arrivals are recorded just after the receiver answers
+        try waitUntil(seconds: 10) {  // the arrivals are recorded just after the receiver answers
             deliveries = try f.client.request("GET", "/_sandbox/deliveries").json["deliveries"]?.arrayValue ?? []
-        } while deliveries.contains { $0["url"]?.stringValue != refused && $0["state"] != "delivered" }
-            && ContinuousClock.now < deadline
+            return !deliveries.contains { $0["url"]?.stringValue != refused && $0["state"] != "delivered" }
+        }
         #expect(deliveries.count == 3)
         let retry = deliveries.first { $0["url"]?.stringValue == refused }?["attempts"]?[1]?["at"]?.stringValue
         for delivered in deliveries where delivered["url"]?.stringValue != refused {
@@ -386,12 +385,11 @@ private struct Fixture {
             }
         }
         var delivered: [JSON] = []
-        let deadline = ContinuousClock.now + .seconds(20)
-        repeat {
-            usleep(20_000)
+        try waitUntil(seconds: 20) {
             delivered = try f.client.request("GET", "/_sandbox/deliveries?state=delivered&limit=500").json["deliveries"]?
                 .arrayValue ?? []
-        } while delivered.count < 240 && ContinuousClock.now < deadline
+            return delivered.count >= 240
+        }
         #expect(delivered.count == 240)
         #expect(receiver.received.count == 240)
         #expect(delivered.filter { $0["attempts"]?.arrayValue?.count != 1 } == [])

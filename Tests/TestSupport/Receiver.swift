@@ -49,8 +49,7 @@ public final class Receiver: Sendable {
     /// Waits (up to `seconds`) until at least `count` requests have arrived.
     @discardableResult
     public func wait(for count: Int, seconds: Double = 5) -> [Received] {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while received.count < count && ContinuousClock.now < deadline { usleep(5_000) }
+        waitUntil(seconds: seconds) { received.count >= count }
         return received
     }
 

@@ -23,10 +23,8 @@ final class SandboxProcess {
         process.standardError = output
         try process.run()
         // Generous: a loaded machine starts a process slowly; a started one answers at once.
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if let client = try? TestClient(port: port), (try? client.request("GET", "/_sandbox/health"))?.status == 200 { return }
-            usleep(20_000)
+        if waitUntil(seconds: 30, { (try? TestClient(port: port).request("GET", "/_sandbox/health"))?.status == 200 }) {
+            return
         }
         throw TestClientError("paysandbox did not answer on port \(port)")
     }
@@ -287,10 +285,7 @@ private func removeDatabase(_ path: String) {
         let next = try #require(health["next_reset"]?.stringValue.flatMap(Timestamp.parseISO8601))
         #expect(abs(next - SandboxClock.systemMilliseconds()) < 2500)
         #expect(try client.request("POST", "/_sandbox/accounts", json: ["provider": "paytomat"]).json["account"] == 4)
-        let deadline = Date().addingTimeInterval(6)
-        while Date() < deadline, try client.request("GET", "/_sandbox/accounts/paytomat/4").status == 200 {
-            usleep(100_000)
-        }
+        try waitUntil(seconds: 6) { try client.request("GET", "/_sandbox/accounts/paytomat/4").status != 200 }
         #expect(try client.request("GET", "/_sandbox/accounts/paytomat/4").status == 404)
         #expect(try client.request("GET", "/_sandbox/accounts/paytomat/3").json["username"] == "demo")
         let (_, banner) = sandbox.stopAndReadOutput()
