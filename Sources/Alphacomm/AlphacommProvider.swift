@@ -23,6 +23,31 @@ public struct AlphacommProvider: Provider {
         return request.query["client_id"].flatMap { try? context.account(login: $0)?.id }
     }
 
+    /// Also a refused call's: an expired token.
+    public func caller(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
+        if let token = request.bearerToken ?? request.query["access_token"] {
+            return try? context.account(forAnyToken: token)
+        }
+        return account(of: request, context)
+    }
+
+    public var conduct: Conduct {
+        var conduct = Conduct()
+        let create = "POST /api/paypal/create"
+        conduct.creates = [create]
+        conduct.statusReads = ["GET /api/paypal/status/{paymentId}"]
+        conduct.changes = ["GET /api/paypal/capture/{paymentId}"]
+        conduct.payments = [create: [.response("paymentId"), .parameter("paymentId")],
+                            "GET /api/paypal/status/{paymentId}": [.path("paymentId")],
+                            "GET /api/paypal/capture/{paymentId}": [.path("paymentId")]]
+        conduct.tokenCalls = ["GET /oauth/v2/token"]
+        conduct.tokenLifetime = Int(AlphacommStore.tokenLifetime)
+        conduct.order = [["transaction.reference"]]
+        conduct.noCallbacks = "Alphacomm's document sends no callback: the integration learns the outcome by "
+            + "reading the payment's status after the payer's return."
+        return conduct
+    }
+
     public var createRoute: String { "POST /api/paypal/create" }
 
     /// A Bearer token from `GET /oauth/v2/token` (client credentials), as its clients ask first.

@@ -29,6 +29,20 @@ public struct CensusProvider: Provider {
     /// Census has one account: every request is its.
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? { 1 }
 
+    public var conduct: Conduct {
+        var conduct = Conduct()
+        let creates = ["POST /api/v1/payments/orders", "POST /api/v1/{locale}/payments/orders"]
+        conduct.creates = Set(creates)
+        // Only a card order's answer names its order (the gateway form's `order_id`).
+        conduct.payments = Dictionary(uniqueKeysWithValues: creates.map { ($0, [.response("form.fields.order_id")]) })
+        conduct.order = [["person_id", "amount", "description"]]
+        conduct.noCallbacks = "Census's document sends no callback: an order's outcome shows in its payment "
+            + "method and totals."
+        conduct.noStatusCall = "Census's document has no call that reads one order, and it sends no callback to check."
+        conduct.noTokens = "Census's API takes no credentials (an IP allow-list guards it)."
+        return conduct
+    }
+
     public var createRoute: String { "POST /api/v1/payments/orders" }
 
     public func routes(_ context: ProviderContext) -> Router {

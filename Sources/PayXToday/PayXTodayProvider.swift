@@ -42,6 +42,24 @@ public struct PayXTodayProvider: Provider {
         return Int(segments[v1 + 1])
     }
 
+    public var conduct: Conduct {
+        var conduct = Conduct()
+        let api = "/api/v1/{id_reseller}/{secret_key}"
+        let create = "POST \(api)/payments/create"
+        conduct.creates = [create]
+        conduct.statusReads = ["GET \(api)/payments/id", "GET \(api)/payments/uuid"]
+        conduct.changes = ["POST \(api)/payments/delete"]
+        conduct.payments = [
+            create: [.response("data.id_payment")],
+            "GET \(api)/payments/id": [.parameter("id_payment")],
+            "GET \(api)/payments/uuid": [.response("data.id_payment")],
+            "POST \(api)/payments/delete": [.parameter("id_payment")],
+        ]
+        conduct.order = [["id_client", "price", "period"]]
+        conduct.noTokens = "PayXToday's credentials are in every call's path: it has no token to reuse or renew."
+        return conduct
+    }
+
     public var createRoute: String { "POST /api/v1/{id_reseller}/{secret_key}/payments/create" }
 
     /// The credentials are the path's `{id_reseller}/{secret_key}`.

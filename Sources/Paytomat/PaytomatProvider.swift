@@ -37,6 +37,27 @@ public struct PaytomatProvider: Provider {
         try? PaytomatRoutes(context: context).authenticate(request)
     }
 
+    /// Also a refused call's: the Basic login a wrong password was sent for, an expired JWT.
+    public func caller(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
+        if let (user, _) = request.basicCredentials { return try? context.account(login: user)?.id }
+        return request.bearerToken.flatMap { try? PaytomatJWT.verify($0, context: context, expiring: false) }
+    }
+
+    public var conduct: Conduct {
+        var conduct = Conduct()
+        let create = "POST /api/v1/create_transaction"
+        conduct.creates = [create]
+        conduct.statusReads = ["GET /api/v1/transaction"]
+        conduct.changes = ["POST /api/v1/cancel_transaction", "POST /api/v1/chargeback_transaction"]
+        conduct.payments = [create: [.response("id")], "GET /api/v1/transaction": [.parameter("id")],
+                            "POST /api/v1/cancel_transaction": [.parameter("id")],
+                            "POST /api/v1/chargeback_transaction": [.parameter("id")]]
+        conduct.tokenCalls = ["GET /api/v1/token"]
+        conduct.tokenLifetime = Int(PaytomatJWT.lifetimeSeconds)
+        conduct.order = [["ref"], ["order_id"]]
+        return conduct
+    }
+
     public var createRoute: String { "POST /api/v1/create_transaction" }
 
     /// Basic, as its document's `username:password@` URL sends it.

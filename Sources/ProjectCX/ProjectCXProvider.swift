@@ -25,6 +25,27 @@ public struct ProjectCXProvider: Provider {
         request.bearerToken.flatMap { try? context.account(forToken: $0) }
     }
 
+    /// Also a refused call's: a token that expired, or the login a wrong password was sent for.
+    public func caller(of request: HTTPRequest, _ context: ProviderContext) -> Int? {
+        if let token = request.bearerToken { return try? context.account(forAnyToken: token) }
+        guard request.path.hasSuffix("/rest2/login"), let login = (try? RequestParams(request))?.string("username")
+        else { return nil }
+        return try? context.account(login: login)?.id
+    }
+
+    public var conduct: Conduct {
+        var conduct = Conduct()
+        conduct.creates = ["POST /rest2/payment/create"]
+        conduct.payments = ["POST /rest2/payment/create": [.response("orderId")], "GET /payment": [.parameter("orderId")]]
+        conduct.tokenCalls = ["POST /rest2/login"]
+        conduct.tokenLifetime = Int(ProjectCXRoutes.tokenLifetime)
+        conduct.order = [["amount", "callback"]]
+        conduct.noStatusCall = "Project CX's document has no call that reads a payment: its unsigned callback is the "
+            + "only word of the outcome, so anyone who knows the callback URL can forge one. Give each order a "
+            + "callback URL nobody can guess, and check the callback's orderId and amount against your own order."
+        return conduct
+    }
+
     public var createRoute: String { "POST /rest2/payment/create" }
 
     /// A Bearer token from `POST /rest2/login`, as its clients log in first.

@@ -1,7 +1,7 @@
 /// A `WHERE` clause built from optional filters, with its arguments in order.
 public struct Conditions {
-    private var clauses: [String] = []
-    public private(set) var arguments: [any SQLBindable] = []
+    fileprivate var clauses: [String] = []
+    public fileprivate(set) var arguments: [any SQLBindable] = []
 
     public init() {}
 
@@ -14,4 +14,12 @@ public struct Conditions {
 
     /// "WHERE a = ? AND b = ?", or "" when nothing was added.
     public var sql: String { clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ") }
+}
+
+extension Conditions {
+    /// Adds `clause` with as many `?` as `values` (always).
+    public mutating func add(_ clause: String, _ values: [any SQLBindable]) {
+        clauses.append(clause)
+        arguments.append(contentsOf: values)
+    }
 }

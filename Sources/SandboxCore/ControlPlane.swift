@@ -22,7 +22,7 @@ struct ControlPlane: Sendable {
         router.get("/deliveries") { request in try deliveries(request) }
         router.get("/deliveries/:id") { request in try delivery(request) }
         router.post("/deliveries/:id/replay") { request in try await onWorker { try replay(request) } }
-        router.get("/requests") { request in try requests(request) }
+        router.get("/requests") { request in try await onWorker { try requests(request) } }
         router.post("/accounts") { request in try await onWorker { try createAccount(request) } }
         router.get("/accounts/:provider/:account") { request in try account(request) }
         router.patch("/accounts/:provider/:account") { request in try await onWorker { try updateAccount(request) } }
@@ -251,7 +251,19 @@ struct ControlPlane: Sendable {
         filter.provider = try knownProvider(request.query["provider"])?.key
         filter.method = request.query["method"]
         filter.path = request.query["path"]
-        filter.limit = try request.queryInt("limit", default: 100, max: sandbox.journal.capacity)
-        return .json(["requests": .array(sandbox.journal.list(filter)), "capacity": .int(sandbox.journal.capacity)])
+        filter.route = request.query["route"]
+        filter.payment = request.query["payment"]
+        if let text = request.query["account"] {
+            guard let account = Int(text) else { throw ControlPlaneError.badRequest("account must be an integer") }
+            filter.account = account
+        }
+        if let text = request.query["status"] {
+            guard let status = StatusMatch(text) else {
+                throw ControlPlaneError.badRequest("status must be a status code (404) or a class (2xx, 4xx, 5xx)")
+            }
+            filter.status = status
+        }
+        filter.limit = min(try request.queryInt("limit", default: 100, max: .max), sandbox.journal.capacity)
+        return .json(["requests": .array(try sandbox.journal.list(filter)), "capacity": .int(sandbox.journal.capacity)])
     }
 }

@@ -10,7 +10,7 @@ struct Dashboard {
 
     func register(_ router: inout Router) {
         router.get("/") { request in try list(request) }
-        router.get("/payments/:provider/:id/view") { request in try detail(request) }
+        router.get("/payments/:provider/:id/view") { request in try await onWorker { try detail(request) } }
         router.post("/ui/outcome") { request in try await onWorker { try outcome(request) } }
         router.post("/ui/replay") { request in try await onWorker { try replay(request) } }
         router.post("/ui/advance") { request in try await onWorker { try advance(request) } }
@@ -126,7 +126,7 @@ struct Dashboard {
         journal.provider = provider
         journal.mentioning = id
         journal.limit = 50
-        let requests: [JSON] = sandbox.journal.list(journal).map { r in
+        let requests: [JSON] = try sandbox.journal.list(journal).map { r in
             ["at": r["at"] ?? "", "method": r["method"] ?? "", "target": r["target"] ?? "", "status": r["status"] ?? 0,
              "body": .string(r["body"]?.serialized() ?? ""), "fault": .string(r["fault"]?["kind"]?.stringValue ?? "")]
         }

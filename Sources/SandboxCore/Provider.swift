@@ -51,6 +51,13 @@ public protocol Provider: Sendable {
     /// Which of its accounts a request comes from, by its credentials (nil: none, or not
     /// valid). Asked only by fault rules that name an account.
     func account(of request: HTTPRequest, _ context: ProviderContext) -> Int?
+    /// Which of its accounts a request names, by its credentials, also where they are refused
+    /// (a wrong secret for a known login, an expired token): the journal's attribution, off the
+    /// request path. By default `account(of:)`.
+    func caller(of request: HTTPRequest, _ context: ProviderContext) -> Int?
+    /// What its calls mean (creates, status reads, tokens, where a call names its payment),
+    /// for the journal and the witness.
+    var conduct: Conduct { get }
     /// Runs one of its scheduled jobs inside the job's transaction.
     func runJob(_ job: Job, _ db: Database, _ context: ProviderContext) throws
     /// `request` to one of its routes, made as a client of `account` makes it: the credentials
@@ -82,6 +89,10 @@ extension Provider {
     public func account(of request: HTTPRequest, _ context: ProviderContext) -> Int? { nil }
 
     public func seed(_ db: Database, context: ProviderContext) throws {}
+
+    public func caller(of request: HTTPRequest, _ context: ProviderContext) -> Int? { account(of: request, context) }
+
+    public var conduct: Conduct { Conduct() }
 
     public func controlRoutes(_ context: ProviderContext) -> Router? { nil }
 

@@ -47,11 +47,12 @@ public struct ProviderContext: Sendable {
         try Accounts.settings(db, provider: key, id: account)
     }
 
-    /// Keeps `token` as a bearer token of `account` for `lifetimeSeconds` (its expired ones go).
+    /// Keeps `token` as a bearer token of `account` for `lifetimeSeconds`. Expired ones go a day
+    /// after their expiry: until then a refused call that sends one is still known as its account's.
     public func issueToken(_ token: String, account: Int, lifetimeSeconds: Int64) async throws {
         let now = clock.nowMilliseconds()
         try await store.write { db in
-            try db.run("DELETE FROM bearer_tokens WHERE provider = ? AND expires_at <= ?", [key, now])
+            try db.run("DELETE FROM bearer_tokens WHERE provider = ? AND expires_at <= ?", [key, now - 86_400_000])
             try db.run("INSERT INTO bearer_tokens (provider, token, account, expires_at) VALUES (?, ?, ?, ?)",
                        [key, token, account, now + lifetimeSeconds * 1000])
         }
@@ -60,6 +61,11 @@ public struct ProviderContext: Sendable {
     /// The account a live bearer token of it belongs to (nil: unknown or expired).
     public func account(forToken token: String) throws -> Int? {
         try sandbox.account(forToken: token, provider: key)
+    }
+
+    /// The account a bearer token of it was issued to, live or expired (nil: unknown).
+    public func account(forAnyToken token: String) throws -> Int? {
+        try sandbox.account(forAnyToken: token, provider: key)
     }
 
     // MARK: payments

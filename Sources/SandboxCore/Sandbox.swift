@@ -66,11 +66,13 @@ public final class Sandbox: Sendable {
         snapshots = Snapshots(databasePath: configuration.databasePath, inMemory: store.isInMemory)
         migrations = CoreMigrations.all + providers.flatMap(\.migrations)
         startedAt = SandboxClock.systemMilliseconds()
-        journal = RequestJournal(capacity: configuration.journalSize)
         scheduler = Scheduler(context: context, providers: providers, policy: configuration.delivery, faults: faults)
         routeTables = Dictionary(
             providers.map { [context] in ($0.key, $0.routes(context.scoped(to: $0)).table) },
             uniquingKeysWith: { a, _ in a })
+        journal = RequestJournal(
+            capacity: configuration.journalSize, store: store,
+            attribute: Self.attribution(providers, tables: routeTables, context: context))
         try store.migrate(migrations)
         try loadKeptState()
         let seeded = try context.accounts.count()
@@ -109,6 +111,7 @@ public final class Sandbox: Sendable {
         if let fixtures = configuration.fixtures {
             return try restore(bytes: try fixtureState(fixtures))
         }
+        journal.clear()
         try store.write { db in
             for table in try Migrator.tables(db) {
                 try db.execute("DELETE FROM \"\(table)\"")
@@ -118,7 +121,6 @@ public final class Sandbox: Sendable {
         }
         context.invalidateCaches()
         faults.clear()
-        journal.clear()
     }
 
     /// Completes one of `provider`'s payments now, as the provider would (state, callbacks):
@@ -174,6 +176,7 @@ public final class Sandbox: Sendable {
         guard !snapshots.exists(name) else {
             throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first")
         }
+        try journal.flush()
         return try snapshots.save(name, try store.snapshot(), now: context.clock.nowISO8601())
     }
 
@@ -182,9 +185,9 @@ public final class Sandbox: Sendable {
     /// clock's advance read back, due jobs and deliveries taken up from the restored state.
     public func restore(bytes: [UInt8]) throws {
         let source = try checked(bytes)
+        journal.clear()
         try store.restore(from: source)
         context.invalidateCaches()
-        journal.clear()
         try loadKeptState()
         context.wake()
     }
@@ -250,6 +253,30 @@ public final class Sandbox: Sendable {
                 _ = try Accounts.insert(db, provider: provider.key, seed: account, now: now)
             }
             try provider.seed(db, context: context.scoped(to: provider))
+        }
+    }
+
+    /// How the journal's flush attributes a request: its documented route (by the provider's
+    /// route table), its account (`Provider.caller(of:)`) and its payment (`Provider.conduct`).
+    private static func attribution(_ providers: [any Provider], tables: [String: [String]], context: SandboxContext)
+        -> @Sendable (RequestJournal.Pending) -> Attribution
+    {
+        let known = Dictionary(
+            providers.map { ($0.key, ($0, RouteTable(tables[$0.key] ?? []), $0.conduct)) }, uniquingKeysWith: { a, _ in a })
+        return { entry in
+            guard let (provider, table, conduct) = known[entry.provider] else { return Attribution() }
+            let scoped = context.scoped(to: provider)
+            var request = entry.request
+            guard let (route, parameters) = table.match(
+                method: request.method, segments: Faults.relativeSegments(request))
+            else {
+                return Attribution(account: provider.caller(of: request, scoped))
+            }
+            request.parameters = parameters
+            let payment = conduct.payment(route: route, request: request, parameters: parameters) {
+                try? JSON.parse(entry.responseBody)
+            }
+            return Attribution(account: provider.caller(of: request, scoped), route: route, payment: payment)
         }
     }
 

@@ -37,6 +37,14 @@ public struct SandboxContext: Sendable {
         return live.account
     }
 
+    /// The account a bearer token of `provider` was issued to, live or expired (nil: unknown):
+    /// whose a refused call was, for the journal.
+    func account(forAnyToken token: String, provider: String) throws -> Int? {
+        try store.read { db in
+            try db.queryOne("SELECT account FROM bearer_tokens WHERE provider = ? AND token = ?", [provider, token])?[0].int
+        }
+    }
+
     /// A value kept in the store beside the tables (`sandbox_state`): the clock's advance, the
     /// fixtures' fingerprint, a provider's signing secret.
     public func kept(_ key: String) throws -> String? {

@@ -42,6 +42,7 @@ public final class SandboxServer: Sendable {
             }
         }
         providerPorts = bound
+        sandbox.journal.start()
     }
 
     public func stop(timeout: Double = 5) {
