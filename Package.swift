@@ -30,6 +30,8 @@ let package = Package(
             resources: [.copy("openapi"), .copy("schemas"), .copy("iso"), .copy("payxtoday"), .copy("paytomat"), .copy("templates")]
         ),
         .target(name: "SandboxCore", dependencies: ["HTTPServer", "SQLiteStore", "SandboxResources", "Locks"]),
+        // The witness: verification, the readiness report, trials (reads the journal and deliveries).
+        .target(name: "Witness", dependencies: ["HTTPServer", "SandboxCore"]),
         .target(name: "ProjectCX", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .target(name: "Census", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore"]),
         .target(name: "PayXToday", dependencies: ["HTTPServer", "SQLiteStore", "SandboxCore", "SandboxResources"]),
@@ -42,10 +44,10 @@ let package = Package(
             name: "paysandbox",
             dependencies: [
                 "HTTPServer", "SQLiteStore", "SandboxCore", "ProjectCX", "Paytomat", "Census", "PayXToday", "Alphacomm",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Witness", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["HTTPServer", "SandboxCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["HTTPServer", "SandboxCore", "Witness"], path: "Tests/TestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Locks", "SandboxCore", "TestSupport"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"]),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "HTTPServer", "SQLiteStore", "TestSupport"]),

@@ -63,6 +63,7 @@ struct ControlPlane: Sendable {
             return .json(["faults": .array(sandbox.faults.list())])
         }
         Dashboard(sandbox: sandbox).register(&router)
+        for module in sandbox.configuration.extensions { module.register(&router, sandbox: sandbox) }
         for provider in sandbox.providers {
             if let own = provider.controlRoutes(context.scoped(to: provider)) { router.mount("/" + provider.key, own) }
         }
@@ -114,9 +115,7 @@ struct ControlPlane: Sendable {
     private func addFault(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try request.controlPlaneJSON()
         do {
-            let rule = try sandbox.faults.add(
-                body, routes: { [tables = sandbox.routeTables] in tables[$0] }, now: context.clock.nowISO8601())
-            return .json(rule, status: 201)
+            return .json(try sandbox.addFault(body), status: 201)
         } catch let error as FaultError {
             throw ControlPlaneError.badRequest(error.description)
         }

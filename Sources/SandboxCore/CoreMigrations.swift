@@ -136,5 +136,8 @@ enum CoreMigrations {
             CREATE INDEX journal_account ON journal (provider, account, id);
             CREATE INDEX journal_payment ON journal (provider, payment, id);
             """),
+        // When an attempt was made on the wall clock: the witness orders callbacks and calls by it
+        // (the sandbox clock may be frozen).
+        Migration("core-009-attempt-wall-time", "ALTER TABLE delivery_attempts ADD COLUMN wall INTEGER;"),
     ]
 }

@@ -125,9 +125,10 @@ public enum Outbox {
         else { return }
         let number = (current["attempts"].int ?? row.attempts) + 1
         try db.run("""
-            INSERT INTO delivery_attempts (delivery, number, at, status_code, error, duration_ms, response)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, [row.id, number, now, result.statusCode, result.error, result.durationMs, result.response])
+            INSERT INTO delivery_attempts (delivery, number, at, status_code, error, duration_ms, response, wall)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [row.id, number, now, result.statusCode, result.error, result.durationMs, result.response,
+                  SandboxClock.systemMilliseconds()])
         let duplicated = number == 1 && current["fault"].string.flatMap(DeliveryFault.init(text:))?.kind == .duplicate
         if (current["replays"].int ?? 0) > row.replays || duplicated {
             // Replayed while this attempt was on the wire, or a `duplicate` fault: sent again now.

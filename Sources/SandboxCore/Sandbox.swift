@@ -2,6 +2,12 @@ import HTTPServer
 import SQLiteStore
 import Locks
 
+/// Calls a module adds to the `/_sandbox/` control plane, behind its guards (the admin token,
+/// the cross-site rules), without the core knowing the module.
+public protocol ControlExtension: Sendable {
+    func register(_ router: inout Router, sandbox: Sandbox)
+}
+
 /// How a sandbox is set up (the CLI's flags; tests' choices).
 public struct SandboxConfiguration: Sendable {
     public var databasePath = "./paysandbox.sqlite"
@@ -21,6 +27,8 @@ public struct SandboxConfiguration: Sendable {
     public var resets: ResetSchedule?
     /// Seeds the providers' default accounts (not with `--fixtures-only`).
     public var defaultAccounts = true
+    /// Control-plane calls beside the core's (the witness's verification, reports and trials).
+    public var extensions: [any ControlExtension] = []
 
     public init(databasePath: String = "./paysandbox.sqlite") {
         self.databasePath = databasePath

@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import ProjectCX
 import SandboxCore
+import Witness
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -156,6 +157,7 @@ struct PaySandboxCommand: ParsableCommand {
         let databasePath = db ?? env["DB"] ?? "./paysandbox.sqlite"
         var sandboxConfiguration = SandboxConfiguration(databasePath: databasePath)
         sandboxConfiguration.logger = logger
+        sandboxConfiguration.extensions = [Witness()]
         if let text = startTime ?? env["START_TIME"] {
             sandboxConfiguration.startTime = try Timestamp.parseISO8601(text)
                 .orThrow(

@@ -1,5 +1,6 @@
 import HTTPServer
 import SandboxCore
+import Witness
 
 /// The real server, in-process, on an ephemeral port with an in-memory store and the
 /// scheduler running. Provider ports are off; each test gets its own sandbox.
@@ -17,6 +18,7 @@ public final class TestSandbox: Sendable {
         var sandboxConfiguration = SandboxConfiguration(databasePath: ":memory:")
         sandboxConfiguration.logger = configuration.logger
         sandboxConfiguration.delivery.timeoutSeconds = 2
+        sandboxConfiguration.extensions = [Witness()]
         configureSandbox(&sandboxConfiguration)
         sandbox = try Sandbox(configuration: sandboxConfiguration, providers: providers)
         var listen = ListenConfiguration()

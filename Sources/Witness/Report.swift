@@ -1,0 +1,123 @@
+import HTTPServer
+import SandboxCore
+
+/// One item of the readiness report.
+struct Check: Sendable {
+    enum Status: String, Sendable, CaseIterable {
+        case pass, fail
+        case notExercised = "not_exercised"
+        case notApplicable = "not_applicable"
+    }
+
+    let id: String
+    let title: String
+    var status: Status
+    var evidence: [JSON] = []
+    /// What to do about a failure; why, for one not applicable or not exercised.
+    var advice: String?
+
+    var json: JSON {
+        ["id": .string(id), "title": .string(title), "status": .string(status.rawValue),
+         "evidence": .array(evidence), "advice": .optional(advice)]
+    }
+}
+
+/// Everything one account did, and had done to it, since its report last started.
+struct History: Sendable {
+    let provider: String
+    let account: Int
+    let conduct: Conduct
+    /// Oldest first.
+    let calls: [Call]
+    let deliveries: [DeliveryRecord]
+    /// When the report starts (nil: the account's whole life).
+    let since: String?
+
+    static let limit = 10_000
+
+    /// Evidence naming a request.
+    static func evidence(_ call: Call, _ note: String) -> JSON {
+        ["journal": .int(call.id), "at": .string(Timestamp.iso8601(milliseconds: call.at)),
+         "route": .optional(call.route), "status": .int(call.status), "payment": .optional(call.payment),
+         "note": .string(note)]
+    }
+
+    /// Evidence naming a delivery.
+    static func evidence(_ delivery: DeliveryRecord, _ note: String) -> JSON {
+        ["delivery": .int(delivery.id), "payment": .string(delivery.payment), "kind": .string(delivery.kind),
+         "note": .string(note)]
+    }
+}
+
+/// The readiness report of one account: every check, with a summary, as JSON or JUnit XML.
+struct Report: Sendable {
+    let history: History
+    let checks: [Check]
+
+    init(_ history: History) {
+        self.history = history
+        checks = Checks.all.map { $0(history) }
+    }
+
+    var failed: Bool { checks.contains { $0.status == .fail } }
+
+    var json: JSON {
+        let counts = Check.Status.allCases.map { status in
+            (status.rawValue, JSON.int(checks.count { $0.status == status }))
+        }
+        return [
+            "provider": .string(history.provider), "account": .int(history.account), "since": .optional(history.since),
+            "checks": .array(checks.map(\.json)), "summary": .object(counts),
+        ]
+    }
+
+    /// One `testsuite`, a `testcase` per check: `failure` with the evidence, `skipped` for one not
+    /// exercised or not applicable.
+    var junit: String {
+        let name = "paysandbox.\(history.provider).account\(history.account)"
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuite name=\"\(escape(name))\" tests=\"\(checks.count)\" "
+            + "failures=\"\(checks.count { $0.status == .fail })\" "
+            + "skipped=\"\(checks.count { $0.status == .notExercised || $0.status == .notApplicable })\">\n"
+        xml += testcases(name)
+        return xml + "</testsuite>\n"
+    }
+
+    /// The `testcase` elements alone (`paysandbox run` puts several accounts' in one file).
+    func testcases(_ suite: String? = nil) -> String {
+        let name = suite ?? "paysandbox.\(history.provider).account\(history.account)"
+        var xml = ""
+        for check in checks {
+            xml += "  <testcase classname=\"\(escape(name))\" name=\"\(escape(check.id)): \(escape(check.title))\""
+            let evidence = check.evidence.map { $0.serialized() }.joined(separator: "\n")
+            switch check.status {
+            case .pass:
+                xml += "/>\n"
+            case .fail:
+                xml += ">\n    <failure message=\"\(escape(check.advice ?? check.title))\">"
+                    + "\(escape(evidence))</failure>\n  </testcase>\n"
+            case .notExercised, .notApplicable:
+                xml += ">\n    <skipped message=\"\(check.status.rawValue): \(escape(check.advice ?? ""))\"/>\n"
+                    + "  </testcase>\n"
+            }
+        }
+        return xml
+    }
+
+    private func escape(_ text: String) -> String {
+        var out = ""
+        for c in text.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\n", "\t": out.unicodeScalars.append(c)
+            default:
+                // XML 1.0 has no other control characters.
+                if c.value >= 0x20 { out.unicodeScalars.append(c) }
+            }
+        }
+        return out
+    }
+}
