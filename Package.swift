@@ -60,6 +60,11 @@ let package = Package(
         .testTarget(name: "PaytomatTests", dependencies: ["Paytomat", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "AlphacommTests", dependencies: ["Alphacomm", "SandboxCore", "HTTPServer", "TestSupport"]),
         .testTarget(name: "ProjectCXTests", dependencies: ["ProjectCX", "SandboxCore", "HTTPServer", "TestSupport"]),
+        // The witness, judged by test merchants that behave well and badly.
+        .testTarget(name: "WitnessTests", dependencies: [
+            "Witness", "Paytomat", "PayXToday", "Alphacomm", "ProjectCX", "Census", "SandboxCore", "HTTPServer",
+            "TestSupport",
+        ]),
         // The control plane and the dashboard (snapshots, fixtures, faults), over every provider.
         .testTarget(name: "ControlPlaneTests", dependencies: [
             "SQLiteStore", "ProjectCX", "Paytomat", "Census", "PayXToday", "Alphacomm", "SandboxCore", "HTTPServer",

@@ -109,8 +109,12 @@ enum Checks {
             guard seen.insert(delivery.payment + " " + String(decoding: delivery.body, as: UTF8.self)).inserted else {
                 continue
             }
+            // The create itself may be journaled after an immediate settle's callback went out.
             let start = answered.wall - Int64(answered.durationMs)
-            let next = h.calls.first { $0.payment == delivery.payment && $0.wall >= start }
+            let next = h.calls.first { call in
+                call.payment == delivery.payment && call.wall >= start
+                    && call.route.map(h.conduct.creates.contains) != true
+            }
             if let next, let route = next.route, h.conduct.statusReads.contains(route) {
                 good.append(History.evidence(next, "read back after callback \(delivery.id)"))
             } else if let next {

@@ -14,6 +14,13 @@ extension Checks {
         call.status >= 500 || call.status == 0 || call.fault == "lost_response"
     }
 
+    /// What makes a call the same call again: its route, and the order (a create) or the payment it names.
+    static func retryKey(_ call: Call, _ conduct: Conduct) -> String {
+        let creates = call.route.map(conduct.creates.contains) == true
+        return (call.route ?? call.method + " " + call.path) + " " + ((creates ? conduct.orderKey(of: call) : nil)
+            ?? call.payment ?? "")
+    }
+
     static func noDuplicateAfterLostAnswer(_ h: History) -> Check {
         var check = Check(
             id: "no-duplicate-after-lost-answer", title: "A create whose answer was lost is looked up, not repeated",
@@ -99,9 +106,11 @@ extension Checks {
         var bad: [JSON] = [], good: [JSON] = []
         var judged: Set<Int64> = []
         for start in failures where !judged.contains(start.id) {
-            // The run: the failure, then the same route's calls while the one before failed.
+            // The run: the failure, then the same call again (its route, for the same order or
+            // payment) while the one before failed.
             var run = [start]
-            for call in h.calls where call.id > start.id && call.route == start.route {
+            let key = retryKey(start, h.conduct)
+            for call in h.calls where call.id > start.id && retryKey(call, h.conduct) == key {
                 guard let last = run.last, failed(last) else { break }
                 run.append(call)
             }
