@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import Alphacomm
+import HTTPServer
+import PayXToday
+import Paytomat
+import ProjectCX
+@testable import SandboxCore
+import TestSupport
+
+private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
+    try #require(client.request("GET", "/_sandbox/requests?" + query).json["requests"]?.arrayValue)
+}
+
+/// The journal as the witness reads it: attributed, kept in the store, per account.
+@Suite struct JournalTests {
+    @Test func eachRequestKnowsItsAccountRouteAndPayment() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider(), AlphacommProvider(), PayXTodayProvider(),
+                                               ProjectCXProvider()])
+        let client = try test.client()
+        let made = try client.request("POST", "/paytomat/api/v1/create_transaction", headers: [basic("sandbox2", "sandbox2-secret")],
+                                      json: ["ref": 1, "currency_in": "USD", "currency_out": "BTC", "amount_in": 100])
+        let id = try #require(made.json["id"]?.intValue)
+        _ = try client.request("GET", "/paytomat/api/v1/transaction?id=\(id)", headers: [basic("sandbox2", "wrong")])
+        _ = try client.request("GET", "/paytomat/api/v1/nothing", headers: [basic("sandbox", "sandbox-secret")])
+        let paytomat = try entries(client, "provider=paytomat")
+        #expect(paytomat.map { $0["account"] } == [1, 2, 2])
+        #expect(paytomat.map { $0["route"] } == [.null, "GET /api/v1/transaction", "POST /api/v1/create_transaction"])
+        #expect(paytomat.map { $0["payment"] } == [.null, .string(String(id)), .string(String(id))])
+        #expect(paytomat.map { $0["status"] } == [404, 401, 200])
+
+        // A path parameter names the payment; an expired token still names its account.
+        let token = try #require(client.request(
+            "GET", "/alphacomm/oauth/v2/token?grant_type=client_credentials&client_id=sandbox2&client_secret=sandbox2-secret"
+        ).json["access_token"]?.stringValue)
+        _ = try client.advance(3601)
+        let refused = try client.request("GET", "/alphacomm/api/paypal/status/abc", headers: [("Authorization", "Bearer \(token)")])
+        #expect(refused.status == 401)
+        let alphacomm = try #require(entries(client, "provider=alphacomm&limit=1").first)
+        #expect(alphacomm["account"] == 2)
+        #expect(alphacomm["route"] == "GET /api/paypal/status/{paymentId}")
+        #expect(alphacomm["payment"] == "abc")
+
+        // Credentials in the path; the payment from the answer's `data`.
+        let api = "/payxtoday/api/v1/1/sandbox-secret"
+        let person = try client.request("POST", api + "/clients/create", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                        body: form([("name", "Ada L"), ("id_country", "102"), ("e_mail", "a@example.com")]))
+        let clientID = try #require(person.json["data"]?["id_client"]?.intValue)
+        let payment = try client.request("POST", api + "/payments/create", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                         body: form([("id_client", String(clientID)), ("price", "290"), ("period", "12")]))
+        let paymentID = try #require(payment.json["data"]?["id_payment"]?.intValue, "\(payment.text)")
+        let payx = try #require(entries(client, "provider=payxtoday&limit=1").first)
+        #expect(payx["account"] == 1)
+        #expect(payx["route"] == "POST /api/v1/{id_reseller}/{secret_key}/payments/create")
+        #expect(payx["payment"] == .string(String(paymentID)))
+
+        // A wrong password names the login's account.
+        _ = try client.request("POST", "/projectcx/rest2/login", json: ["username": "sandbox2", "password": "nope"])
+        #expect(try entries(client, "provider=projectcx").first?["account"] == 2)
+    }
+
+    @Test func theRequestsListFiltersByAccountRoutePaymentAndStatus() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let client = try test.client()
+        for (user, ref) in [("sandbox", 1), ("sandbox", 2), ("sandbox2", 3)] {
+            _ = try client.request("POST", "/paytomat/api/v1/create_transaction", headers: [basic(user, user + "-secret")],
+                                   json: ["ref": .int(ref), "currency_in": "USD", "currency_out": "BTC", "amount_in": 100])
+        }
+        _ = try client.request("GET", "/paytomat/api/v1/transaction?id=1", headers: [basic("sandbox", "sandbox-secret")])
+        _ = try client.request("GET", "/paytomat/api/v1/transaction?id=1", headers: [basic("sandbox", "no")])
+        let ids = { (query: String) in try entries(client, query).compactMap { $0["id"]?.intValue } }
+        #expect(try ids("account=2") == [3])
+        #expect(try ids("account=1") == [5, 4, 2, 1])
+        #expect(try ids("route=GET%20/api/v1/transaction") == [5, 4])
+        #expect(try ids("payment=1") == [5, 4, 1])
+        #expect(try ids("status=401") == [5])
+        #expect(try ids("status=2xx&account=1&route=POST%20/api/v1/create_transaction") == [2, 1])
+        #expect(try client.request("GET", "/_sandbox/requests?status=2x").status == 400)
+        #expect(try client.request("GET", "/_sandbox/requests?account=one").status == 400)
+    }
+
+    @Test func theHistorySurvivesARestartIsEmptiedByAResetAndComesBackWithASnapshot() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite").path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            try? FileManager.default.removeItem(atPath: path + ".snapshots")
+        }
+        do {
+            let test = try TestSandbox(providers: [PaytomatProvider()], configureSandbox: { $0.databasePath = path })
+            _ = try test.client().request("GET", "/paytomat/api/v1/balance", headers: [basic("sandbox", "sandbox-secret")])
+            try test.sandbox.journal.flush()
+        }
+        let test = try TestSandbox(providers: [PaytomatProvider()], configureSandbox: { $0.databasePath = path })
+        let client = try test.client()
+        #expect(try entries(client, "account=1").map { $0["route"] } == ["GET /api/v1/balance"])
+        #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "one-call"]).status == 201)
+        _ = try client.request("POST", "/_sandbox/reset")
+        #expect(try entries(client, "").isEmpty)
+        #expect(try client.request("POST", "/_sandbox/snapshots/one-call/restore").status == 200)
+        #expect(try entries(client, "account=1").map { $0["route"] } == ["GET /api/v1/balance"])
+    }
+
+    @Test func anAccountKeepsItsNewestTenThousand() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let journal = test.sandbox.journal
+        var request = HTTPRequest(method: "GET", target: "/paytomat/api/v1/balance")
+        request.headers.add("Authorization", "Basic " + Base64.encode(Array("sandbox:sandbox-secret".utf8)))
+        request.mountPrefix = "/paytomat"
+        let other = HTTPRequest(method: "GET", target: "/paytomat/api/v1/currencies")
+        for i in 0 ..< RequestJournal.keptPerAccount + 50 {
+            journal.record(provider: "paytomat", request: i == 0 ? other : request, response: .text("ok"),
+                           duration: .zero, at: 0)
+        }
+        try journal.flush()
+        var filter = RequestJournal.Filter()
+        filter.account = 1
+        filter.limit = 20_000
+        let kept = try journal.calls(filter)
+        #expect(kept.count == RequestJournal.keptPerAccount)
+        #expect(kept.first?.id == Int64(RequestJournal.keptPerAccount + 50), "the newest stay")
+        filter.account = nil
+        filter.route = nil
+        #expect(try journal.calls(filter).contains { $0.id == 1 && $0.account == nil }, "no account, not trimmed")
+    }
+}
