@@ -37,7 +37,7 @@ for provider in ${ONLY:-projectcx paytomat census payxtoday alphacomm sandbox}; 
   esac
   started=$(date +%s%N)
   if (cd "$work" && python3 -m schemathesis.cli --config-file "$work/schemathesis.toml" run "$base/_sandbox/openapi/$provider.json" --url "$base/$([ "$provider" = sandbox ] && echo _sandbox || echo "$provider")" \
-       -c "$checks" --max-examples "$examples" --seed "${SEED:-1}" --request-timeout 10 "${auth[@]}") >"$work/$provider.log" 2>&1; then
+       -c "$checks" --max-examples "$examples" --seed "${SEED:-1}" --request-timeout 35 "${auth[@]}") >"$work/$provider.log" 2>&1; then
     result=passed
   else
     result=FAILED; failed+=("$provider")

@@ -104,12 +104,15 @@ struct Expectation: Sendable {
             guard let members = value.objectValue else {
                 throw fail("where must be an object of dotted paths and values: {\"body.ref\": 125}")
             }
-            let roots: Set<String> = kind == .requests
-                ? ["body", "query", "headers", "response", "status", "method", "route", "payment"] : ["payload"]
+            // One set for both kinds (a delivery has only its payload: other paths are null there).
+            let roots: Set<String> = ["body", "query", "headers", "response", "payload"]
+            let alone: Set<String> = ["status", "method", "route", "payment", "payload"]
             for (path, _) in members {
-                let root = String(path.split(separator: ".").first ?? "")
-                guard roots.contains(root), !path.hasSuffix("."), !path.contains("..") else {
-                    throw fail("where: '\(path)' must start with one of \(roots.sorted().joined(separator: ", "))")
+                let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                let valid = parts.count == 1 ? alone.contains(path) : roots.contains(parts[0]) && !parts.contains("")
+                guard valid else {
+                    throw fail("where: '\(path)' must be one of \(alone.sorted().joined(separator: ", ")) or a "
+                        + "dotted path below \(roots.sorted().joined(separator: ", ")) (body.ref)")
                 }
             }
             conditions = members

@@ -97,7 +97,8 @@ struct Verification: Sendable {
                 differences.append(("answered", difference(.string(answered.text), .array(seen))))
             }
             for (path, expected) in e.conditions {
-                let actual = path == "payload" ? record.payload : record.payload?.value(at: String(path.dropFirst(8)))
+                let actual = path == "payload" ? record.payload
+                    : path.hasPrefix("payload.") ? record.payload?.value(at: String(path.dropFirst(8))) : nil
                 if !matches(expected, actual) { differences.append((path, difference(expected, actual ?? .null))) }
             }
             if differences.isEmpty { finding.ids.append(record.id) } else { misses.append((record, differences)) }
