@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Starts a detached POSIX thread running `body` (no Foundation needed).
-func spawnThread(stackSize: Int = 512 * 1024, _ body: @escaping @Sendable () -> Void) throws {
+public func spawnThread(stackSize: Int = 512 * 1024, _ body: @escaping @Sendable () -> Void) throws {
     final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }

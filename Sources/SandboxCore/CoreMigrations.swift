@@ -109,32 +109,21 @@ enum CoreMigrations {
                 PRIMARY KEY (provider, token)
             );
             """),
-        // The request journal, attributed (`RequestJournal`): what the witness reads. Kept per
-        // account (the newest 10,000), emptied by a reset, restored with a snapshot.
+        // The request journal, attributed (`RequestJournal`): what the witness reads, one row per
+        // account and flush (`JournalCoding`). Kept per account (the newest 10,000 at least),
+        // emptied by a reset, restored with a snapshot.
         Migration("core-008-journal", """
             CREATE TABLE journal (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 provider TEXT NOT NULL,
                 account INTEGER,
-                route TEXT,
-                payment TEXT,
-                method TEXT NOT NULL,
-                target TEXT NOT NULL,
-                path TEXT NOT NULL,
-                mount TEXT NOT NULL,
-                headers TEXT NOT NULL,
-                body BLOB NOT NULL,
-                status INTEGER NOT NULL,
-                response_headers TEXT NOT NULL,
-                response_body BLOB NOT NULL,
-                duration_us INTEGER NOT NULL,
-                fault TEXT,
-                fault_rule INTEGER,
-                at INTEGER NOT NULL,
-                wall INTEGER NOT NULL
+                first INTEGER NOT NULL,
+                last INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                entries BLOB NOT NULL
             );
-            CREATE INDEX journal_account ON journal (provider, account, id);
-            CREATE INDEX journal_payment ON journal (provider, payment, id);
+            CREATE INDEX journal_account ON journal (provider, account, last);
+            CREATE INDEX journal_last ON journal (last);
             """),
         // When an attempt was made on the wall clock: the witness orders callbacks and calls by it
         // (the sandbox clock may be frozen).

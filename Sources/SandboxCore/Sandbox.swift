@@ -80,7 +80,7 @@ public final class Sandbox: Sendable {
             uniquingKeysWith: { a, _ in a })
         journal = RequestJournal(
             capacity: configuration.journalSize, store: store,
-            attribute: Self.attribution(providers, tables: routeTables, context: context))
+            attributor: Attributor(providers, tables: routeTables, context: context))
         try store.migrate(migrations)
         try loadKeptState()
         let seeded = try context.accounts.count()
@@ -127,6 +127,7 @@ public final class Sandbox: Sendable {
             context.clock.restore(advancedMilliseconds: 0)
             try seed(db)
         }
+        journal.clear()
         context.invalidateCaches()
         faults.clear()
     }
@@ -195,6 +196,7 @@ public final class Sandbox: Sendable {
         let source = try checked(bytes)
         journal.clear()
         try store.restore(from: source)
+        journal.clear()
         context.invalidateCaches()
         try loadKeptState()
         context.wake()
@@ -261,30 +263,6 @@ public final class Sandbox: Sendable {
                 _ = try Accounts.insert(db, provider: provider.key, seed: account, now: now)
             }
             try provider.seed(db, context: context.scoped(to: provider))
-        }
-    }
-
-    /// How the journal's flush attributes a request: its documented route (by the provider's
-    /// route table), its account (`Provider.caller(of:)`) and its payment (`Provider.conduct`).
-    private static func attribution(_ providers: [any Provider], tables: [String: [String]], context: SandboxContext)
-        -> @Sendable (RequestJournal.Pending) -> Attribution
-    {
-        let known = Dictionary(
-            providers.map { ($0.key, ($0, RouteTable(tables[$0.key] ?? []), $0.conduct)) }, uniquingKeysWith: { a, _ in a })
-        return { entry in
-            guard let (provider, table, conduct) = known[entry.provider] else { return Attribution() }
-            let scoped = context.scoped(to: provider)
-            var request = entry.request
-            guard let (route, parameters) = table.match(
-                method: request.method, segments: Faults.relativeSegments(request))
-            else {
-                return Attribution(account: provider.caller(of: request, scoped))
-            }
-            request.parameters = parameters
-            let payment = conduct.payment(route: route, request: request, parameters: parameters) {
-                try? JSON.parse(entry.responseBody)
-            }
-            return Attribution(account: provider.caller(of: request, scoped), route: route, payment: payment)
         }
     }
 

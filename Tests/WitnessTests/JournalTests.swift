@@ -107,17 +107,19 @@ private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
         request.headers.add("Authorization", "Basic " + Base64.encode(Array("sandbox:sandbox-secret".utf8)))
         request.mountPrefix = "/paytomat"
         let other = HTTPRequest(method: "GET", target: "/paytomat/api/v1/currencies")
-        for i in 0 ..< RequestJournal.keptPerAccount + 50 {
+        // Eleven flushes of 1,000: the store keeps whole flushes, the newest 10,000 at least.
+        for i in 0 ..< 11_000 {
             journal.record(provider: "paytomat", request: i == 0 ? other : request, response: .text("ok"),
                            duration: .zero, at: 0)
+            if i % 1000 == 999 { try journal.flush() }
         }
-        try journal.flush()
         var filter = RequestJournal.Filter()
         filter.account = 1
         filter.limit = 20_000
         let kept = try journal.calls(filter)
-        #expect(kept.count == RequestJournal.keptPerAccount)
-        #expect(kept.first?.id == Int64(RequestJournal.keptPerAccount + 50), "the newest stay")
+        #expect(kept.count == 10_000, "ten flushes of 1,000 hold 10,000; the eleventh-oldest went")
+        #expect(kept.first?.id == 11_000, "the newest stay")
+        #expect(kept.last?.id == 1_001)
         filter.account = nil
         filter.route = nil
         #expect(try journal.calls(filter).contains { $0.id == 1 && $0.account == nil }, "no account, not trimmed")

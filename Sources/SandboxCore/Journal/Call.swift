@@ -1,5 +1,4 @@
 import HTTPServer
-import SQLiteStore
 
 /// One request in the journal, as the witness and `/_sandbox/requests` read it.
 public struct Call: Sendable {
@@ -13,7 +12,6 @@ public struct Call: Sendable {
     public let payment: String?
     public let method: String
     public let target: String
-    public let path: String
     public let headers: HTTPHeaders
     public let body: [UInt8]
     public let status: Int
@@ -28,34 +26,8 @@ public struct Call: Sendable {
     /// On the wall clock (ms): what spacing between a client's retries is measured in.
     public let wall: Int64
 
-    init(row: Row) {
-        id = row["id"].int64 ?? 0
-        provider = row["provider"].string ?? ""
-        account = row["account"].int
-        route = row["route"].string
-        payment = row["payment"].string
-        method = row["method"].string ?? ""
-        target = row["target"].string ?? ""
-        path = row["path"].string ?? ""
-        headers = Self.headers(row["headers"].string)
-        body = row["body"].bytes
-        status = row["status"].int ?? 0
-        responseHeaders = Self.headers(row["response_headers"].string)
-        responseBody = row["response_body"].bytes
-        durationMicros = row["duration_us"].int ?? 0
-        fault = row["fault"].string
-        faultRule = row["fault_rule"].int
-        at = row["at"].int64 ?? 0
-        wall = row["wall"].int64 ?? 0
-    }
-
-    private static func headers(_ text: String?) -> HTTPHeaders {
-        let pairs = (text.flatMap { try? JSON.parse(Array($0.utf8)) }?.arrayValue ?? []).compactMap { pair -> (String, String)? in
-            guard let name = pair[0]?.stringValue, let value = pair[1]?.stringValue else { return nil }
-            return (name, value)
-        }
-        return HTTPHeaders(pairs)
-    }
+    /// The target's path (no query).
+    public var path: String { request.path }
 
     /// The request as the provider's handlers saw it (for reading its parameters again).
     public var request: HTTPRequest { HTTPRequest(method: method, target: target, headers: headers, body: body) }

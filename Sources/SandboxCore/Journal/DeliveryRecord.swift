@@ -80,7 +80,7 @@ extension Sandbox {
     public func marks() throws -> (call: Int64, delivery: Int64) {
         try journal.flush()
         return try store.read { db in
-            (try db.queryOne("SELECT COALESCE(MAX(id), 0) FROM journal")?[0].int64 ?? 0,
+            (try db.queryOne("SELECT COALESCE(MAX(last), 0) FROM journal")?[0].int64 ?? 0,
              try db.queryOne("SELECT COALESCE(MAX(id), 0) FROM deliveries")?[0].int64 ?? 0)
         }
     }
