@@ -156,7 +156,7 @@ public final class RequestJournal: Sendable {
     }
 
     /// Requests buffered and dropped because the flush could not keep up (since start).
-    var droppedCount: Int { dropped.withLock { $0 } }
+    public var droppedCount: Int { dropped.withLock { $0 } }
 
     // MARK: reading
 

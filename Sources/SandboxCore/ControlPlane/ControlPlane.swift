@@ -93,6 +93,7 @@ struct ControlPlane: Sendable {
             ("accounts", .int(accounts)),
             ("providers", .array(sandbox.providers.map { .string($0.key) })),
             ("uptime_ms", .int(SandboxClock.systemMilliseconds() - sandbox.startedAt)),
+            ("journal_dropped", .int(sandbox.journal.droppedCount)),
         ] + resets))
     }
 
