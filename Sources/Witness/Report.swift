@@ -76,37 +76,32 @@ struct Report: Sendable {
     var junit: String {
         let name = "paysandbox.\(history.provider).account\(history.account)"
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuite name=\"\(escape(name))\" tests=\"\(checks.count)\" "
+        xml += "<testsuite name=\"\(name.xmlEscaped)\" tests=\"\(checks.count)\" "
             + "failures=\"\(checks.count { $0.status == .fail })\" "
             + "skipped=\"\(checks.count { $0.status == .notExercised || $0.status == .notApplicable })\">\n"
-        xml += testcases(name)
-        return xml + "</testsuite>\n"
-    }
-
-    /// The `testcase` elements alone (`paysandbox run` puts several accounts' in one file).
-    func testcases(_ suite: String? = nil) -> String {
-        let name = suite ?? "paysandbox.\(history.provider).account\(history.account)"
-        var xml = ""
         for check in checks {
-            xml += "  <testcase classname=\"\(escape(name))\" name=\"\(escape(check.id)): \(escape(check.title))\""
+            xml += "  <testcase classname=\"\(name.xmlEscaped)\" name=\"\(check.id.xmlEscaped): \(check.title.xmlEscaped)\""
             let evidence = check.evidence.map { $0.serialized() }.joined(separator: "\n")
             switch check.status {
             case .pass:
                 xml += "/>\n"
             case .fail:
-                xml += ">\n    <failure message=\"\(escape(check.advice ?? check.title))\">"
-                    + "\(escape(evidence))</failure>\n  </testcase>\n"
+                xml += ">\n    <failure message=\"\((check.advice ?? check.title).xmlEscaped)\">"
+                    + "\(evidence.xmlEscaped)</failure>\n  </testcase>\n"
             case .notExercised, .notApplicable:
-                xml += ">\n    <skipped message=\"\(check.status.rawValue): \(escape(check.advice ?? ""))\"/>\n"
+                xml += ">\n    <skipped message=\"\(check.status.rawValue): \((check.advice ?? "").xmlEscaped)\"/>\n"
                     + "  </testcase>\n"
             }
         }
-        return xml
+        return xml + "</testsuite>\n"
     }
+}
 
-    private func escape(_ text: String) -> String {
+extension String {
+    /// Text as XML or SVG may hold it: markup characters escaped, XML 1.0's forbidden controls left out.
+    var xmlEscaped: String {
         var out = ""
-        for c in text.unicodeScalars {
+        for c in unicodeScalars {
             switch c {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
@@ -114,7 +109,6 @@ struct Report: Sendable {
             case "\"": out += "&quot;"
             case "\n", "\t": out.unicodeScalars.append(c)
             default:
-                // XML 1.0 has no other control characters.
                 if c.value >= 0x20 { out.unicodeScalars.append(c) }
             }
         }

@@ -28,6 +28,11 @@ public struct Witness: ControlExtension {
             response.headers.add("Content-Type", "application/xml; charset=utf-8")
             return response
         }
+        router.get("/accounts/:provider/:account/view") { request in
+            let (provider, account) = try Self.account(request, sandbox)
+            let trial = try trials.state(provider: provider.key, account: account)
+            return try await onWorker { try AccountPage(sandbox: sandbox).render(provider, account, trial: trial) }
+        }
         router.post("/accounts/:provider/:account/report/reset") { request in
             let (provider, account) = try Self.account(request, sandbox)
             let since = try await onWorker { try Self.restartReport(sandbox, provider.key, account) }

@@ -365,6 +365,38 @@ class Flows:
         b.click("Reset the sandbox")
         expect("No payments yet." in b.text(), "the reset emptied the list")
 
+    # The account page: the readiness report as a checklist, a trial's progress, a payment's
+    # calls and callbacks as a sequence diagram with its fault marked.
+    def account_page(self):
+        b = self.browser
+        auth = {"Authorization": "Basic " + base64.b64encode(b"sandbox2:sandbox2-secret").decode()}
+        status, trial = self.sandbox.call("POST", "/_sandbox/accounts/paytomat/2/trials", {"plan": "callbacks", "seed": 3})
+        expect(status == 201, "trial %s %s" % (status, trial))
+        first = trial["situations"][0]["situation"]
+        self.sandbox.call("PATCH", "/_sandbox/accounts/paytomat/2", {"timing": {"confirmation_seconds": 0}})
+        status, made = self.sandbox.call("POST", "/paytomat/api/v1/create_transaction", {
+            "ref": 77, "currency_in": "USD", "currency_out": "BTC", "amount_in": 100,
+            "callback_url": self.merchant.url + "/cb/paytomat-account"},
+            headers=dict(auth, **{"X-PaySandbox-Outcome": "success; after=0"}))
+        expect(status == 200, "create %s %s" % (status, made))
+        if first != "callback-late":
+            self.merchant.wait_for("/cb/paytomat-account")
+        self.sandbox.call("GET", "/paytomat/api/v1/transaction?id=%d" % made["id"], headers=auth)
+        self.sandbox.call("POST", "/paytomat/api/v1/create_transaction", {"ref": 78, "currency_in": "USD"}, headers=auth)
+        b.open("%s/_sandbox/accounts/paytomat/2/view" % self.base)
+        rows = b.driver.find_elements(By.CSS_SELECTOR, "tr.check")
+        expect(len(rows) == 9, "nine checks, not %d" % len(rows))
+        failed = [r.text for r in b.driver.find_elements(By.CSS_SELECTOR, "tr.check-fail")]
+        expect(len(failed) == 1 and "requests-valid" in failed[0], "the refused create fails requests-valid: %s" % failed)
+        expect(b.driver.find_elements(By.CSS_SELECTOR, "ul.situations li"), "the trial's situations are listed")
+        events = b.driver.find_elements(By.CSS_SELECTOR, "svg.sequence g.event")
+        expect(len(events) >= 3, "the payment's create, callback and read-back are drawn: %d" % len(events))
+        expect("fault" in b.text(), "the callback's fault is marked")
+        size = b.driver.get_window_size()
+        b.driver.set_window_size(1200, 2400)
+        b.shot("dashboard-account")
+        b.driver.set_window_size(size["width"], size["height"])
+
     def dashboard(self, provider, payment, status, shot):
         """The payment's dashboard page: its status, and each callback delivered with a 200."""
         b = self.browser
@@ -523,7 +555,7 @@ def main():
         browser = Browser(args.out, javascript=False)
         try:
             flows = Flows(sandbox, merchant, browser, may_reset=process is not None)
-            for name in ["projectcx", "paytomat", "census", "payxtoday", "alphacomm", "dashboard_actions"]:
+            for name in ["projectcx", "paytomat", "census", "payxtoday", "alphacomm", "account_page", "dashboard_actions"]:
                 if name == "dashboard_actions":
                     browser.open(base + "/_sandbox/")
                     browser.shot("dashboard")

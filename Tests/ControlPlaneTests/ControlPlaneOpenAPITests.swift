@@ -20,7 +20,7 @@ import ProjectCX
         #expect(document.status == 200)
         #expect(document.json["servers"] == [["url": "http://localhost/_sandbox"]])
         // The dashboard's pages, and its forms' actions under /ui/.
-        let dashboard: Set<String> = ["GET /", "GET /payments/:provider/:id/view"]
+        let dashboard: Set<String> = ["GET /", "GET /payments/:provider/:id/view", "GET /accounts/:provider/:account/view"]
         let table = Set(ControlPlane(sandbox: test.sandbox).routes().table.filter { !$0.contains(" /ui/") })
             .subtracting(dashboard)
         #expect(OpenAPICheck.operations(document.json) == table)

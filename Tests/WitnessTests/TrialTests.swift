@@ -111,4 +111,31 @@ import TestSupport
         let after = try client.request("GET", "/_sandbox/accounts/paytomat/1/report").json
         #expect(after["checks"]?.arrayValue?.first { $0["id"] == "requests-valid" }?["status"] == "pass")
     }
+
+    @Test func theAccountPageDrawsTheChecklistAndEachPayment() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let client = try test.client()
+        let receiver = try Receiver()
+        _ = try client.request("PATCH", "/_sandbox/accounts/paytomat/1", json: ["timing": ["confirmation_seconds": 0]])
+        _ = try client.request("POST", "/_sandbox/faults", json: ["provider": "paytomat", "route": "deliveries",
+                                                                    "fault": "duplicate", "count": 1])
+        _ = try client.request("POST", "/paytomat/api/v1/create_transaction",
+                               headers: [basic("sandbox", "sandbox-secret"), ("X-PaySandbox-Outcome", "success; after=0")],
+                               json: ["ref": 1, "currency_in": "USD", "currency_out": "BTC", "amount_in": 100,
+                                      "callback_url": .string(receiver.url)])
+        receiver.wait(for: 2)
+        _ = try client.request("POST", "/paytomat/api/v1/create_transaction", headers: [basic("sandbox", "sandbox-secret")],
+                               json: ["ref": "<i>2</i>"])
+        let page = try client.request("GET", "/_sandbox/accounts/paytomat/1/view")
+        #expect(page.status == 200)
+        #expect(page["Content-Security-Policy"]?.contains("default-src 'none'") == true)
+        #expect(!page.text.contains("<script"))
+        #expect(page.text.components(separatedBy: "<tr class=\"check check-").count == 10, "nine checks")
+        #expect(page.text.contains("<tr class=\"check check-fail\">"))
+        #expect(page.text.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" class=\"sequence\""))
+        #expect(page.text.contains("POST /api/v1/create_transaction → 200"))
+        #expect(page.text.contains("⚡ fault: duplicate"))
+        #expect(!page.text.contains("<i>2</i>"), "what a client sent is escaped")
+        #expect(try client.request("GET", "/_sandbox/accounts/paytomat/7/view").status == 404)
+    }
 }
