@@ -36,7 +36,8 @@ public struct ProjectCXProvider: Provider {
     public var conduct: Conduct {
         var conduct = Conduct()
         conduct.creates = ["POST /rest2/payment/create"]
-        conduct.payments = ["POST /rest2/payment/create": [.response("orderId")], "GET /payment": [.parameter("orderId")]]
+        conduct.payments = ["POST /rest2/payment/create": [.response("orderId")],
+                            "GET /payment": [.parameter("orderId")]]
         conduct.tokenCalls = ["POST /rest2/login"]
         conduct.tokenLifetime = Int(ProjectCXRoutes.tokenLifetime)
         conduct.order = [["amount", "callback"]]

@@ -20,7 +20,8 @@ struct AccountPage: Sendable {
             ])
         }
         var view = report.json.merging([
-            "checks": .array(checks), "json": .string(base + "/report"), "junit": .string(base + "/report?format=junit"),
+            "checks": .array(checks), "json": .string(base + "/report"),
+            "junit": .string(base + "/report?format=junit"),
         ])
         if let trial {
             let situations = (trial["situations"]?.arrayValue ?? []).map { situation in
@@ -51,11 +52,13 @@ struct AccountPage: Sendable {
     private func evidence(_ provider: String, _ item: JSON) -> JSON {
         let note = item["note"]?.stringValue ?? ""
         if let id = item["delivery"]?.intValue {
-            return ["label": .string("delivery \(id)"), "href": .string("/_sandbox/deliveries/\(id)"), "note": .string(note)]
+            return ["label": .string("delivery \(id)"), "href": .string("/_sandbox/deliveries/\(id)"),
+                    "note": .string(note)]
         }
         if let id = item["journal"]?.intValue {
             let payment = item["payment"]?.stringValue
-            return ["label": .string("request \(id)"), "href": payment.map { .string(Self.paymentLink(provider, $0)) } ?? .null,
+            let href = payment.map { JSON.string(Self.paymentLink(provider, $0)) } ?? .null
+            return ["label": .string("request \(id)"), "href": href,
                     "note": .string(note)]
         }
         return ["label": "", "href": .null, "note": .string(note)]

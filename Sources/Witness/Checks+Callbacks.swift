@@ -40,7 +40,9 @@ enum Checks {
             }
         }
         if bad.isEmpty {
-            check.evidence = limited(sent.map { History.evidence($0, "answered \($0.sent[0].statusCode ?? 0) at once") })
+            check.evidence = limited(sent.map { delivery in
+                History.evidence(delivery, "answered \(delivery.sent[0].statusCode ?? 0) at once")
+            })
             return check
         }
         check.status = .fail
@@ -51,14 +53,16 @@ enum Checks {
     }
 
     static func callbacksIdempotent(_ h: History) -> Check {
-        var check = Check(
+        let check = Check(
             id: "callbacks-idempotent", title: "A callback sent again changes nothing twice", status: .pass)
         if let why = h.conduct.noCallbacks { return na(check, why) }
         // Sent again after the merchant may have acted on it: an earlier attempt was answered 2xx
         // or went unanswered (a timeout, a reset).
         let again = h.deliveries.filter { delivery in
             let sent = delivery.sent
-            return sent.indices.dropFirst().contains { i in sent[..<i].contains { $0.answered2xx || $0.statusCode == nil } }
+            return sent.indices.dropFirst().contains { i in
+                sent[..<i].contains { $0.answered2xx || $0.statusCode == nil }
+            }
         }
         guard !again.isEmpty else {
             return ne(check, "No callback was sent twice yet (a duplicate fault, a replay or a lost answer does it).")
@@ -82,18 +86,13 @@ enum Checks {
                 bad.append(History.evidence(twice[1], "a second \(twice[1].route ?? "") for payment "
                     + "\(delivery.payment) after callback \(delivery.id) came again"))
             } else {
-                good.append(History.evidence(delivery, "sent \(sent.count) times, each answered 2xx, nothing done twice"))
+                good.append(History.evidence(
+                    delivery, "sent \(sent.count) times, each answered 2xx, nothing done twice"))
             }
         }
-        guard bad.isEmpty else {
-            check.status = .fail
-            check.evidence = limited(bad)
-            check.advice = "Treat callbacks as at-least-once: record each payment's outcome once (keyed by its id) "
-                + "and answer 2xx to a repeat without acting on it again."
-            return check
-        }
-        check.evidence = limited(good)
-        return check
+        return judged(check, bad: bad, good: good, advice:
+            "Treat callbacks as at-least-once: record each payment's outcome once (keyed by its id) "
+            + "and answer 2xx to a repeat without acting on it again.")
     }
 
     static func statusRechecked(_ h: History) -> Check {
@@ -134,6 +133,19 @@ enum Checks {
         check.advice = "The provider does not sign its callbacks, so anyone can send one: treat a callback only as "
             + "a hint and read the payment's status (\(h.conduct.statusReads.sorted().joined(separator: ", "))) "
             + "before you act on it."
+        return check
+    }
+
+    /// Failed with `bad` as its evidence and `advice`, or passed with `good`.
+    static func judged(_ check: Check, bad: [JSON], good: [JSON], advice: String) -> Check {
+        var check = check
+        if bad.isEmpty {
+            check.evidence = limited(good)
+        } else {
+            check.status = .fail
+            check.evidence = limited(bad)
+            check.advice = advice
+        }
         return check
     }
 

@@ -22,7 +22,7 @@ extension Checks {
     }
 
     static func noDuplicateAfterLostAnswer(_ h: History) -> Check {
-        var check = Check(
+        let check = Check(
             id: "no-duplicate-after-lost-answer", title: "A create whose answer was lost is looked up, not repeated",
             status: .pass)
         let lost = h.calls.filter { call in
@@ -56,19 +56,13 @@ extension Checks {
                     + "answer (\(first.fault ?? "")), with no look-up between"))
             }
         }
-        guard bad.isEmpty else {
-            check.status = .fail
-            check.evidence = limited(bad)
-            check.advice = "When a create's answer is lost the payment may exist: look it up by your order "
-                + "reference before creating it again, or the customer may pay twice."
-            return check
-        }
-        check.evidence = limited(good)
-        return check
+        return judged(check, bad: bad, good: good, advice:
+            "When a create's answer is lost the payment may exist: look it up by your order "
+            + "reference before creating it again, or the customer may pay twice.")
     }
 
     static func retryAfterHonoured(_ h: History) -> Check {
-        var check = Check(id: "retry-after-honoured", title: "Retry-After is waited for", status: .pass)
+        let check = Check(id: "retry-after-honoured", title: "Retry-After is waited for", status: .pass)
         var bad: [JSON] = [], good: [JSON] = []
         for (index, call) in h.calls.enumerated() {
             guard let text = call.responseHeaders["Retry-After"], let seconds = Int64(text) else { continue }
@@ -81,31 +75,26 @@ extension Checks {
             if waited + 50 >= seconds * 1000 {
                 good.append(History.evidence(next, "waited \(waited) ms of \(seconds) s"))
             } else {
-                bad.append(History.evidence(next, "came \(waited) ms after a Retry-After of \(seconds) s (call \(call.id))"))
+                bad.append(History.evidence(
+                    next, "came \(waited) ms after a Retry-After of \(seconds) s (call \(call.id))"))
             }
         }
         guard !bad.isEmpty || !good.isEmpty else {
             return ne(check, "No answer carried Retry-After yet (an error fault with retry_after does it).")
         }
-        guard bad.isEmpty else {
-            check.status = .fail
-            check.evidence = limited(bad)
-            check.advice = "Read Retry-After on 429 and 503 answers and wait at least that long before the next call."
-            return check
-        }
-        check.evidence = limited(good)
-        return check
+        return judged(check, bad: bad, good: good, advice:
+            "Read Retry-After on 429 and 503 answers and wait at least that long before the next call.")
     }
 
     static func retriesBackOff(_ h: History) -> Check {
-        var check = Check(id: "retries-back-off", title: "Retries after failures back off, then stop", status: .pass)
+        let check = Check(id: "retries-back-off", title: "Retries after failures back off, then stop", status: .pass)
         let failures = h.calls.filter(failed)
         guard !failures.isEmpty else {
             return ne(check, "No call failed yet (a 5xx, reset or timeout fault does it).")
         }
         var bad: [JSON] = [], good: [JSON] = []
-        var judged: Set<Int64> = []
-        for start in failures where !judged.contains(start.id) {
+        var seen: Set<Int64> = []
+        for start in failures where !seen.contains(start.id) {
             // The run: the failure, then the same call again (its route, for the same order or
             // payment) while the one before failed.
             var run = [start]
@@ -114,7 +103,7 @@ extension Checks {
                 guard let last = run.last, failed(last) else { break }
                 run.append(call)
             }
-            run.forEach { judged.insert($0.id) }
+            run.forEach { seen.insert($0.id) }
             let gaps = zip(run, run.dropFirst()).map { $1.wall - $0.wall }
             let retries = gaps.count
             if retries > maxRetries {
@@ -126,26 +115,23 @@ extension Checks {
                 bad.append(History.evidence(run[shrink + 2], "waited \(gaps[shrink + 1]) ms after waiting "
                     + "\(gaps[shrink]) ms: retries must wait longer each time"))
             } else {
-                let note = gaps.isEmpty ? "failed; not retried" : "retried after " + gaps.map { "\($0) ms" }.joined(separator: ", ")
+                let waits = gaps.map { "\($0) ms" }.joined(separator: ", ")
+                let note = gaps.isEmpty ? "failed; not retried" : "retried after " + waits
                 good.append(History.evidence(start, note))
             }
         }
-        guard bad.isEmpty else {
-            check.status = .fail
-            check.evidence = limited(bad)
-            check.advice = "Retry a failed call with growing waits (exponential backoff with jitter, starting at "
-                + "\(firstRetryMilliseconds) ms or more) and give up after \(maxRetries) retries: hammering a "
-                + "provider that is down keeps it down."
-            return check
-        }
-        check.evidence = limited(good)
-        return check
+        return judged(check, bad: bad, good: good, advice:
+            "Retry a failed call with growing waits (exponential backoff with jitter, starting at "
+            + "\(firstRetryMilliseconds) ms or more) and give up after \(maxRetries) retries: hammering a "
+            + "provider that is down keeps it down.")
     }
 
     static func tokenReused(_ h: History) -> Check {
         var check = Check(id: "token-reused", title: "A token serves many calls", status: .pass)
         if let why = h.conduct.noTokens { return na(check, why) }
-        let tokens = h.calls.filter { $0.route.map(h.conduct.tokenCalls.contains) == true && (200..<300).contains($0.status) }
+        let tokens = h.calls.filter { call in
+            call.route.map(h.conduct.tokenCalls.contains) == true && (200..<300).contains(call.status)
+        }
         guard !tokens.isEmpty else { return ne(check, "No token was fetched yet.") }
         let lifetime = Int64(h.conduct.tokenLifetime ?? 0) * 1000
         var bad: [JSON] = []

@@ -80,7 +80,8 @@ struct Report: Sendable {
             + "failures=\"\(checks.count { $0.status == .fail })\" "
             + "skipped=\"\(checks.count { $0.status == .notExercised || $0.status == .notApplicable })\">\n"
         for check in checks {
-            xml += "  <testcase classname=\"\(name.xmlEscaped)\" name=\"\(check.id.xmlEscaped): \(check.title.xmlEscaped)\""
+            xml += "  <testcase classname=\"\(name.xmlEscaped)\" "
+                + "name=\"\(check.id.xmlEscaped): \(check.title.xmlEscaped)\""
             let evidence = check.evidence.map { $0.serialized() }.joined(separator: "\n")
             switch check.status {
             case .pass:

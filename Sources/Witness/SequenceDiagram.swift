@@ -19,7 +19,8 @@ struct SequenceDiagram: Sendable {
     init(payment: String, calls: [Call], deliveries: [DeliveryRecord]) {
         var events = calls.filter { $0.payment == payment }.map { call in
             let answer = call.status == 0 ? "no answer" : String(call.status)
-            return Event(wall: call.wall, toProvider: true, label: "\(call.route ?? call.method + " " + call.path) → \(answer)",
+            let route = call.route ?? call.method + " " + call.path
+            return Event(wall: call.wall, toProvider: true, label: "\(route) → \(answer)",
                          fault: call.fault, failed: call.status == 0 || call.status >= 400)
         }
         for delivery in deliveries where delivery.payment == payment {
@@ -48,7 +49,8 @@ struct SequenceDiagram: Sendable {
         out += "<text x=\"\(Self.left)\" y=\"16\" text-anchor=\"middle\" font-weight=\"600\">Your integration</text>"
         out += "<text x=\"\(Self.right)\" y=\"16\" text-anchor=\"middle\" font-weight=\"600\">Provider (sandbox)</text>"
         for x in [Self.left, Self.right] {
-            out += "<line x1=\"\(x)\" y1=\"24\" x2=\"\(x)\" y2=\"\(height - 8)\" stroke=\"#9ca3af\" stroke-dasharray=\"4 3\"/>"
+            out += "<line x1=\"\(x)\" y1=\"24\" x2=\"\(x)\" y2=\"\(height - 8)\" "
+                + "stroke=\"#9ca3af\" stroke-dasharray=\"4 3\"/>"
         }
         let start = events.first?.wall ?? 0
         for (index, event) in events.enumerated() {
@@ -59,10 +61,12 @@ struct SequenceDiagram: Sendable {
                 : "\(to + 8),\(y - 4) \(to),\(y) \(to + 8),\(y + 4)"
             out += "<g class=\"event\(event.fault != nil ? " fault" : "")\">"
             out += "<text x=\"8\" y=\"\(y + 4)\" fill=\"#6b7280\">+\(event.wall - start) ms</text>"
-            out += "<line x1=\"\(from)\" y1=\"\(y)\" x2=\"\(to)\" y2=\"\(y)\" stroke=\"\(color)\" stroke-width=\"1.5\"/>"
+            out += "<line x1=\"\(from)\" y1=\"\(y)\" x2=\"\(to)\" y2=\"\(y)\" "
+                + "stroke=\"\(color)\" stroke-width=\"1.5\"/>"
             out += "<polygon points=\"\(head)\" fill=\"\(color)\"/>"
             let label = event.label + (event.fault.map { " ⚡ fault: \($0)" } ?? "")
-            out += "<text x=\"\((Self.left + Self.right) / 2)\" y=\"\(y - 5)\" text-anchor=\"middle\" fill=\"\(color)\">"
+            out += "<text x=\"\((Self.left + Self.right) / 2)\" y=\"\(y - 5)\" "
+                + "text-anchor=\"middle\" fill=\"\(color)\">"
                 + label.xmlEscaped + "</text></g>"
         }
         return out + "</svg>"

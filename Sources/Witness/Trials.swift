@@ -93,7 +93,9 @@ struct Trials: Sendable {
             "seed": .number(String(seed)), "started_at": .string(sandbox.context.clock.nowISO8601()),
             "situations": .array(armed),
         ]
-        try sandbox.store.write { db in try SandboxContext.keep(db, Self.key(provider.key, account), trial.serialized()) }
+        try sandbox.store.write { db in
+            try SandboxContext.keep(db, Self.key(provider.key, account), trial.serialized())
+        }
         return try state(provider: provider.key, account: account) ?? trial
     }
 

@@ -91,7 +91,8 @@ struct Verification: Sendable {
             if let kind = e.deliveryKind, record.kind != kind {
                 differences.append(("delivery_kind", difference(.string(kind), .string(record.kind))))
             }
-            if let answered = e.answered, !record.attempts.contains(where: { $0.statusCode.map(answered.contains) ?? false })
+            if let answered = e.answered,
+               !record.attempts.contains(where: { $0.statusCode.map(answered.contains) ?? false })
             {
                 let seen = record.attempts.map { $0.statusCode.map(JSON.int) ?? .string($0.error ?? "no answer") }
                 differences.append(("answered", difference(.string(answered.text), .array(seen))))

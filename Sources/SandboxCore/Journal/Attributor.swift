@@ -22,11 +22,13 @@ final class Attributor: Sendable {
         let provider: String, authorization: String
     }
 
+    typealias Match = (route: String, parameters: [String: String])
+
     private struct Memory {
         var routes: [RouteKey: (route: String, parameters: [String: String])?] = [:]
         var callers: [CallerKey: Int] = [:]
         /// The last request's route and caller: a burst of one call compares instead of hashing.
-        var last: (route: RouteKey, match: (route: String, parameters: [String: String])?, caller: CallerKey?, account: Int?)?
+        var last: (route: RouteKey, match: Match?, caller: CallerKey?, account: Int?)?
     }
 
     private let known: [String: Known]
@@ -37,7 +39,10 @@ final class Attributor: Sendable {
 
     init(_ providers: [any Provider], tables: [String: [String]], context: SandboxContext) {
         known = Dictionary(
-            providers.map { ($0.key, Known(provider: $0, table: RouteTable(tables[$0.key] ?? []), conduct: $0.conduct)) },
+            providers.map { provider in
+                (provider.key, Known(provider: provider, table: RouteTable(tables[provider.key] ?? []),
+                                     conduct: provider.conduct))
+            },
             uniquingKeysWith: { a, _ in a })
         self.context = context
     }
@@ -47,7 +52,9 @@ final class Attributor: Sendable {
         var request = entry.request
         let routeKey = RouteKey(provider: known.provider.key, method: request.method, mount: request.mountPrefix,
                                 path: request.path)
-        let callerKey = request.headers["Authorization"].map { CallerKey(provider: known.provider.key, authorization: $0) }
+        let callerKey = request.headers["Authorization"].map {
+            CallerKey(provider: known.provider.key, authorization: $0)
+        }
         let last = memory.withLock { $0.last }
         var match = last?.match, account = last?.account
         if last?.route != routeKey { match = route(known, request, routeKey) }

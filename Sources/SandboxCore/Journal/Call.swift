@@ -67,7 +67,8 @@ public struct Call: Sendable {
         if let parsed = try? JSON.parse(bytes) { return parsed }
         let type = headers["Content-Type"] ?? ""
         guard type.isEmpty || type.contains("form") else { return nil }
-        return .object(FormFields(urlEncoded: String(decoding: bytes, as: UTF8.self)).map { ($0.name, .string($0.value)) })
+        let fields = FormFields(urlEncoded: String(decoding: bytes, as: UTF8.self))
+        return .object(fields.map { ($0.name, .string($0.value)) })
     }
 
     /// As `/_sandbox/requests` lists it.

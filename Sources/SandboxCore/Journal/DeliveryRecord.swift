@@ -53,7 +53,8 @@ public struct DeliveryRecord: Sendable {
             let id = row["id"].int64 ?? 0
             let attempts = try db.query("SELECT * FROM delivery_attempts WHERE delivery = ? ORDER BY number", [id])
                 .map { a in
-                    Attempt(number: a["number"].int ?? 0, at: a["at"].int64 ?? 0, wall: a["wall"].int64 ?? a["at"].int64 ?? 0,
+                    Attempt(number: a["number"].int ?? 0, at: a["at"].int64 ?? 0,
+                            wall: a["wall"].int64 ?? a["at"].int64 ?? 0,
                             statusCode: a["status_code"].int, error: a["error"].string,
                             durationMs: a["duration_ms"].int ?? 0)
                 }
@@ -61,7 +62,8 @@ public struct DeliveryRecord: Sendable {
                 id: id, provider: row["provider"].string ?? "", account: row["account"].int ?? 0,
                 payment: row["payment"].string ?? "", kind: row["kind"].string ?? "", url: row["url"].string ?? "",
                 body: row["body"].bytes, contentType: row["content_type"].string ?? "",
-                state: row["state"].string ?? "", fault: row["fault"].string.flatMap(DeliveryFault.init(text:))?.kind.rawValue,
+                state: row["state"].string ?? "",
+                fault: row["fault"].string.flatMap(DeliveryFault.init(text:))?.kind.rawValue,
                 replays: row["replays"].int ?? 0, attempts: attempts)
         }
     }
@@ -72,7 +74,8 @@ extension Sandbox {
     public func deliveryRecords(provider: String, account: Int? = nil, payment: String? = nil, after: Int64 = 0,
                                 limit: Int = 10_000) throws -> [DeliveryRecord] {
         try store.read { db in
-            try DeliveryRecord.list(db, provider: provider, account: account, payment: payment, after: after, limit: limit)
+            try DeliveryRecord.list(db, provider: provider, account: account, payment: payment, after: after,
+                                    limit: limit)
         }
     }
 

@@ -111,9 +111,12 @@ public final class RequestJournal: Sendable {
             if index % 32 == 31 && !isReading { sched_yield() }
             next += 1
             let who = attributor.attribute(entry)
-            if current >= rows.count || rows[current].provider != entry.provider || rows[current].account != who.account {
-                current = rows.firstIndex { $0.provider == entry.provider && $0.account == who.account } ?? rows.count
-                if current == rows.count { rows.append(Group(provider: entry.provider, account: who.account, first: next, last: next)) }
+            let belongs = { (group: Group) in group.provider == entry.provider && group.account == who.account }
+            if current >= rows.count || !belongs(rows[current]) {
+                current = rows.firstIndex(where: belongs) ?? rows.count
+                if current == rows.count {
+                    rows.append(Group(provider: entry.provider, account: who.account, first: next, last: next))
+                }
             }
             rows[current].last = next
             rows[current].count += 1
@@ -123,7 +126,8 @@ public final class RequestJournal: Sendable {
             for group in rows {
                 try db.run("""
                     INSERT INTO journal (provider, account, first, last, count, entries) VALUES (?, ?, ?, ?, ?, ?)
-                    """, [group.provider, group.account, group.first, group.last, group.count, SQLValue.blob(group.bytes)])
+                    """, [group.provider, group.account, group.first, group.last, group.count,
+                          SQLValue.blob(group.bytes)])
                 if let account = group.account { try Self.trim(db, provider: group.provider, account: account) }
             }
         }
@@ -210,7 +214,8 @@ public final class RequestJournal: Sendable {
         var offset = 0
         while found.count < filter.limit {
             let rows = try store.read { db in
-                try db.query("SELECT provider, entries FROM journal \(conditions.sql) ORDER BY last \(order) LIMIT 64 OFFSET ?",
+                try db.query(
+                    "SELECT provider, entries FROM journal \(conditions.sql) ORDER BY last \(order) LIMIT 64 OFFSET ?",
                              conditions.arguments + [offset])
             }
             guard !rows.isEmpty else { break }
