@@ -76,7 +76,7 @@ enum Checks {
                 bad.append(History.evidence(delivery, "sent again, attempt \(refused.number) \(describe(refused))"))
                 continue
             }
-            let start = sent[firstIndex].wall - Int64(sent[firstIndex].durationMs)
+            let start = sent[firstIndex].wall
             let changes = h.calls.filter {
                 $0.payment == delivery.payment && $0.wall >= start && (200..<300).contains($0.status)
                     && $0.route.map(h.conduct.changes.contains) == true
@@ -109,7 +109,7 @@ enum Checks {
                 continue
             }
             // The create itself may be journaled after an immediate settle's callback went out.
-            let start = answered.wall - Int64(answered.durationMs)
+            let start = answered.wall
             let next = h.calls.first { call in
                 call.payment == delivery.payment && call.wall >= start
                     && call.route.map(h.conduct.creates.contains) != true

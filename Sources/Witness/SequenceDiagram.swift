@@ -27,7 +27,7 @@ struct SequenceDiagram: Sendable {
             for attempt in delivery.attempts {
                 let result = attempt.statusCode.map(String.init) ?? (attempt.dropped ? "lost" : "no answer")
                 events.append(Event(
-                    wall: attempt.wall - Int64(attempt.durationMs), toProvider: false,
+                    wall: attempt.wall, toProvider: false,
                     label: "\(delivery.kind) #\(delivery.id) attempt \(attempt.number) → \(result)",
                     fault: attempt.number == 1 || attempt.dropped ? delivery.fault : nil, failed: !attempt.answered2xx))
             }

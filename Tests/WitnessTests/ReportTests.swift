@@ -31,7 +31,7 @@ func report(_ test: TestSandbox, _ provider: String, account: Int = 1) throws ->
         let deliveries = (try? client.request("GET", "/_sandbox/deliveries?provider=\(provider)").json["deliveries"]?
             .arrayValue) ?? nil
         return deliveries?.allSatisfy { delivery in
-            let attempts = delivery["attempts"]?.arrayValue ?? []
+            guard let attempts = delivery["attempts"]?.arrayValue else { return false }
             let sent = attempts.filter { $0["error"]?.stringValue?.hasPrefix("dropped") != true }
             return !sent.isEmpty && (delivery["fault"]?["kind"] != "duplicate" || attempts.count >= 2)
         } ?? false

@@ -65,7 +65,10 @@ final class PayXTodayShop: Shop {
         let made = merchant.send(Call(
             method: "POST", path: api + "/clients/create", headers: [("Content-Type", "application/x-www-form-urlencoded")],
             body: form([("name", "Ada Lovelace"), ("id_country", "102"), ("e_mail", "ada@example.com")])))
-        client.withLock { $0 = made?.json["data"]?["id_client"]?.intValue ?? 0 }
+        guard let id = made?.json["data"]?["id_client"]?.intValue else {
+            throw TestClientError("PayXToday's clients/create answered \(made?.text ?? "nothing")")
+        }
+        client.withLock { $0 = id }
     }
 
     func tokenCall() -> Call { Call(method: "GET", path: api + "/options") }

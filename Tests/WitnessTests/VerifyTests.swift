@@ -103,22 +103,22 @@ private let create = "POST /api/v1/create_transaction"
 
     @Test func waitsUntilItHolds() throws {
         let f = try Fixture()
-        let port = f.test.port
-        let late = Thread {
-            Thread.sleep(forTimeInterval: 0.4)
-            _ = try? TestClient(port: port).request(
-                "POST", "/paytomat/api/v1/create_transaction", headers: [basic("sandbox", "sandbox-secret")],
-                json: ["ref": 5, "currency_in": "USD", "currency_out": "BTC", "amount_in": 100])
-        }
-        late.start()
-        let started = ContinuousClock.now
-        let answer = try f.verify(["provider": "paytomat", "where": ["body.ref": 5], "count": 1, "wait_ms": 5000])
+        // The expectation is sent first; the request it waits for comes while it is unanswered.
+        let waiting = try TestClient(port: f.test.port)
+        let expectation: JSON = ["provider": "paytomat", "where": ["body.ref": 5], "count": 1, "wait_ms": 10_000]
+        let body = expectation.serializedBytes()
+        try waiting.send("POST /_sandbox/verify HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.count)\r\n\r\n")
+        try waiting.send(body)
+        #expect(!waiting.hasArrived, "nothing matches yet: no answer")
+        try f.create(ref: 5)
+        let answer = try waiting.readResponse(method: "POST")
         #expect(answer.status == 200)
-        #expect(ContinuousClock.now - started >= .milliseconds(300), "it waited for the request")
-        let started2 = ContinuousClock.now
+        #expect(answer.json["count"] == 1)
+        let started = ContinuousClock.now
         let never = try f.verify(["provider": "paytomat", "where": ["body.ref": 6], "wait_ms": 300])
         #expect(never.status == 422)
-        #expect(ContinuousClock.now - started2 >= .milliseconds(300), "it waited the whole time")
+        #expect(ContinuousClock.now - started >= .milliseconds(300), "it waited the whole time")
     }
 
     @Test func deliveries() throws {

@@ -5,7 +5,7 @@ import SQLiteStore
 public struct DeliveryRecord: Sendable {
     public struct Attempt: Sendable {
         public let number: Int
-        /// Sandbox clock and wall clock (ms).
+        /// When it was recorded (sandbox clock) and when it went out (wall clock), ms.
         public let at: Int64
         public let wall: Int64
         public let statusCode: Int?

@@ -86,18 +86,17 @@ final class DeliverySender: Sendable {
         request.setValue("PaySandbox", forHTTPHeaderField: "User-Agent")
         guard let session else { return false }
         let started = ContinuousClock.now
+        let startedWall = SandboxClock.systemMilliseconds()
         let task = session.dataTask(with: request) { data, response, error in
             let elapsed = started.duration(to: .now)
             let ms = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
             let snippet = data.map { String(decoding: $0.prefix(1024), as: UTF8.self) }
-            if let http = response as? HTTPURLResponse {
-                completion(AttemptResult(statusCode: http.statusCode, error: nil, durationMs: ms, response: snippet))
-            } else {
-                completion(
-                    AttemptResult(
-                        statusCode: nil, error: error.map { "\($0.localizedDescription)" } ?? "no response",
-                                         durationMs: ms, response: snippet))
-            }
+            var result = AttemptResult(
+                statusCode: (response as? HTTPURLResponse)?.statusCode,
+                error: response is HTTPURLResponse ? nil : error.map { "\($0.localizedDescription)" } ?? "no response",
+                durationMs: ms, response: snippet)
+            result.startedWall = startedWall
+            completion(result)
         }
         task.resume()
         return true

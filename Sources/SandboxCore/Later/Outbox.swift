@@ -67,6 +67,8 @@ struct AttemptResult: Sendable {
     let response: String?
     /// True when retrying cannot help (a host outside `--callback-allow`).
     var permanent = false
+    /// When it went out (wall clock, ms); nil: now, for one that never left.
+    var startedWall: Int64?
 
     var delivered: Bool { statusCode.map { (200 ..< 300).contains($0) } ?? false }
 }
@@ -128,7 +130,7 @@ public enum Outbox {
             INSERT INTO delivery_attempts (delivery, number, at, status_code, error, duration_ms, response, wall)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, [row.id, number, now, result.statusCode, result.error, result.durationMs, result.response,
-                  SandboxClock.systemMilliseconds()])
+                  result.startedWall ?? SandboxClock.systemMilliseconds()])
         let duplicated = number == 1 && current["fault"].string.flatMap(DeliveryFault.init(text:))?.kind == .duplicate
         if (current["replays"].int ?? 0) > row.replays || duplicated {
             // Replayed while this attempt was on the wire, or a `duplicate` fault: sent again now.

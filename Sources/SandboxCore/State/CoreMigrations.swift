@@ -125,7 +125,7 @@ enum CoreMigrations {
             CREATE INDEX journal_account ON journal (provider, account, last);
             CREATE INDEX journal_last ON journal (last);
             """),
-        // When an attempt was made on the wall clock: the witness orders callbacks and calls by it
+        // When an attempt went out, on the wall clock: the witness orders callbacks and calls by it
         // (the sandbox clock may be frozen).
         Migration("core-009-attempt-wall-time", "ALTER TABLE delivery_attempts ADD COLUMN wall INTEGER;"),
     ]

@@ -41,7 +41,8 @@ public struct SandboxContext: Sendable {
     /// whose a refused call was, for the journal.
     func account(forAnyToken token: String, provider: String) throws -> Int? {
         try store.read { db in
-            try db.queryOne("SELECT account FROM bearer_tokens WHERE provider = ? AND token = ?", [provider, token])?[0].int
+            try db.queryOne("SELECT account FROM bearer_tokens WHERE provider = ? AND token = ?", [provider, token])?[0]
+                .int
         }
     }
 
