@@ -7,10 +7,17 @@ import Synchronization
 /// account of an `Authorization` header (a provider's caller reads that header first, when there
 /// is one), so that a burst of the same call costs a lookup each.
 final class Attributor: Sendable {
-    private struct Known: Sendable {
+    /// A class: looked up per request, one retain instead of a copy of its tables.
+    private final class Known: Sendable {
         let provider: any Provider
         let table: RouteTable
         let conduct: Conduct
+
+        init(provider: any Provider, table: RouteTable, conduct: Conduct) {
+            self.provider = provider
+            self.table = table
+            self.conduct = conduct
+        }
     }
 
     /// Keys of the strings a request has already (hashed, never joined: no allocation).
@@ -24,11 +31,20 @@ final class Attributor: Sendable {
 
     typealias Match = (route: String, parameters: [String: String])
 
+    /// The last request's route and caller, with the places its route names a payment: a burst
+    /// of one call compares its keys instead of hashing them.
+    private struct Last {
+        let route: RouteKey
+        let match: Match?
+        let places: [Conduct.Place]
+        let caller: CallerKey?
+        let account: Int?
+    }
+
     private struct Memory {
         var routes: [RouteKey: (route: String, parameters: [String: String])?] = [:]
         var callers: [CallerKey: Int] = [:]
-        /// The last request's route and caller: a burst of one call compares instead of hashing.
-        var last: (route: RouteKey, match: Match?, caller: CallerKey?, account: Int?)?
+        var last: Last?
     }
 
     private let known: [String: Known]
@@ -56,11 +72,16 @@ final class Attributor: Sendable {
             CallerKey(provider: known.provider.key, authorization: $0)
         }
         let last = memory.withLock { $0.last }
-        var match = last?.match, account = last?.account
-        if last?.route != routeKey { match = route(known, request, routeKey) }
+        var match = last?.match, account = last?.account, places = last?.places ?? []
+        if last?.route != routeKey {
+            match = route(known, request, routeKey)
+            places = match.flatMap { known.conduct.payments[$0.route] } ?? []
+        }
         if callerKey == nil || last?.caller != callerKey { account = caller(known, request, callerKey) }
-        memory.withLock { $0.last = (routeKey, match, callerKey, account) }
+        memory.withLock { $0.last = Last(route: routeKey, match: match, places: places, caller: callerKey,
+                                         account: account) }
         guard let (route, parameters) = match else { return Attribution(account: account) }
+        guard !places.isEmpty else { return Attribution(account: account, route: route) }
         request.parameters = parameters
         let payment = known.conduct.payment(route: route, request: request, parameters: parameters) {
             try? JSON.parse(entry.responseBody)
