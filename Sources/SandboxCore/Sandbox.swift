@@ -124,6 +124,11 @@ public final class Sandbox: Sendable {
             for table in try Migrator.tables(db) {
                 try db.execute("DELETE FROM \"\(table)\"")
             }
+            // Ids start again as on a fresh start: the AUTOINCREMENT counters and the seeded generator.
+            if try db.queryOne("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'") != nil {
+                try db.execute("DELETE FROM sqlite_sequence")
+            }
+            context.ids.restart()
             context.clock.restore(advancedMilliseconds: 0)
             try seed(db)
         }

@@ -11,9 +11,17 @@ import Locks
 public final class IDGenerator: Sendable {
     /// With `--seed`; otherwise nil and every id comes from getrandom(2), one call per id.
     private let seeded: Locked<SplitMix64>?
+    private let seed: UInt64?
 
     public init(seed: UInt64? = nil) {
+        self.seed = seed
         seeded = seed.map { Locked(SplitMix64(seed: $0)) }
+    }
+
+    /// Back to the ids a fresh start gives (a reset), with `--seed`.
+    func restart() {
+        guard let seed else { return }
+        seeded?.withLock { $0 = SplitMix64(seed: seed) }
     }
 
     public func bytes(_ count: Int) -> [UInt8] {
