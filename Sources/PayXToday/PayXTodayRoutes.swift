@@ -99,9 +99,6 @@ struct PayXTodayRoutes {
         let email = try c.params.email("e_mail", required: true) ?? ""
         var optional: [String: String?] = [:]
         for field in PayXTodayStore.clientFields { optional[field] = try c.params.clientField(field) }
-        guard try store.client(reseller: c.reseller, email: email) == nil else {
-            throw PayXTodayError.invalid("The e_mail has already been taken.")
-        }
         return try await store.createClient(
             reseller: c.reseller, name: name, country: country, email: email, optional: optional)?.json() ?? .null
     }

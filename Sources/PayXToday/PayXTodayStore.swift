@@ -59,19 +59,26 @@ struct PayXTodayStore {
     }
 
     func client(reseller: Int, email: String) throws -> Client? {
-        try context.store.read { db in
-            try db.queryOne("""
-                SELECT * FROM payxtoday_clients WHERE reseller = ? AND e_mail = ? COLLATE NOCASE AND deleted_at IS NULL
-                ORDER BY id LIMIT 1
-                """, [reseller, email])?.decode(Client.self)
-        }
+        try context.store.read { db in try Self.client(db, reseller: reseller, email: email) }
     }
 
+    private static func client(_ db: Database, reseller: Int, email: String) throws -> Client? {
+        try db.queryOne("""
+            SELECT * FROM payxtoday_clients WHERE reseller = ? AND e_mail = ? COLLATE NOCASE AND deleted_at IS NULL
+            ORDER BY id LIMIT 1
+            """, [reseller, email])?.decode(Client.self)
+    }
+
+    /// A new client; its e-mail checked in the same transaction, so that of clients sent at once
+    /// with one e-mail exactly one is made.
     func createClient(reseller: Int, name: String, country: Int, email: String, optional: [String: String?])
         async throws -> Client?
     {
         let now = context.clock.nowMilliseconds()
         return try await context.store.write { db in
+            guard try Self.client(db, reseller: reseller, email: email) == nil else {
+                throw PayXTodayError.invalid("The e_mail has already been taken.")
+            }
             try db.run("""
                 INSERT INTO payxtoday_clients (reseller, name, id_country, city, postal_code, address, phone,
                     e_mail, description, created_at)
