@@ -432,26 +432,11 @@ private struct Fixture {
         // Five bursts (a race shows in some bursts, not every one), one e-mail each.
         for round in 0..<5 {
             let email = "same\(round)@example.com"
-            let statuses = Mutex<[Int]>([])
-            // Twenty threads, each with its connection open, held at one gate and let go together.
-            let gate = DispatchGroup(), done = DispatchGroup()
-            gate.enter()
-            for _ in 0..<20 {
-                done.enter()
-                Thread {
-                    let client = try? TestClient(port: port)
-                    gate.wait()
-                    let answer = try? client?.request(
-                        "POST", "/payxtoday/api/v1/1/sandbox-secret/clients/create",
-                        headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                        body: form([("name", "Same Person"), ("id_country", "102"), ("e_mail", email)]))
-                    statuses.withLock { $0.append(answer?.status ?? -1) }
-                    done.leave()
-                }.start()
+            let seen = burst(port: port) { client in
+                try client.request("POST", "/payxtoday/api/v1/1/sandbox-secret/clients/create",
+                                   headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                   body: form([("name", "Same Person"), ("id_country", "102"), ("e_mail", email)]))
             }
-            gate.leave()
-            done.wait()
-            let seen = statuses.withLock { $0 }.sorted()
             #expect(seen == [200] + Array(repeating: 422, count: 19), "burst \(round)")
             #expect(try f.api("GET", "clients/find/email", [("email", email)]).status == 200)
             let count = try f.test.sandbox.store.read { db in
