@@ -122,6 +122,21 @@ private struct Fixture {
         #expect(try f.get("transactions").json["transactions"] == [])
     }
 
+    /// A payment's postbacks go out in order: the chargeback's waits behind the success postback
+    /// while that one is being retried, and arrives after it.
+    @Test func aPaymentsPostbacksArriveInOrder() throws {
+        let receiver = try Receiver(statuses: [503])
+        let f = try Fixture()
+        _ = try f.client.request("PATCH", "/_sandbox/accounts/paytomat/1", json: ["timing": ["confirmation_seconds": 0]])
+        let id = try f.create([("callback_url", .string(receiver.url))], headers: [("X-PaySandbox-Outcome", "success; after=0")])
+        receiver.wait(for: 1)
+        #expect(try f.post("chargeback_transaction", ["id": .int(id)]).status == 200)
+        try f.client.advance(1)  // the chargeback happens; its postback queues behind the retry
+        try f.client.advance(10)  // the retry of the success postback is due, then the chargeback's
+        let statuses = receiver.wait(for: 3).map { $0.json["tx_status"]?.stringValue ?? "?" }
+        #expect(statuses == ["success", "success", "chargeback"])
+    }
+
     @Test func theLifeCycleMovesOnTheClockWithAPostback() throws {
         let receiver = try Receiver()
         let f = try Fixture()

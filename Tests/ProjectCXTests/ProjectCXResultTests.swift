@@ -210,19 +210,6 @@ private func isISOMillis(_ text: String?) -> Bool {
         #expect(receiver.received.isEmpty)
     }
 
-    @Test func callbacksOfOnePaymentArriveInOrder() throws {
-        let receiver = try Receiver(statuses: [503])
-        let f = try Fixture()
-        let id = try f.create(callback: receiver.url + "/first")
-        _ = try f.outcome(id, ["outcome": "success"])
-        receiver.wait(for: 1)
-        let deliveryID = try #require(try f.client.request("GET", "/_sandbox/deliveries").json["deliveries"]?[0]?["id"]?.intValue)
-        // A replay of the same payment's callback queues behind the pending retry.
-        _ = try f.client.request("POST", "/_sandbox/deliveries/\(deliveryID)/replay")
-        _ = try f.client.advance(10)
-        #expect(receiver.wait(for: 2).count >= 2)
-    }
-
     @Test func thePayerPageApprovesAndRedirects() throws {
         let receiver = try Receiver()
         let f = try Fixture()

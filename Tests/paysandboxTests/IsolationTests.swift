@@ -73,6 +73,7 @@ import ProjectCX
         #expect(try client.request("GET", "/alphacomm/oauth/v2/token?client_id=\(id)&client_secret=\(secret)&grant_type=client_credentials")
             .json["access_token"] != nil)
         let px = try fresh("payxtoday")
+        #expect(px["id_reseller"] != nil && px["secret_key"] != nil)
         #expect(px["id_reseller"] == px["login"] && px["secret_key"] == px["secret"])
         let census = try fresh("census")
         #expect(census["username"] == nil && census["client_id"] == nil)
@@ -81,16 +82,20 @@ import ProjectCX
 
     @Test func theSecondAccountNeverReachesTheFirstAccountsObjects() throws {
         // Account 1's objects, one per provider, each completed so that totals count them.
-        let order = try client.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(try projectCXToken())")],
-                                       json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"]).json["orderId"]?.stringValue ?? ""
-        let tx = try client.request("POST", "/paytomat/api/v1/create_transaction", headers: [Self.paytomat1],
-                                    json: ["currency_in": "USD", "currency_out": "BTC", "amount_in": 100]).json["id"]?.intValue ?? 0
+        let order = try #require(client.request(
+            "POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(try projectCXToken())")],
+            json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"]).json["orderId"]?.stringValue)
+        let tx = try #require(client.request(
+            "POST", "/paytomat/api/v1/create_transaction", headers: [Self.paytomat1],
+            json: ["ref": 7, "currency_in": "USD", "currency_out": "BTC", "amount_in": 100]).json["id"]?.intValue)
         _ = try client.request("POST", "/_sandbox/payments/paytomat/\(tx)/outcome", json: ["outcome": "success"])
-        let product = try client.request("POST", "/paytomat/api/v1/create_product", headers: [Self.paytomat1],
-                                         json: ["title": "P", "amount": 1, "currency": "USD", "unit": "single"]).json["id"]?.intValue ?? 0
-        let customer = try payxtoday("POST", "clients/create", reseller: 1, "name=A&id_country=102&e_mail=a%40example.com").json["data"]?["id_client"]?.intValue ?? 0
-        let payment = try payxtoday("POST", "payments/create", reseller: 1, "id_client=\(customer)&price=5&period=1").json["data"] ?? .null
-        let paymentID = payment["id_payment"]?.intValue ?? 0, uuid = payment["uuid_payment"]?.stringValue ?? ""
+        let product = try #require(client.request(
+            "POST", "/paytomat/api/v1/create_product", headers: [Self.paytomat1],
+            json: ["title": "P", "amount": 1, "currency": "USD", "unit": "single"]).json["id"]?.intValue)
+        let customer = try #require(payxtoday(
+            "POST", "clients/create", reseller: 1, "name=A&id_country=102&e_mail=a%40example.com").json["data"]?["id_client"]?.intValue)
+        let payment = try #require(payxtoday("POST", "payments/create", reseller: 1, "id_client=\(customer)&price=5&period=1").json["data"])
+        let paymentID = try #require(payment["id_payment"]?.intValue), uuid = try #require(payment["uuid_payment"]?.stringValue)
         let alphacommID = "0f8fad5b-d9cb-469f-a165-70867728950e"
         let alphacommBody = try JSON.parse(Examples.alphacommCreateRequest.serialized().replacingOccurrences(
             of: "31e5fa51-2475-455d-b0ad-5febd25434c5", with: alphacommID))
