@@ -36,13 +36,13 @@ import ProjectCX
         receiver.wait(for: 1)
         check("Health", try client.request("GET", "/_sandbox/health"))
         check("Payment", try client.request("GET", "/_sandbox/payments/projectcx/\(order)"))
-        for payment in try client.request("GET", "/_sandbox/payments").json["payments"]?.arrayValue ?? [] {
+        for payment in try #require(client.request("GET", "/_sandbox/payments").json["payments"]?.arrayValue) {
             checks.append(("#/components/schemas/Payment", payment))
         }
-        let deliveries = try client.request("GET", "/_sandbox/deliveries").json["deliveries"]?.arrayValue ?? []
+        let deliveries = try #require(client.request("GET", "/_sandbox/deliveries").json["deliveries"]?.arrayValue)
         #expect(!deliveries.isEmpty)
         for delivery in deliveries { checks.append(("#/components/schemas/Delivery", delivery)) }
-        for entry in try client.request("GET", "/_sandbox/requests").json["requests"]?.arrayValue ?? [] {
+        for entry in try #require(client.request("GET", "/_sandbox/requests").json["requests"]?.arrayValue) {
             checks.append(("#/components/schemas/JournalEntry", entry))
         }
         check("Account", try client.request("POST", "/_sandbox/accounts", json: ["provider": "payxtoday"]))

@@ -54,7 +54,7 @@ import ProjectCX
     }
 
     /// The header is read where each provider's create reads its input: a bad one is that
-    /// provider's bad input (Census's as a form field's error), and creates nothing.
+    /// provider's bad input (Census's as a form field's error), and creates nothing: all five.
     @Test func aBadOutcomeHeaderIsTheProvidersBadInput() throws {
         let bad = ("X-PaySandbox-Outcome", "maybe")
         let token = try client.projectCXToken()
@@ -74,6 +74,20 @@ import ProjectCX
             "POST", "/payxtoday/api/v1/1/sandbox-secret/payments/create", headers: [bad],
             json: ["id_client": 1, "price": "10", "period": 1])
         #expect(payxtoday.status == 422)
+        let says = "X-PaySandbox-Outcome must start with success or failure, got 'maybe'"
+        let paytomat = try client.request(
+            "POST", "/paytomat/api/v1/create_transaction", headers: [basic("sandbox", "sandbox-secret"), bad],
+            json: ["ref": 1, "currency_in": "USD", "currency_out": "BTC", "amount_in": 100])
+        #expect(paytomat.status == 400)
+        #expect(paytomat.json == ["error": .string(says)])
+        let alphacommToken = try #require(client.request(
+            "GET", "/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials"
+        ).json["access_token"]?.stringValue)
+        let alphacomm = try client.request(
+            "POST", "/alphacomm/api/paypal/create", headers: [("Authorization", "Bearer \(alphacommToken)"), bad],
+            json: Examples.alphacommCreateRequest)
+        #expect(alphacomm.status == 400)
+        #expect(alphacomm.json == ["error": "invalid_request", "error_description": .string(says)])
         #expect(try client.request("GET", "/_sandbox/payments").json["payments"] == [])
     }
 }
