@@ -104,5 +104,10 @@ while time.time() < deadline and not expected <= received: time.sleep(0.2)
 missing = expected - received
 proc.terminate(); proc.wait(); receiver.shutdown()
 print(f"callbacks: {len(expected) - len(missing)}/{len(expected)} received after {cycles} kills")
-print("RESULT: " + ("ok" if lost_total == 0 and not missing else f"FAILED ({lost_total} lost or changed, {len(missing)} callbacks missing)"))
-sys.exit(0 if lost_total == 0 and not missing else 1)
+# Nothing acknowledged proves nothing (a broken login or create): that fails too.
+problems = []
+if not expected: problems.append("no payment was acknowledged: nothing was tested")
+if lost_total: problems.append(f"{lost_total} lost or changed")
+if missing: problems.append(f"{len(missing)} callbacks missing")
+print("RESULT: " + ("ok" if not problems else "FAILED (" + ", ".join(problems) + ")"))
+sys.exit(0 if not problems else 1)
