@@ -58,11 +58,24 @@ rss, threads = status()
 idle_rss, idle_threads = rss, threads
 print(f"idle: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
 
-idle = []
+idle, refused = [], 0
 for _ in range(idle_count):
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n"); s.recv(4096)
+    s.sendall(b"GET /_sandbox/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    if not s.recv(4096).startswith(b"HTTP/1.1 200"): refused += 1
     idle.append(s)
+
+def still_open(sockets):
+    """How many of `sockets` the server has not closed (a peek that would block: open)."""
+    n = 0
+    for s in sockets:
+        try:
+            n += 1 if s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) else 0
+        except BlockingIOError:
+            n += 1
+        except OSError:
+            pass
+    return n
 slow = []
 for _ in range(slow_count):
     s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"GET /_sandbox/health HTTP/1.1\r\n"); slow.append(s)
@@ -78,10 +91,14 @@ time.sleep(1)
 rss, threads = status()
 peaks.append(rss)
 print(f"with {idle_count} idle keep-alive + {slow_count} slowloris connections: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
+held = [still_open(idle), still_open(slow)]
 time.sleep(seconds)
 rss, threads = status()
 peaks.append(rss)
 print(f"after {seconds:.0f} s more: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
+# Held through the run: the keep-alive timeout (15 s) may close idle ones in a longer run.
+held_after = [still_open(idle), still_open(slow)]
+print(f"held: idle {held[0]}/{len(idle)} then {held_after[0]}, slowloris {held[1]}/{len(slow)} then {held_after[1]}")
 stop.set()
 for s in idle + slow: s.close()
 time.sleep(1.5)
@@ -89,6 +106,11 @@ rss, threads = status()
 print(f"after closing them: RSS {rss} MiB, {threads} threads; normal request latency {probe()}")
 proc.terminate(); proc.wait()
 problems = []
+# The latencies mean nothing if the connections were refused or dropped meanwhile.
+if refused: problems.append(f"{refused} idle connections not answered 200")
+if held != [len(idle), len(slow)]: problems.append(f"only {held} of {len(idle)} idle and {len(slow)} slowloris held")
+if seconds < 14 and held_after != [len(idle), len(slow)]:
+    problems.append(f"only {held_after} held after {seconds:.0f} s")
 if max(p99s) > 50: problems.append(f"a p99 of {max(p99s):.1f} ms")
 if max(peaks) > 512: problems.append(f"RSS {max(peaks)} MiB under load")
 if abs(threads - idle_threads) > 4: problems.append(f"{threads} threads after the close (idle: {idle_threads})")
