@@ -42,6 +42,12 @@ for provider in ${ONLY:-projectcx paytomat census payxtoday alphacomm sandbox}; 
   else
     result=FAILED; failed+=("$provider")
   fi
+  # A run whose every call was refused (credentials gone wrong) tested nothing: the journal
+  # must show answered calls of the provider.
+  if [ "$provider" != sandbox ] && [ "$result" = passed ] && ! curl -fsS \
+       "$base/_sandbox/requests?provider=$provider&status=2xx&limit=1" | grep -q '"id"'; then
+    result=FAILED; failed+=("$provider (no call answered 2xx)")
+  fi
   cases=$(grep -E "^ +[0-9]+ generated" "$work/$provider.log" | tail -1 | sed 's/^ *//')
   printf '%-10s %-7s %s (%d ms)\n' "$provider" "$result" "${cases:-no summary}" $(( ($(date +%s%N) - started) / 1000000 ))
   [ "$result" = passed ] || sed -n '/FAILURES/,$p' "$work/$provider.log" | head -80
