@@ -49,34 +49,79 @@ struct History: Sendable {
     }
 }
 
-/// The readiness report of one account: every check, with a summary, as JSON or JUnit XML.
-struct Report: Sendable {
-    let history: History
+/// The readiness report of one account: every check, with a summary, as JSON, text or JUnit XML.
+/// Made from the account's history, or read back from its JSON (`paysandbox report`).
+public struct Report: Sendable {
+    public let provider: String
+    public let account: Int
+    let since: String?
     let checks: [Check]
 
     init(_ history: History) {
-        self.history = history
+        provider = history.provider
+        account = history.account
+        since = history.since
         checks = Checks.all.map { $0(history) }
     }
 
-    var failed: Bool { checks.contains { $0.status == .fail } }
+    /// A report as `GET …/report` answers it; nil for anything else.
+    public init?(json: JSON) {
+        guard let provider = json["provider"]?.stringValue, let account = json["account"]?.intValue,
+              let items = json["checks"]?.arrayValue else { return nil }
+        var checks: [Check] = []
+        for item in items {
+            guard let id = item["id"]?.stringValue, let title = item["title"]?.stringValue,
+                  let status = item["status"]?.stringValue.flatMap(Check.Status.init(rawValue:)) else { return nil }
+            checks.append(Check(id: id, title: title, status: status, evidence: item["evidence"]?.arrayValue ?? [],
+                                advice: item["advice"]?.stringValue))
+        }
+        self.provider = provider
+        self.account = account
+        since = json["since"]?.stringValue
+        self.checks = checks
+    }
 
-    var json: JSON {
+    public var failed: Bool { checks.contains { $0.status == .fail } }
+
+    public var json: JSON {
         let counts = Check.Status.allCases.map { status in
             (status.rawValue, JSON.int(checks.count { $0.status == status }))
         }
         return [
-            "provider": .string(history.provider), "account": .int(history.account), "since": .optional(history.since),
+            "provider": .string(provider), "account": .int(account), "since": .optional(since),
             "checks": .array(checks.map(\.json)), "summary": .object(counts),
         ]
     }
 
-    /// One `testsuite`, a `testcase` per check: `failure` with the evidence, `skipped` for one not
-    /// exercised or not applicable.
-    var junit: String {
-        let name = "paysandbox.\(history.provider).account\(history.account)"
-        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuite name=\"\(name.xmlEscaped)\" tests=\"\(checks.count)\" "
+    /// A line of counts, then a line per check: what a person reads at the end of a test run.
+    public var text: String {
+        let counts = Check.Status.allCases.map { status in
+            "\(checks.count { $0.status == status }) \(status.rawValue.replacingUnderscores)"
+        }
+        let verdict = failed ? "NOT READY" : "ready"
+        var lines = ["\(provider) account \(account): \(verdict) (\(counts.joined(separator: ", ")))"]
+        for check in checks {
+            let mark = check.status == .fail ? "FAIL" : check.status == .pass ? "pass" : "-"
+            var line = "  \(mark.padded(to: 5)) \(check.id): \(check.title)"
+            if check.status != .pass, let advice = check.advice { line += " (\(advice))" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One JUnit document: a `testsuite`.
+    public var junit: String { "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + suite }
+
+    /// One JUnit document, a `testsuite` per report in a `testsuites`, a `testcase` per check:
+    /// `failure` with the evidence, `skipped` for one not exercised or not applicable.
+    public static func junit(_ reports: [Report]) -> String {
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n" + reports.map(\.suite).joined()
+            + "</testsuites>\n"
+    }
+
+    private var suite: String {
+        let name = "paysandbox.\(provider).account\(account)"
+        var xml = "<testsuite name=\"\(name.xmlEscaped)\" tests=\"\(checks.count)\" "
             + "failures=\"\(checks.count { $0.status == .fail })\" "
             + "skipped=\"\(checks.count { $0.status == .notExercised || $0.status == .notApplicable })\">\n"
         for check in checks {
@@ -99,6 +144,12 @@ struct Report: Sendable {
 }
 
 extension String {
+    fileprivate var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }
+
+    fileprivate func padded(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
     /// Text as XML or SVG may hold it: markup characters escaped, XML 1.0's forbidden controls left out.
     var xmlEscaped: String {
         var out = ""

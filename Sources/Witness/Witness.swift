@@ -19,11 +19,12 @@ public struct Witness: ControlExtension {
         router.get("/accounts/:provider/:account/report") { request in
             let (provider, account) = try Self.account(request, sandbox)
             let format = request.query["format"] ?? "json"
-            guard format == "json" || format == "junit" else {
-                throw ControlPlaneError.badRequest("format must be json or junit")
+            guard format == "json" || format == "junit" || format == "text" else {
+                throw ControlPlaneError.badRequest("format must be json, text or junit")
             }
             let report = try await onWorker { Report(try Self.history(sandbox, provider, account)) }
-            guard format == "junit" else { return .json(report.json) }
+            guard format != "json" else { return .json(report.json) }
+            guard format == "junit" else { return .text(report.text) }
             var response = HTTPResponse(status: 200, body: Array(report.junit.utf8))
             response.headers.add("Content-Type", "application/xml; charset=utf-8")
             return response
@@ -100,5 +101,20 @@ public struct Witness: ControlExtension {
             try SandboxContext.keep(db, markKey(provider, account), "\(marks.call) \(marks.delivery) \(now)")
         }
         return now
+    }
+}
+
+extension Witness {
+    /// The report of every account that made a call or was sent a callback since its report
+    /// started, provider by provider: what `paysandbox run` prints when the tests end.
+    public static func reports(_ sandbox: Sandbox) throws -> [Report] {
+        var reports: [Report] = []
+        for provider in sandbox.providers {
+            for account in try sandbox.context.accounts.list(provider: provider.key) {
+                let history = try history(sandbox, provider, account.id)
+                if !history.calls.isEmpty || !history.deliveries.isEmpty { reports.append(Report(history)) }
+            }
+        }
+        return reports
     }
 }
