@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The README's test command. On a fresh machine it first installs what the tests drive:
-# Debian packages when missing (curl, Python, Chromium and its driver, SQLite's headers),
-# and the Python packages into a virtual environment under .build/ (put first on PATH, so
-# every `python3` the tests start is that one). Then `swift test` with the arguments given
-# (`scripts/test.sh --filter CensusTests`). Nothing is skipped: what cannot be installed
-# stops the run, naming it.
+# Debian packages when missing (curl, Python, Chromium and its driver, SQLite's headers, PHP
+# with curl and PHPUnit, Ruby with RSpec), and the Python packages into a virtual environment
+# under .build/ (put first on PATH, so every `python3` the tests start is that one). Then the
+# three examples (examples/python, php, ruby), each through `paysandbox run --require-ready`,
+# and `swift test`. With arguments, only `swift test` with them (`scripts/test.sh --filter
+# CensusTests`). Nothing is skipped: what cannot be installed stops the run, naming it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python_packages=(requests openapi-spec-validator jsonschema referencing zxing-cpp numpy selenium schemathesis)
-python_modules="requests, openapi_spec_validator, jsonschema, referencing, zxingcpp, numpy, selenium, schemathesis"
+python_packages=(requests openapi-spec-validator jsonschema referencing zxing-cpp numpy selenium schemathesis pytest)
+python_modules="requests, openapi_spec_validator, jsonschema, referencing, zxingcpp, numpy, selenium, schemathesis, pytest"
 venv=.build/test-venv
 
 need=()
@@ -21,6 +22,12 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need+=(python3-venv); fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# The examples: PHP with curl and PHPUnit, Ruby with RSpec.
+command -v php >/dev/null 2>&1 || need+=(php-cli)
+{ command -v php >/dev/null 2>&1 && php -r 'exit(function_exists("curl_init") ? 0 : 1);'; } || need+=(php-curl)
+command -v phpunit >/dev/null 2>&1 || need+=(phpunit)
+command -v ruby >/dev/null 2>&1 || need+=(ruby)
+command -v rspec >/dev/null 2>&1 || need+=(ruby-rspec)
 if [ ${#need[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${need[*]}"
   sudo=""
@@ -43,4 +50,23 @@ if ! "$venv/bin/python3" -c "import $python_modules" >/dev/null 2>&1; then
 fi
 PATH="$PWD/$venv/bin:$PATH"
 export PATH
-exec swift test "$@"
+if [ $# -gt 0 ]; then
+  exec swift test "$@"
+fi
+
+# The examples, as their READMEs run them; a failing one fails the run, after swift test.
+swift build --product paysandbox
+paysandbox="$PWD/$(swift build --show-bin-path)/paysandbox"
+failed=()
+for example in "python:python3 -m pytest -q" "php:phpunit tests" "ruby:rspec"; do
+  name=${example%%:*}
+  echo "scripts/test.sh: examples/$name"
+  (cd "examples/$name" && "$paysandbox" run --require-ready -- ${example#*:}) || failed+=("examples/$name")
+done
+status=0
+swift test || status=$?
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "scripts/test.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi
+exit $status
