@@ -47,6 +47,8 @@ public final class Sandbox: Sendable {
     public let admin: AdminAccess
     public let faults: Faults
     public let snapshots: Snapshots
+    /// Callbacks caught at `/_sandbox/inbox/{name}`.
+    public let inbox = Inbox()
     public var resets: ResetSchedule? { configuration.resets }
     let migrations: [Migration]
     public let configuration: SandboxConfiguration
@@ -116,6 +118,7 @@ public final class Sandbox: Sendable {
     /// clock goes back to where it started and the journal empties. With fixtures, the state
     /// becomes the fixtures' (made afresh), in one step as a restore is.
     public func reset() throws {
+        inbox.clear(nil)
         if let fixtures = configuration.fixtures {
             return try restore(bytes: try fixtureState(fixtures))
         }

@@ -4,7 +4,8 @@ import HTTPServer
 /// by the names the sandbox serves (no DNS rebinding), never by another site's page (no
 /// cross-site writes, no CORS), and with the admin token when one is set.
 public struct AdminAccess: Sendable {
-    /// Required on every `/_sandbox/` call but `GET /_sandbox/health`; nil: none (loopback).
+    /// Required on every `/_sandbox/` call but `GET /_sandbox/health` and a delivery to an inbox;
+    /// nil: none (loopback).
     public var token: String?
     /// Names the control plane answers to besides `localhost` and IP addresses (`--public-host`).
     public var publicHosts: [String] = []
@@ -43,7 +44,7 @@ public struct AdminAccess: Sendable {
                     + "Sec-Fetch-Site: \(request.headers["Sec-Fetch-Site"] ?? "-"))"
             ).response
         }
-        if let token, !isHealthCheck(request) {
+        if let token, !isHealthCheck(request), !Self.isInboxDelivery(request) {
             let given = request.bearerToken ?? request.basicCredentials?.password
             guard let given, constantTimeEquals(given.utf8, token.utf8) else {
                 return ControlPlaneError.unauthorized(
@@ -53,6 +54,14 @@ public struct AdminAccess: Sendable {
             }
         }
         return nil
+    }
+
+    /// A callback posted to an inbox: it comes from a provider's sender (this sandbox's own, or
+    /// another), which has no token; what it delivers is read back only with the token.
+    static func isInboxDelivery(_ request: HTTPRequest) -> Bool {
+        guard request.method == "POST" || request.method == "PUT" || request.method == "PATCH" else { return false }
+        let prefix = request.mountPrefix + "/inbox/"
+        return request.path.hasPrefix(prefix) && !request.path.dropFirst(prefix.count).contains("/")
     }
 
     private func isHealthCheck(_ request: HTTPRequest) -> Bool {

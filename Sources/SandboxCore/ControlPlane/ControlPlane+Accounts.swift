@@ -46,8 +46,8 @@ extension ControlPlane {
         return .json(describe(updated, provider, request))
     }
 
-    /// The account with its credentials also under the provider's own names, and the base
-    /// URL a client of it starts from (on the port this request came in on).
+    /// The account with its credentials also under the provider's own names, the base URL a
+    /// client of it starts from and an inbox for its callbacks (on the port this request came in on).
     func describe(_ account: Accounts.Account, _ provider: any Provider, _ request: HTTPRequest) -> JSON {
         let seed = AccountSeed(login: account.login, secret: account.secret)
         var fields: [(String, JSON)] = []
@@ -56,6 +56,7 @@ extension ControlPlane {
         }
         fields.append(
             ("api_url", .string(provider.apiURL(mountURL: request.baseURL + "/" + provider.key, account: seed))))
+        fields.append(("inbox_url", .string(request.baseURL + "/_sandbox/inbox/\(provider.key)-\(account.id)")))
         fields.append(
             (
                 "settle",

@@ -62,6 +62,18 @@ struct ControlPlane: Sendable {
             }
             return .json(["faults": .array(sandbox.faults.list())])
         }
+        for method in ["POST", "PUT", "PATCH"] {
+            router.add(method, "/inbox/:name") { request in try receive(request) }
+        }
+        router.get("/inbox/:name") { request in
+            let name = try inboxName(request)
+            return .json(["inbox": .string(name), "received": .array(sandbox.inbox.entries(name).reversed().map(\.json))])
+        }
+        router.delete("/inbox/:name") { request in
+            let name = try inboxName(request)
+            sandbox.inbox.clear(name)
+            return .json(["inbox": .string(name), "received": []])
+        }
         Dashboard(sandbox: sandbox).register(&router)
         for module in sandbox.configuration.extensions { module.register(&router, sandbox: sandbox) }
         for provider in sandbox.providers {
@@ -109,6 +121,30 @@ struct ControlPlane: Sendable {
             throw ControlPlaneError.notFound("no OpenAPI document '\(name)' (known: \(known))")
         }
         return .json(document.merging(["servers": [["url": .string(request.baseURL + "/" + mount)]]]))
+    }
+
+    // MARK: inbox
+
+    private func inboxName(_ request: HTTPRequest) throws -> String {
+        let name = request.parameters["name"] ?? ""
+        guard Inbox.isName(name) else {
+            throw ControlPlaneError.badRequest("an inbox's name is 1 to 64 letters, digits, '.', '_' or '-'")
+        }
+        return name
+    }
+
+    /// A callback caught: answered at once with the status asked for (200 unless `?status=`).
+    private func receive(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = try inboxName(request)
+        var status = 200
+        if let text = request.query["status"] {
+            guard let asked = Int(text), (200 ... 599).contains(asked), asked != 204, asked != 304 else {
+                throw ControlPlaneError.badRequest("status must be a status code from 200 to 599 (not 204 or 304)")
+            }
+            status = asked
+        }
+        let entry = sandbox.inbox.receive(name, request, status: status, at: context.clock.nowISO8601())
+        return .json(["inbox": .string(name), "received": .int(entry.id)], status: status)
     }
 
     // MARK: faults

@@ -166,7 +166,7 @@ public struct AccountRequest: Sendable {
     public init(_ body: JSON, provider: any Provider) throws(FieldError) {
         guard let members = body.objectValue else { throw FieldError("", "must be a JSON object") }
         let names = provider.credentialNames
-        let known = ["provider", "login", "secret", "settings", "account", "api_url", "settle"]
+        let known = ["provider", "login", "secret", "settings", "account", "api_url", "inbox_url", "settle"]
             + [names?.login, names?.secret].compactMap { $0 }
         if let unknown = members.first(where: { !known.contains($0.0) }) {
             throw FieldError(unknown.0, "is not a field of an account (known: \(known.joined(separator: ", ")))")
