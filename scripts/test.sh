@@ -56,7 +56,7 @@ fi
 
 # The examples, as their READMEs run them; a failing one fails the run, after swift test.
 swift build --product paysandbox
-paysandbox="$PWD/$(swift build --show-bin-path)/paysandbox"
+paysandbox="$(swift build --show-bin-path)/paysandbox"
 failed=()
 for example in "python:python3 -m pytest -q" "php:phpunit tests" "ruby:rspec"; do
   name=${example%%:*}
