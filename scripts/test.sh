@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python_packages=(requests openapi-spec-validator jsonschema referencing zxing-cpp numpy selenium schemathesis pytest)
-python_modules="requests, openapi_spec_validator, jsonschema, referencing, zxingcpp, numpy, selenium, schemathesis, pytest"
+python_packages=(requests openapi-spec-validator jsonschema referencing zxing-cpp numpy selenium schemathesis pytest prometheus-client)
+python_modules="requests, openapi_spec_validator, jsonschema, referencing, zxingcpp, numpy, selenium, schemathesis, pytest, prometheus_client"
 venv=.build/test-venv
 
 need=()

@@ -16,6 +16,8 @@ public final class HTTPServer: Sendable {
 
     let state = Mutex(State())
     let openConnections = Atomic<Int>(0)
+    /// Connections open now, on every listener.
+    public var openConnectionCount: Int { openConnections.load(ordering: .relaxed) }
     let stopping = Atomic<Bool>(false)
     let requestTimeout: Duration
     let keepAliveTimeout: Duration

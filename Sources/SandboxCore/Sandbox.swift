@@ -49,6 +49,16 @@ public final class Sandbox: Sendable {
     public let snapshots: Snapshots
     /// Callbacks caught at `/_sandbox/inbox/{name}`.
     public let inbox = Inbox()
+    /// This build's version (`paysandbox --version`, `paysandbox_build_info`).
+    public static let version = "0.12.0"
+    /// Open connections, as the server that serves this sandbox counts them (0 before one does).
+    private let connectionGauge = Locked<(@Sendable () -> Int)?>(nil)
+
+    /// Connections open now (`/_sandbox/metrics`).
+    public func openConnections() -> Int { connectionGauge.withLock { $0 }?() ?? 0 }
+
+    /// Set by the server that serves this sandbox.
+    public func countConnections(_ gauge: @escaping @Sendable () -> Int) { connectionGauge.withLock { $0 = gauge } }
     public var resets: ResetSchedule? { configuration.resets }
     let migrations: [Migration]
     public let configuration: SandboxConfiguration

@@ -42,6 +42,7 @@ public final class SandboxServer: Sendable {
             }
         }
         providerPorts = bound
+        sandbox.countConnections { [server] in server.openConnectionCount }
         sandbox.journal.start()
     }
 

@@ -19,6 +19,7 @@ struct PaySandboxCommand: ParsableCommand {
             PAYSANDBOX_LISTEN takes "paytomat=9002,census=9003", PAYSANDBOX_NO_PROVIDER_PORTS=1 turns \
             the dedicated ports off). A flag wins over its variable.
             """,
+        version: Sandbox.version,
         subcommands: [RunCommand.self, ReportCommand.self]
     )
 

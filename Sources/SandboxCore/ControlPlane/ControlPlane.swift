@@ -10,6 +10,12 @@ struct ControlPlane: Sendable {
     func routes() -> Router {
         var router = Router()
         router.get("/health") { _ in try health() }
+        router.get("/metrics") { _ in
+            let text = try await onWorker { try Metrics(sandbox: sandbox).render() }
+            var response = HTTPResponse(status: 200, body: Array(text.utf8))
+            response.headers.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            return response
+        }
         router.post("/reset") { _ in
             try await onWorker { try sandbox.reset() }
             return .json(["status": "reset", "time": .string(context.clock.nowISO8601())])
@@ -67,7 +73,8 @@ struct ControlPlane: Sendable {
         }
         router.get("/inbox/:name") { request in
             let name = try inboxName(request)
-            return .json(["inbox": .string(name), "received": .array(sandbox.inbox.entries(name).reversed().map(\.json))])
+            let received = sandbox.inbox.entries(name).reversed().map(\.json)
+            return .json(["inbox": .string(name), "received": .array(received)])
         }
         router.delete("/inbox/:name") { request in
             let name = try inboxName(request)

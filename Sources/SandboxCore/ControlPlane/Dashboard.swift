@@ -90,7 +90,8 @@ struct Dashboard {
             "inbox": .array(sandbox.inbox.latest(20).map { name, entry in
                 let body = String(decoding: entry.body.prefix(500), as: UTF8.self)
                 return ["name": .string(name), "link": .string("/_sandbox/inbox/\(name)"), "at": .string(entry.at),
-                        "method": .string(entry.method), "target": .string(entry.target), "answered": .int(entry.status),
+                        "method": .string(entry.method), "target": .string(entry.target),
+                        "answered": .int(entry.status),
                         "body": .string(entry.body.count > 500 ? body + "…" : body)]
             }),
         ]

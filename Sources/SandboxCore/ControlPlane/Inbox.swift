@@ -44,7 +44,8 @@ public final class Inbox: Sendable {
     static func isName(_ name: String) -> Bool {
         (1 ... 64).contains(name.utf8.count)
             && name.unicodeScalars.allSatisfy { c in
-                c.isASCII && (c.properties.isAlphabetic || ("0" ... "9").contains(c) || c == "." || c == "_" || c == "-")
+                c.isASCII
+                    && (c.properties.isAlphabetic || ("0" ... "9").contains(c) || c == "." || c == "_" || c == "-")
             }
     }
 

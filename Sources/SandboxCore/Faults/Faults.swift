@@ -64,6 +64,7 @@ public final class Faults: Sendable {
 
     private let rules = Mutex<[Rule]>([])
     private let empty = Atomic<Bool>(true)
+    private let firedCounts = Mutex<[FiredKey: Int]>([:])
     private let store: Store
     private let seed: UInt64?
 
@@ -117,6 +118,7 @@ public final class Faults: Sendable {
             return nil
         }
         guard let fired else { return nil }
+        countFired(provider, fired.kind.rawValue)
         return Faults.plan(fired.kind, status: fired.status, retryAfter: fired.retryAfter, latencyMs: fired.latencyMs,
                            mark: FaultMark(rule: fired.id, kind: fired.kind.rawValue), error: error)
     }
@@ -135,7 +137,22 @@ public final class Faults: Sendable {
                 return DeliveryFault(rule: rules[index].id, kind: rules[index].kind, amount: rules[index].amount)
             }
             return nil
+        }.map { fault in
+            countFired(provider, fault.kind.rawValue)
+            return fault
         }
+    }
+
+    /// Faults fired since start, by provider and kind (removing a rule keeps its count here).
+    public var firedTotals: [FiredKey: Int] { firedCounts.withLock { $0 } }
+
+    public struct FiredKey: Hashable, Sendable {
+        public let provider: String
+        public let kind: String
+    }
+
+    private func countFired(_ provider: String, _ kind: String) {
+        firedCounts.withLock { $0[FiredKey(provider: provider, kind: kind), default: 0] += 1 }
     }
 
     private static func plan(_ kind: Kind, status: Int, retryAfter: Int?, latencyMs: Int, mark: FaultMark,

@@ -40,6 +40,8 @@ public final class RequestJournal: Sendable {
     private let stopped = Locked(false)
     /// The last id given (nil: read it from the store at the next flush).
     private let nextID = Locked<Int64?>(nil)
+    /// What the flushes counted: `/_sandbox/metrics`.
+    let metrics = RequestMetrics()
 
     init(capacity: Int, store: Store, attributor: Attributor) {
         self.capacity = max(0, capacity)
@@ -104,6 +106,8 @@ public final class RequestJournal: Sendable {
         struct Group { let provider: String; let account: Int?; let first: Int64; var last: Int64; var count = 0
             var bytes: [UInt8] = [] }
         var rows: [Group] = []
+        var counted: [(key: RequestMetrics.Key, micros: Int)] = []
+        counted.reserveCapacity(batch.count)
         var current = 0
         for (index, entry) in batch.enumerated() {
             // Its thread runs at the lowest priority, and a woken event loop waits for the end of
@@ -111,6 +115,8 @@ public final class RequestJournal: Sendable {
             if index % 32 == 31 && !isReading { sched_yield() }
             next += 1
             let who = attributor.attribute(entry)
+            counted.append((RequestMetrics.Key(provider: entry.provider, route: who.route, status: entry.status),
+                            entry.durationMicros))
             let belongs = { (group: Group) in group.provider == entry.provider && group.account == who.account }
             if current >= rows.count || !belongs(rows[current]) {
                 current = rows.firstIndex(where: belongs) ?? rows.count
@@ -122,6 +128,7 @@ public final class RequestJournal: Sendable {
             rows[current].count += 1
             JournalCoding.encode(next, entry, who, into: &rows[current].bytes)
         }
+        metrics.count(counted)
         try store.write { db in
             for group in rows {
                 try db.run("""
