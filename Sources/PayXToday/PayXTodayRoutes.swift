@@ -20,6 +20,7 @@ struct PayXTodayRoutes {
         }
         router.get(api + "/clients") { .data(try client(caller($0))) }
         router.get(api + "/clients/find/email") { .data(try clientByEmail(caller($0))) }
+        router.get(api + "/clients/payment-systems") { .data(try clientPaymentSystems(caller($0))) }
         router.post(api + "/clients/create") { .data(try await createClient(caller($0))) }
         router.post(api + "/clients/update") { .data(try await updateClient(caller($0))) }
         router.post(api + "/clients/delete") { .data(try await deleteClient(caller($0))) }
@@ -83,6 +84,18 @@ struct PayXTodayRoutes {
             throw PayXTodayError.notFound("Client \(id) not found")
         }
         return client.json()
+    }
+
+    /// Not in the document: what the public WooCommerce plugin (kaizen-design/payments-today) asks
+    /// before it creates a payment, reading `data.payment_systems[].id_payment_system` and `name`.
+    /// The reseller's payment systems: the document ties none to a country (docs/payxtoday.md).
+    private func clientPaymentSystems(_ c: Caller) throws -> JSON {
+        let id = try c.params.requiredInteger("id_client")
+        guard try store.client(reseller: c.reseller, id: id) != nil else {
+            throw PayXTodayError.notFound("Client \(id) not found")
+        }
+        return ["reseller": .int(c.reseller), "id_client": .int(id),
+                "payment_systems": .array(PayXTodayData.paymentSystems(reseller: c.reseller).map(\.json))]
     }
 
     private func clientByEmail(_ c: Caller) throws -> JSON {

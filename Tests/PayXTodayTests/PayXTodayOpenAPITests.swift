@@ -28,6 +28,7 @@ import TestSupport
         data("Client", created)
         data("Client", try client.request("GET", api + "clients?id_client=1"))
         data("Client", try client.request("GET", api + "clients/find/email?email=t%40example.com"))
+        data("ClientPaymentSystems", try client.request("GET", api + "clients/payment-systems?id_client=1"))
         data("Client", try client.request("POST", api + "clients/update", headers: [formType], body: Array("id_client=1&city=Oslo".utf8)))
         let payment = try client.request("POST", api + "payments/create", headers: [formType], body: Array("id_client=1&price=290&period=12".utf8))
         data("Payment", payment)

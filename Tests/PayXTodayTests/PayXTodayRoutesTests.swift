@@ -412,6 +412,58 @@ private struct Fixture {
         #expect(try f.client.request("GET", "/_sandbox/accounts/payxtoday/\(reseller)").json["api_url"]?.stringValue == base)
     }
 
+    /// As the public WooCommerce plugin (kaizen-design/payments-today) checks out: its PHP finds
+    /// or makes the client (countries read for the billing country's id, the form fields as
+    /// WordPress posts them), its checkout script asks from the payer's browser (another
+    /// origin) for the client by e-mail and then for the client's payment systems, and its PHP
+    /// creates the payment with the one chosen and the order id as description.
+    @Test func theWooCommercePluginsCheckout() throws {
+        let f = try Fixture()
+        let countries = try f.api("GET", "countries").json["data"]?.arrayValue ?? []
+        let norway = try #require(countries.first { $0["iso_3166_1"] == "NO" }?["id"]?.intValue)
+        #expect(try f.api("GET", "clients/find/email", [("email", "ada@example.com")]).status == 404)
+        let created = try f.api("POST", "clients/create", [
+            ("name", "Ada Lovelace"), ("id_country", String(norway)), ("e_mail", "ada@example.com"), ("city", "Oslo"),
+            ("postal_code", "0150"), ("address", "Karl Johans gate 1"), ("phone", "+4712345678"), ("description", ""),
+        ])
+        #expect(created.status == 200, "\(created.text)")
+
+        let browser = [("Origin", "https://shop.example")]
+        let api = "/payxtoday/api/v1/1/sandbox-secret/"
+        let found = try f.client.request("GET", api + "clients/find/email?email=ada@example.com", headers: browser)
+        #expect(found.headers["Access-Control-Allow-Origin"] == "*")
+        let id = try #require(found.json["data"]?["id_client"]?.intValue)
+        let systems = try f.client.request("GET", api + "clients/payment-systems?id_client=\(id)", headers: browser)
+        #expect(systems.status == 200)
+        #expect(systems.headers["Access-Control-Allow-Origin"] == "*")
+        #expect(systems.json == ["data": ["reseller": 1, "id_client": .int(id), "payment_systems": [
+            ["id_payment_system": 1, "name": "CP LAM MSC TV"],
+        ]]])
+        let chosen = try #require(systems.json["data"]?["payment_systems"]?[0]?["id_payment_system"]?.intValue)
+
+        let payment = try f.api("POST", "payments/create", [
+            ("id_client", String(id)), ("price", "49.9"), ("period", "1"), ("id_payment_system", String(chosen)),
+            ("description", "4001"),
+        ])
+        #expect(payment.status == 200, "\(payment.text)")
+        let uuid = try #require(payment.json["data"]?["uuid_payment"]?.stringValue)
+        #expect(try f.client.request("GET", "/payxtoday/pay/\(uuid)").status == 200)
+
+        // A reseller with two systems offers both; an unknown, another reseller's or a missing
+        // client is refused in the API's own shape.
+        let second = try f.newClient(reseller: 2, email: "bob@example.com")
+        let two = try f.api("GET", "clients/payment-systems", reseller: 2, key: "sandbox2-secret",
+                            [("id_client", String(second))])
+        #expect(two.json["data"]?["payment_systems"]?.arrayValue?.map { $0["id_payment_system"] } == [1, 2])
+        let unknown = try f.api("GET", "clients/payment-systems", [("id_client", "999")])
+        #expect(unknown.status == 404)
+        #expect(unknown.json == ["error": ["message": "Client 999 not found"]])
+        #expect(try f.api("GET", "clients/payment-systems", [("id_client", String(second))]).status == 404)
+        let missing = try f.api("GET", "clients/payment-systems")
+        #expect(missing.status == 422)
+        #expect(missing.json["error"]?["message"] == "The id_client field is required.")
+    }
+
     @Test func controlPlaneOutcome() throws {
         let f = try Fixture()
         let payment = try f.newPayment(client: try f.newClient())
