@@ -7,7 +7,8 @@
 # wrk -t1 -c32 on the same two cores, nginx then the sandbox, ROUNDS times; prints each
 # round's req/s and ratio, then the median ratio.
 # Needs wrk and nginx (apt-get install wrk nginx-light).
-# Usage: scripts/vs-nginx.sh BINARY [rounds, default 5] [seconds per run, default 5]
+# Usage: [LOG_LEVEL=info] scripts/vs-nginx.sh BINARY [rounds, default 5] [seconds per run, default 5]
+# (LOG_LEVEL=info: the sandbox writes its access log, a line per request, to a file)
 set -euo pipefail
 bin=${1:?usage: scripts/vs-nginx.sh BINARY [ROUNDS] [SECONDS]}
 rounds=${2:-5}
@@ -17,7 +18,7 @@ command -v nginx >/dev/null || { echo "needs nginx: apt-get install nginx-light"
 work=$(mktemp -d /tmp/paysandbox-vs-nginx-XXXXXX)
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port=$(free_port)
-"$bin" --port "$port" --host 127.0.0.1 --db :memory: --no-provider-ports --log-level warning 2>"$work/server.log" &
+"$bin" --port "$port" --host 127.0.0.1 --db :memory: --no-provider-ports --log-level "${LOG_LEVEL:-warning}" 2>"$work/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 200); do curl -fsS "http://127.0.0.1:$port/_sandbox/health" >/dev/null 2>&1 && break; sleep 0.05; done
