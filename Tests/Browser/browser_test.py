@@ -493,7 +493,14 @@ document.getElementById("approve").submit();
 </script>""" % {"base": base, "order": order}
     b.open(other + "/evil")
     WebDriverWait(b.driver, 10).until(lambda d: d.find_element(By.ID, "read").text != "pending")
-    time.sleep(1.5)  # the two form posts land in their frames
+    def landed(driver):  # the two form posts' answers are in their frames
+        texts = []
+        for name in ("sink1", "sink2"):
+            driver.switch_to.frame(driver.find_element(By.NAME, name))
+            texts.append(driver.execute_script("return document.body ? document.body.innerText : ''") or "")
+            driver.switch_to.default_content()
+        return all(texts)
+    WebDriverWait(b.driver, 10).until(landed)
     expect(b.driver.find_element(By.ID, "read").text == "blocked",
            "another site read the journal: %s" % b.driver.find_element(By.ID, "read").text)
     b.driver.switch_to.frame(b.driver.find_element(By.ID, "framed"))

@@ -243,23 +243,16 @@ import ProjectCX
         let id = try addRule(["provider": "census", "fault": "error", "status": 503])
         let path = "/census/api/v1/payments/payment_methods/1"
         let log = Mutex<[(ContinuousClock.Instant, Int)]>([])
-        let stop = Atomic<Bool>(false)
-        let port = test.port
-        let load = Thread {
-            guard let c = try? TestClient(port: port) else { return }
-            while !stop.load(ordering: .relaxed) {
-                let sent = ContinuousClock.now
-                guard let r = try? c.request("GET", path) else { return }
-                log.withLock { $0.append((sent, r.status)) }
-            }
+        let load = Load(port: test.port) { c in
+            let sent = ContinuousClock.now
+            guard let r = try? c.request("GET", path) else { return }
+            log.withLock { $0.append((sent, r.status)) }
         }
-        load.start()
-        usleep(200_000)
+        #expect(waitUntil(seconds: 10) { log.withLock { $0.contains { $0.1 == 503 } } })
         #expect(try client.request("DELETE", "/_sandbox/faults/\(id)").status == 200)
         let removed = ContinuousClock.now
-        usleep(200_000)
-        stop.store(true, ordering: .relaxed)
-        usleep(100_000)
+        #expect(load.waitFor(20))
+        load.stop()
         let seen = log.withLock { $0 }
         #expect(seen.contains { $0.0 < removed && $0.1 == 503 })
         let after = seen.filter { $0.0 > removed }
@@ -310,7 +303,8 @@ import ProjectCX
         try waitUntil(seconds: 3) { d = try delivery(id); return d["state"] == "delivered" }
         #expect(d["attempts"]?.arrayValue?.count == 2)
         #expect(d["fault"] == ["id": .int(rule), "kind": "duplicate"])
-        usleep(300_000)
+        // An hour on: whatever was still due has been attempted when the advance answers.
+        _ = try client.advance(3600)
         #expect(receiver.received.count == 2)
     }
 
@@ -318,11 +312,10 @@ import ProjectCX
         let receiver = try Receiver()
         _ = try addRule(["provider": "projectcx", "route": "deliveries", "fault": "delay", "seconds": 120])
         let id = try completedOrder(receiver)
-        usleep(500_000)
-        #expect(receiver.received.isEmpty)
-        #expect(try delivery(id)["attempts"] == [])
+        // Everything due by then has been attempted when the advance answers.
         _ = try client.advance(119)
         #expect(receiver.received.isEmpty)
+        #expect(try delivery(id)["attempts"] == [])
         _ = try client.advance(1)
         #expect(receiver.wait(for: 1).count == 1)
         #expect(try delivery(id)["fault"]?["kind"] == "delay")

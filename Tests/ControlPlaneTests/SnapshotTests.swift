@@ -91,22 +91,15 @@ import ProjectCX
         let test = try TestSandbox(providers: Self.all)
         let client = try test.client()
         let bearer = try client.projectCXToken()
-        let stop = Atomic<Bool>(false)
-        let port = test.port
-        let load = Thread {
-            guard let c = try? TestClient(port: port) else { return }
-            while !stop.load(ordering: .relaxed) {
-                _ = try? c.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(bearer)")],
-                                   json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"])
-            }
+        let load = Load(port: test.port) { c in
+            _ = try? c.request("POST", "/projectcx/rest2/payment/create", headers: [("Authorization", "Bearer \(bearer)")],
+                               json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"])
         }
-        load.start()
-        usleep(100_000)
+        #expect(load.waitFor())
         for n in 0 ..< 5 {
             #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": .string("load-\(n)")]).status == 201)
         }
-        stop.store(true, ordering: .relaxed)
-        usleep(100_000)
+        load.stop()
         for n in 0 ..< 5 {
             let db = try test.sandbox.checked(try #require(test.sandbox.snapshots.bytes("load-\(n)")))
             let counts = try ["projectcx_orders", "payments", "(SELECT DISTINCT payment FROM payment_events)"].map {
@@ -127,28 +120,19 @@ import ProjectCX
         let bearer = try client.projectCXToken()
         let base = try Set((1 ... 20).map { _ in try create(client, bearer) })
         #expect(try client.request("POST", "/_sandbox/snapshots", json: ["name": "base"]).status == 201)
-        let stop = Atomic<Bool>(false)
         let statuses = Mutex<[Int: Int]>([:])
-        let port = test.port
-        let threads = (0 ..< 2).map { _ in
-            Thread {
-                guard let c = try? TestClient(port: port) else { return }
-                while !stop.load(ordering: .relaxed) {
-                    let status = (try? c.request("POST", "/projectcx/rest2/payment/create",
-                                                 headers: [("Authorization", "Bearer \(bearer)")],
-                                                 json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"]))?.status ?? -1
-                    statuses.withLock { $0[status, default: 0] += 1 }
-                }
-            }
+        let load = Load(port: test.port, threads: 2) { c in
+            let status = (try? c.request("POST", "/projectcx/rest2/payment/create",
+                                         headers: [("Authorization", "Bearer \(bearer)")],
+                                         json: ["amount": 100, "callback": "http://127.0.0.1:9/cb"]))?.status ?? -1
+            statuses.withLock { $0[status, default: 0] += 1 }
         }
-        threads.forEach { $0.start() }
-        usleep(50_000)
+        #expect(load.waitFor())
         for _ in 0 ..< 10 {
             #expect(try client.request("POST", "/_sandbox/snapshots/base/restore").status == 200)
-            usleep(20_000)
+            #expect(load.waitFor(), "a create lands between two restores")
         }
-        stop.store(true, ordering: .relaxed)
-        usleep(200_000)
+        load.stop()
         let answered = statuses.withLock { $0 }
         #expect(Array(answered.keys) == [200], "\(answered)")
         // Every order has its payment and its timeline: nothing of half a create, none lost from the base.

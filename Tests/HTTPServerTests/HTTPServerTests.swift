@@ -13,6 +13,8 @@ final class RunningServer {
     let port: Int
     let gate = Gate()
     let release = DispatchSemaphore(value: 0)
+    /// Requests the slow routes (`GET /slow`, `POST /slow`, `POST /later`) have begun to handle.
+    let entered = Locked(0)
 
     init(host: String = "127.0.0.1", configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         var configuration = ServerConfiguration()
@@ -34,20 +36,23 @@ final class RunningServer {
         router.get("/whoami") { request in
             .text(request.basicCredentials.map { "\($0.user):\($0.password)" } ?? "anonymous")
         }
-        router.get("/slow") { _ in
+        router.get("/slow") { [entered] _ in
+            entered.withLock { $0 += 1 }
             usleep(300_000)
             return .text("slow done")
         }
         // A route that writes through a call that blocks its thread (until the test releases
         // it): on a worker, awaited.
-        router.post("/slow") { [release] _ in
-            try await onWorker {
+        router.post("/slow") { [release, entered] _ in
+            entered.withLock { $0 += 1 }
+            return try await onWorker {
                 _ = release.wait(timeout: .now() + 30)
                 return HTTPResponse.text("slow post done")
             }
         }
         // Awaits a resumption from another thread, as a write awaits its commit; echoes the body.
-        router.post("/later") { request in
+        router.post("/later") { [entered] request in
+            entered.withLock { $0 += 1 }
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) { continuation.resume() }
             }
@@ -308,7 +313,7 @@ final class Gate: Sendable {
         let running = try RunningServer()
         let waiting = try running.client()
         try waiting.send("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
-        usleep(50_000)
+        #expect(waitUntil { running.entered.withLock { $0 } == 1 })
         for _ in 0 ..< 2 * HTTPServer.loopCount {
             #expect(try running.client().request("GET", "/hello").text == "hello")
         }
@@ -365,8 +370,10 @@ final class Gate: Sendable {
         let stuck = try running.client()
         // 30 MiB asked for: more than both sockets' buffers hold.
         try stuck.send(String(repeating: "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", count: 60))
-        #expect(try running.client().request("GET", "/hello").status == 200)
-        usleep(1_500_000)
+        let other = try running.client()
+        #expect(try other.request("GET", "/hello").status == 200)
+        // Cut off once its write has waited past the timeout: only the other client is left.
+        #expect(waitUntil(seconds: 10) { running.server.openConnections.load(ordering: .relaxed) == 1 })
         var received = 0
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -434,7 +441,7 @@ final class Gate: Sendable {
         let idle = try running.client()
         #expect(try idle.request("GET", "/hello").status == 200)
         try busy.send(request)
-        usleep(100_000)
+        #expect(waitUntil { running.entered.withLock { $0 } == 1 })
         running.server.stop(timeout: 2)
         let response = try busy.readResponse()
         #expect(response.status == 200)
