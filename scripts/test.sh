@@ -4,8 +4,8 @@
 # with curl and PHPUnit, Ruby with RSpec), and the Python packages into a virtual environment
 # under .build/ (put first on PATH, so every `python3` the tests start is that one). Then the
 # three examples (examples/python, php, ruby), each through `paysandbox run --require-ready`,
-# and `swift test`. With arguments, only `swift test` with them (`scripts/test.sh --filter
-# CensusTests`). Nothing is skipped: what cannot be installed stops the run, naming it.
+# the docs' shell examples (scripts/docs-examples.py), and `swift test`. With arguments, only
+# `swift test` with them (`scripts/test.sh --filter CensusTests`). Nothing is skipped: what cannot be installed stops the run, naming it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +63,8 @@ for example in "python:python3 -m pytest -q" "php:phpunit tests" "ruby:rspec"; d
   echo "scripts/test.sh: examples/$name"
   (cd "examples/$name" && "$paysandbox" run --require-ready -- ${example#*:}) || failed+=("examples/$name")
 done
+# The docs' shell examples, pasted in order against a fresh sandbox (scripts/docs-examples.py).
+python3 scripts/docs-examples.py "$paysandbox" || failed+=("the docs' examples")
 status=0
 swift test || status=$?
 if [ ${#failed[@]} -gt 0 ]; then

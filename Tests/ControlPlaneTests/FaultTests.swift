@@ -268,6 +268,9 @@ import ProjectCX
         let bad = try client.request("GET", "/paytomat/api/v1/currencies", headers: [Self.basic, ("X-PaySandbox-Fault", "error")])
         #expect(bad.status == 400)
         #expect(bad.json["error"]?.stringValue?.contains("status is required") == true)
+        // The header offers only what it can do: a delivery fault is a rule's.
+        let unknown = try client.request("GET", "/paytomat/api/v1/currencies", headers: [Self.basic, ("X-PaySandbox-Fault", "bogus")])
+        #expect(unknown.json["error"] == "X-PaySandbox-Fault: fault 'bogus' is not one of error, latency, reset, timeout, lost_response")
         let c = try test.client()
         #expect(throws: TestClientError.self) {
             try c.request("GET", "/paytomat/api/v1/currencies", headers: [Self.basic, ("X-PaySandbox-Fault", "reset")])

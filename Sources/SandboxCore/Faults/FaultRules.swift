@@ -23,7 +23,7 @@ extension Faults {
             guard kv.count == 2 else { throw FaultError("X-PaySandbox-Fault: parameter '\(part)' needs a value") }
             object.append((kv[0].lowercased(), Int(kv[1]).map(JSON.int) ?? .string(kv[1])))
         }
-        let parsed = try parsed(.object(object), name: "X-PaySandbox-Fault: ")
+        let parsed = try parsed(.object(object), name: "X-PaySandbox-Fault: ", requestsOnly: true)
         guard !parsed.kind.onDeliveries else {
             throw FaultError(
                 "X-PaySandbox-Fault: \(parsed.kind.rawValue) is a delivery fault: add a rule with route \"deliveries\"")
@@ -31,8 +31,10 @@ extension Faults {
         return parsed
     }
 
-    private static func parsed(_ body: JSON, name: String) throws(FaultError) -> Parsed {
-        let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+    /// `requestsOnly`: the header, which faults one call and so offers only the request faults.
+    private static func parsed(_ body: JSON, name: String, requestsOnly: Bool = false) throws(FaultError) -> Parsed {
+        let kinds = Kind.allCases.filter { !(requestsOnly && $0.onDeliveries) }.map(\.rawValue)
+            .joined(separator: ", ")
         guard let text = body["fault"]?.stringValue else { throw FaultError("\(name)fault is required (\(kinds))") }
         guard let kind = Kind(rawValue: text) else { throw FaultError("\(name)fault '\(text)' is not one of \(kinds)") }
         var parsed = Parsed(kind: kind)
