@@ -26,7 +26,7 @@ cat > "$work/schemathesis.toml" <<TOML
 "path.secret_key" = "sandbox-secret"
 TOML
 json() { python3 -c "import json,sys;print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
-checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection
+checks=${CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection}
 failed=()
 # An inbox answers with the status it is asked for (?status=503 shows a provider's retries):
 # its 5xx answers are the ones asked for, so its deliveries ("inbox") run without that check.
@@ -58,6 +58,6 @@ for provider in ${ONLY:-projectcx paytomat census payxtoday alphacomm sandbox in
   fi
   cases=$(grep -E "^ +[0-9]+ generated" "$work/$provider.log" | tail -1 | sed 's/^ *//')
   printf '%-10s %-7s %s (%d ms)\n' "$provider" "$result" "${cases:-no summary}" $(( ($(date +%s%N) - started) / 1000000 ))
-  [ "$result" = passed ] || sed -n '/FAILURES/,$p' "$work/$provider.log" | head -80
+  [ "$result" = passed ] || { sed -n "/FAILURES/,\$p" "$work/$provider.log" | head -80 || true; }
 done
 [ ${#failed[@]} -eq 0 ] || { echo "schemathesis failed for: ${failed[*]}"; exit 1; }
