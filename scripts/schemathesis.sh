@@ -6,7 +6,7 @@
 # response bodies as documented.
 # Prints each provider's generated and passed cases; exits non-zero on any failure.
 # Needs `pip install schemathesis`. .ci/run runs it with 3 examples per operation.
-# Usage: [SEED=n] scripts/schemathesis.sh BINARY [max examples per operation, default 25]
+# Usage: [SEED=n] [ONLY="…"] [CHECKS=a,b] [FAILURE_LINES=n] scripts/schemathesis.sh BINARY [max examples per operation, default 25]
 set -euo pipefail
 bin=${1:?usage: scripts/schemathesis.sh BINARY [MAX_EXAMPLES]}
 examples=${2:-25}
@@ -58,6 +58,6 @@ for provider in ${ONLY:-projectcx paytomat census payxtoday alphacomm sandbox in
   fi
   cases=$(grep -E "^ +[0-9]+ generated" "$work/$provider.log" | tail -1 | sed 's/^ *//')
   printf '%-10s %-7s %s (%d ms)\n' "$provider" "$result" "${cases:-no summary}" $(( ($(date +%s%N) - started) / 1000000 ))
-  [ "$result" = passed ] || { sed -n "/FAILURES/,\$p" "$work/$provider.log" | head -80 || true; }
+  [ "$result" = passed ] || { sed -n "/FAILURES/,\$p" "$work/$provider.log" | head -"${FAILURE_LINES:-80}" || true; }
 done
 [ ${#failed[@]} -eq 0 ] || { echo "schemathesis failed for: ${failed[*]}"; exit 1; }
