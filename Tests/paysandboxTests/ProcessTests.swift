@@ -7,9 +7,9 @@ import ProjectCX
 
 /// The built `paysandbox` binary, started as a user would.
 final class SandboxProcess {
-    let process = Process()
-    let port: Int
-    let output = Pipe()
+    private(set) var process = Process()
+    private(set) var port: Int
+    private(set) var output = Pipe()
 
     static var binary: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("paysandbox")
@@ -17,16 +17,31 @@ final class SandboxProcess {
 
     init(database: String, extra: [String] = []) throws {
         port = refusedPort()
-        process.executableURL = SandboxProcess.binary
-        process.arguments = ["--port", String(port), "--host", "127.0.0.1", "--db", database, "--no-provider-ports", "--log-level", "warning"] + extra
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // Generous: a loaded machine starts a process slowly; a started one answers at once.
-        if waitUntil(seconds: 30, { (try? TestClient(port: port).request("GET", "/_sandbox/health"))?.status == 200 }) {
-            return
+        // A free port found here can be taken by another test's server before this process
+        // binds it (the tests run in parallel): a process that ends at once for that is
+        // started again on another.
+        for attempt in 1 ... 3 {
+            process.executableURL = SandboxProcess.binary
+            process.arguments = ["--port", String(port), "--host", "127.0.0.1", "--db", database, "--no-provider-ports", "--log-level", "warning"] + extra
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            // Generous: a loaded machine starts a process slowly; a started one answers at once.
+            let port = port, process = process
+            if waitUntil(seconds: 30, { !process.isRunning || (try? TestClient(port: port).request("GET", "/_sandbox/health"))?.status == 200 }),
+               process.isRunning {
+                return
+            }
+            process.waitUntilExit()
+            let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            guard attempt < 3, said.contains("Address already in use") else {
+                throw TestClientError("paysandbox did not answer on port \(port): \(said)")
+            }
+            self.port = refusedPort()
+            self.process = Process()
+            self.output = Pipe()
         }
-        throw TestClientError("paysandbox did not answer on port \(port)")
+        throw TestClientError("paysandbox did not start")
     }
 
     func client() throws -> TestClient { try TestClient(port: port) }
