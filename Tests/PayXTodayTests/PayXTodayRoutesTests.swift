@@ -63,7 +63,7 @@ private struct Fixture {
         #expect(options?["notifications"] == ["email": "ops@example.com", "telegram": "5236985236"])
         #expect(options?["callback"] == ["payments": ["success": "https://mysite.com/payments/success/{UUID}", "error": nil]])
         #expect(options?["webhook"] == ["payments": ["success": nil, "error": nil]])
-        let countries = try f.api("GET", "countries").json["data"]?.arrayValue ?? []
+        let countries = try #require(try f.api("GET", "countries").json["data"]?.arrayValue)
         #expect(countries.count == 249)
         #expect(countries.first == ["id": 1, "name": "United States of America", "iso_3166_1": "US", "short_name": "USA"])
         #expect(countries.contains(["id": 102, "name": "Norway", "iso_3166_1": "NO", "short_name": "Norvegia"]))

@@ -93,7 +93,7 @@ import TestSupport
         #expect(finished.output.contains("paytomat account 1: ready"))
         #expect(finished.output.contains("payxtoday account 1: ready"))
         #expect(!finished.output.contains("alphacomm account"))
-        #expect(!Self.answers(env["PAYSANDBOX_URL"]?.stringValue ?? ""))
+        #expect(!Self.answers(try #require(env["PAYSANDBOX_URL"]?.stringValue)))
     }
 
     @Test(arguments: [0, 1, 7] as [Int32])
