@@ -90,10 +90,15 @@ public final class Sandbox: Sendable {
         routeTables = Dictionary(
             providers.map { [context] in ($0.key, $0.routes(context.scoped(to: $0)).table) },
             uniquingKeysWith: { a, _ in a })
-        journal = RequestJournal(
-            capacity: configuration.journalSize, store: store,
+        let history = try Store(
+            path: RequestJournal.historyPath(for: configuration.databasePath, inMemory: store.isInMemory),
+            mayBlock: { !HTTPServer.isOnEventLoop })
+        journal = try RequestJournal(
+            capacity: configuration.journalSize, store: history,
             attributor: Attributor(providers, tables: routeTables, context: context))
         try store.migrate(migrations)
+        // A state from before the history had a database of its own hands it over.
+        try store.write { db in try journal.adopt(db, onlyIfAny: true) }
         try loadKeptState()
         let seeded = try context.accounts.count()
         if let fixtures = configuration.fixtures {
@@ -145,6 +150,7 @@ public final class Sandbox: Sendable {
             context.clock.restore(advancedMilliseconds: 0)
             try seed(db)
         }
+        try journal.erase()
         journal.clear()
         context.invalidateCaches()
         faults.clear()
@@ -203,8 +209,7 @@ public final class Sandbox: Sendable {
         guard !snapshots.exists(name) else {
             throw SnapshotError.exists("a snapshot '\(name)' exists already: delete it first")
         }
-        try journal.flush()
-        return try snapshots.save(name, try store.snapshot(), now: context.clock.nowISO8601())
+        return try snapshots.save(name, try journal.including(in: store.snapshot()), now: context.clock.nowISO8601())
     }
 
     /// Checks that `bytes` are a database of this sandbox (an older one is migrated), then
@@ -213,6 +218,7 @@ public final class Sandbox: Sendable {
     public func restore(bytes: [UInt8]) throws {
         let source = try checked(bytes)
         journal.clear()
+        try journal.adopt(source)
         try store.restore(from: source)
         journal.clear()
         context.invalidateCaches()

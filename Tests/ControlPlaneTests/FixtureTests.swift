@@ -169,7 +169,7 @@ import ProjectCX
     @Test func aWrongFileChangesNothingAndARestartKeepsWhatTheFileMade() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fixtures-\(UUID().uuidString).sqlite").path
         defer {
-            for suffix in ["", "-wal", "-shm", ".snapshots"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            for suffix in ["", "-wal", "-shm", "-history", "-history-wal", "-history-shm", ".snapshots"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         let good = try fixtures(["accounts": [["provider": "alphacomm", "client_id": "kept", "client_secret": "s"]]])
         do {

@@ -31,7 +31,7 @@ import ProjectCX
     func aRestoreIsExactlyTheSnapshotsState(onDisk: Bool) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("paysandbox-snap-\(UUID().uuidString).sqlite").path
         defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            for suffix in ["", "-wal", "-shm", "-history", "-history-wal", "-history-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             try? FileManager.default.removeItem(atPath: path + ".snapshots")
         }
         let test = try TestSandbox(providers: Self.all) { if onDisk { $0.databasePath = path } }
@@ -112,7 +112,7 @@ import ProjectCX
     @Test func restoresUnderWriteLoadAnswerEveryoneAndLeaveNoHalfPayment() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("paysandbox-load-\(UUID().uuidString).sqlite").path
         defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            for suffix in ["", "-wal", "-shm", "-history", "-history-wal", "-history-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             try? FileManager.default.removeItem(atPath: path + ".snapshots")
         }
         let test = try TestSandbox(providers: Self.all) { $0.databasePath = path }

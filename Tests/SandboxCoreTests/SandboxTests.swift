@@ -200,7 +200,7 @@ struct DemoProvider: Provider {
 
     @Test func aFileDatabaseKeepsAccountsAcrossRestartsAndIsSeededOnce() throws {
         let path = "/tmp/paysandbox-core-\(UInt64.random(in: 0 ... .max)).sqlite"
-        defer { for suffix in ["", "-wal", "-shm"] { _ = unlinkFile(path + suffix) } }
+        defer { for suffix in ["", "-wal", "-shm", "-history", "-history-wal", "-history-shm"] { _ = unlinkFile(path + suffix) } }
         do {
             let sandbox = try Sandbox(databasePath: path, providers: [DemoProvider()])
             try sandbox.store.write { db in try db.run("INSERT INTO demo_items VALUES (1, 'kept')") }

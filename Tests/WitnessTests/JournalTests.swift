@@ -82,7 +82,7 @@ private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
     @Test func theHistorySurvivesARestartIsEmptiedByAResetAndComesBackWithASnapshot() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite").path
         defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            for suffix in ["", "-wal", "-shm", "-history", "-history-wal", "-history-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             try? FileManager.default.removeItem(atPath: path + ".snapshots")
         }
         do {

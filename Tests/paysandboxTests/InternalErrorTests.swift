@@ -19,7 +19,7 @@ import ProjectCX
 @Suite struct InternalErrorTests {
     @Test func aStoreFaultAnswersInEachProvidersShapeAndTheLogHasTheDetails() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("paysandbox-fault-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer { for suffix in ["", "-wal", "-shm", "-history", "-history-wal", "-history-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let lines = Mutex<[String]>([])
         let test = try TestSandbox(providers: [ProjectCXProvider(), PaytomatProvider(), CensusProvider(), PayXTodayProvider(), AlphacommProvider()],
                                    configureSandbox: { $0.databasePath = path },

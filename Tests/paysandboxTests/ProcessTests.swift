@@ -90,7 +90,7 @@ private func temporaryDatabase() -> String {
 }
 
 private func removeDatabase(_ path: String) {
-    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    for suffix in ["", "-wal", "-shm", "-history", "-history-wal", "-history-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
 
 @Suite(.serialized) struct ProcessTests {

@@ -1,7 +1,7 @@
 import HTTPServer
-import Synchronization
+import Locks
 
-/// Attributes a journaled request (on the journal's flush, off the request path): its documented
+/// Attributes a journaled request (on the request path, after its answer): its documented
 /// route (the provider's route table), its account (`Provider.caller(of:)`) and its payment
 /// (`Provider.conduct`). What repeats is remembered: the route of a method and path, and the
 /// account of an `Authorization` header (a provider's caller reads that header first, when there
@@ -29,14 +29,11 @@ final class Attributor: Sendable {
         let provider: String, authorization: String
     }
 
-    typealias Match = (route: String, parameters: [String: String])
-
-    /// The last request's route and caller, with the places its route names a payment: a burst
-    /// of one call compares its keys instead of hashing them.
+    /// The last request's route and caller: a burst of one call compares its keys instead of
+    /// hashing them.
     private struct Last {
-        let route: RouteKey
-        let match: Match?
-        let places: [Conduct.Place]
+        let routeKey: RouteKey
+        let route: String?
         let caller: CallerKey?
         let account: Int?
     }
@@ -49,7 +46,8 @@ final class Attributor: Sendable {
 
     private let known: [String: Known]
     private let context: SandboxContext
-    private let memory = Mutex(Memory())
+    /// A pthread mutex: every request takes it (`Lock` says why not `Synchronization.Mutex`).
+    private let memory = Locked(Memory())
     /// Entries remembered at most (of each kind) before forgetting them all.
     static let memoryLimit = 4096
 
@@ -63,30 +61,35 @@ final class Attributor: Sendable {
         self.context = context
     }
 
-    func attribute(_ entry: RequestJournal.Pending) -> Attribution {
-        guard let known = known[entry.provider] else { return Attribution() }
-        var request = entry.request
-        let routeKey = RouteKey(provider: known.provider.key, method: request.method, mount: request.mountPrefix,
-                                path: request.path)
-        let callerKey = request.headers["Authorization"].map {
-            CallerKey(provider: known.provider.key, authorization: $0)
-        }
+    /// Its account and route, on the request path (remembered: a burst of one call compares keys).
+    /// Its payment is found when the journal is read (`payment(provider:route:request:responseBody:)`).
+    func attribute(provider key: String, request: HTTPRequest) -> Attribution {
+        guard let known = known[key] else { return Attribution() }
+        let routeKey = RouteKey(provider: key, method: request.method, mount: request.mountPrefix, path: request.path)
+        let callerKey = request.headers["Authorization"].map { CallerKey(provider: key, authorization: $0) }
         let last = memory.withLock { $0.last }
-        var match = last?.match, account = last?.account, places = last?.places ?? []
-        if last?.route != routeKey {
-            match = route(known, request, routeKey)
-            places = match.flatMap { known.conduct.payments[$0.route] } ?? []
+        var route = last?.route, account = last?.account
+        let sameRoute = last?.routeKey == routeKey
+        if !sameRoute { route = self.route(known, request, routeKey)?.route }
+        let sameCaller = callerKey != nil && last?.caller == callerKey
+        if !sameCaller { account = caller(known, request, callerKey) }
+        if !sameRoute || !sameCaller {
+            memory.withLock { $0.last = Last(routeKey: routeKey, route: route, caller: callerKey, account: account) }
         }
-        if callerKey == nil || last?.caller != callerKey { account = caller(known, request, callerKey) }
-        memory.withLock { $0.last = Last(route: routeKey, match: match, places: places, caller: callerKey,
-                                         account: account) }
-        guard let (route, parameters) = match else { return Attribution(account: account) }
-        guard !places.isEmpty else { return Attribution(account: account, route: route) }
+        return Attribution(account: account, route: route)
+    }
+
+    /// The payment a journaled call of `route` names (`Provider.conduct`): from its path, its
+    /// parameters or its answer. Off the request path: the journal finds it as it reads.
+    func payment(provider key: String, route: String, request: HTTPRequest, responseBody: [UInt8]) -> String? {
+        guard let known = known[key], known.conduct.payments[route]?.isEmpty == false else { return nil }
+        let routeKey = RouteKey(provider: key, method: request.method, mount: request.mountPrefix, path: request.path)
+        guard let (matched, parameters) = self.route(known, request, routeKey), matched == route else { return nil }
+        var request = request
         request.parameters = parameters
-        let payment = known.conduct.payment(route: route, request: request, parameters: parameters) {
-            try? JSON.parse(entry.responseBody)
+        return known.conduct.payment(route: route, request: request, parameters: parameters) {
+            try? JSON.parse(responseBody)
         }
-        return Attribution(account: account, route: route, payment: payment)
     }
 
     /// Forgets what it remembered (a reset or a restore: tokens and accounts start again).

@@ -7,7 +7,8 @@ import HTTPServer
 enum JournalCoding {
     static let version: UInt8 = 1
 
-    static func encode(_ id: Int64, _ e: RequestJournal.Pending, _ who: Attribution, into out: inout [UInt8]) {
+    /// Appends one request (its payment is found as it is read: `decode`).
+    static func encode(_ id: Int64, _ e: RequestJournal.Entry, _ who: Attribution, into out: inout [UInt8]) {
         let r = e.request
         out.append(version)
         put(id, &out)
@@ -17,8 +18,7 @@ enum JournalCoding {
         put(Int64(e.durationMicros), &out)
         put(Int64(who.account ?? -1), &out)
         put(Int64(e.fault?.rule ?? -1), &out)
-        for text in [who.route ?? "\u{0}", who.payment ?? "\u{0}", e.fault?.kind ?? "\u{0}", r.method, r.target,
-                     r.mountPrefix] {
+        for text in [who.route ?? "\u{0}", "\u{0}", e.fault?.kind ?? "\u{0}", r.method, r.target, r.mountPrefix] {
             put(text.utf8, &out)
         }
         put(r.headers, &out)
@@ -27,22 +27,32 @@ enum JournalCoding {
         put(bounded(e.responseBody), &out)
     }
 
-    /// The requests of one stored blob (a damaged tail is left out).
-    static func decode(_ bytes: [UInt8], provider: String) -> [Call] {
+    /// The requests of one stored blob (a damaged tail is left out), each with the payment
+    /// `payment` finds for its route, request and answer (rows written before it was found on
+    /// reading hold it already).
+    static func decode(_ bytes: [UInt8], provider: String,
+                       payment: (_ route: String, HTTPRequest, _ responseBody: [UInt8]) -> String?) -> [Call] {
         var reader = Reader(bytes: bytes)
         var calls: [Call] = []
         while reader.more {
             guard reader.byte() == version, let id = reader.int(), let at = reader.int(), let wall = reader.int(),
                   let status = reader.int(), let duration = reader.int(), let account = reader.int(),
-                  let rule = reader.int(), let route = reader.text(), let payment = reader.text(),
+                  let rule = reader.int(), let route = reader.text(), let stored = reader.text(),
                   let fault = reader.text(), let method = reader.text(), let target = reader.text(),
-                  reader.text() != nil, let headers = reader.text(), let body = reader.blob(),
+                  let mount = reader.text(), let headers = reader.text(), let body = reader.blob(),
                   let responseHeaders = reader.text(), let responseBody = reader.blob()
             else { break }
             let none = { (text: String) in text == "\u{0}" ? nil : text }
+            let requestHeaders = Self.headers(headers)
+            var found = none(stored)
+            if found == nil, let route = none(route) {
+                var request = HTTPRequest(method: method, target: target, headers: requestHeaders, body: body)
+                request.mountPrefix = mount
+                found = payment(route, request, responseBody)
+            }
             calls.append(Call(
                 id: id, provider: provider, account: account < 0 ? nil : Int(account), route: none(route),
-                payment: none(payment), method: method, target: target, headers: Self.headers(headers), body: body,
+                payment: found, method: method, target: target, headers: requestHeaders, body: body,
                 status: Int(status), responseHeaders: Self.headers(responseHeaders), responseBody: responseBody,
                 durationMicros: Int(duration), fault: none(fault), faultRule: rule < 0 ? nil : Int(rule), at: at,
                 wall: wall))
@@ -51,9 +61,7 @@ enum JournalCoding {
     }
 
     /// A body as kept: itself when small enough, else its first 16 KiB.
-    static func bounded(_ body: [UInt8]) -> [UInt8] {
-        body.count <= RequestJournal.bodyLimit ? body : Array(body.prefix(RequestJournal.bodyLimit))
-    }
+    static func bounded(_ body: [UInt8]) -> ArraySlice<UInt8> { body.prefix(RequestJournal.bodyLimit) }
 
     /// Headers as `Name: value` lines, as they came (a header line holds no line break), written
     /// straight into the blob.

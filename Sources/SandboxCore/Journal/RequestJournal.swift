@@ -5,20 +5,46 @@ import Locks
 
 /// Every provider request with its answer, attributed to its account, documented route and
 /// payment, kept in the store (`journal`): what `/_sandbox/requests` lists and what the
-/// witness (verification, the readiness report) reads. The request path only appends to a
-/// buffer; a background flush attributes and writes it (every 100 ms, and before any read),
-/// so a request pays one lock. A kill loses at most the unflushed tenth of a second.
+/// witness (verification, the readiness report) reads. The request path attributes the request
+/// (remembered per route and credentials: a lookup), encodes it and appends the bytes to its
+/// account's buffer under one lock; a background flush writes the buffers (every 100 ms, and
+/// before any read), one row per account. Nothing of the request is kept alive past its answer,
+/// and the flush has little to do: it had been a thread of its own that attributed and encoded,
+/// preempted by every request on the same cores. A kill loses at most the unflushed tenth of a second.
 public final class RequestJournal: Sendable {
-    struct Pending: Sendable {
+    /// One request as the request path gives it.
+    struct Entry {
         let at: Int64
         let wall: Int64
-        let provider: String
         let request: HTTPRequest
         let status: Int
         let responseHeaders: HTTPHeaders
         let responseBody: [UInt8]
         let durationMicros: Int
         let fault: FaultMark?
+    }
+
+    /// An account's requests since the last flush, encoded (`JournalCoding`): one row.
+    private struct Group {
+        let provider: String
+        let account: Int?
+        let first: Int64
+        var last: Int64
+        var count = 0
+        var bytes: [UInt8]
+    }
+
+    /// What the next flush writes.
+    private struct Buffer {
+        var groups: [Group] = []
+        /// The group the last request went to: a burst of one account's calls finds it at once.
+        var current = 0
+        var counted: [(key: RequestMetrics.Key, micros: Int)] = []
+        /// The last id given (nil: read it from the store first).
+        var lastID: Int64?
+        /// Written groups' bytes, emptied with their room kept: the next groups grow into memory
+        /// already touched instead of new pages.
+        var spare: [[UInt8]] = []
     }
 
     /// How many requests `/_sandbox/requests` lists at most (`--journal-size`).
@@ -29,8 +55,10 @@ public final class RequestJournal: Sendable {
     /// Requests buffered at most before the flush takes them; past it new ones are dropped
     /// (counted), so that a flush that cannot keep up costs no memory without bound.
     static let pendingLimit = 20_000
+    /// Emptied buffers kept for the next flush's groups.
+    static let spares = 4
 
-    private let pending = Locked<[Pending]>([])
+    private let buffer = Locked(Buffer())
     private let dropped = Locked(0)
     /// Held by a flush and by `clear`: a flush never writes old requests after a reset.
     private let flushing = Lock()
@@ -38,97 +66,118 @@ public final class RequestJournal: Sendable {
     private let attributor: Attributor
     private let started = Locked(false)
     private let stopped = Locked(false)
-    /// The last id given (nil: read it from the store at the next flush).
-    private let nextID = Locked<Int64?>(nil)
     /// What the flushes counted: `/_sandbox/metrics`.
     let metrics = RequestMetrics()
 
-    init(capacity: Int, store: Store, attributor: Attributor) {
+    /// `store`: the history's own database (`historyPath`), its table made here.
+    init(capacity: Int, store: Store, attributor: Attributor) throws {
         self.capacity = max(0, capacity)
         self.store = store
         self.attributor = attributor
+        try store.write { db in try db.execute(Self.schema) }
     }
+
+    /// The history is a database of its own beside the state's (`<path>-history`; in memory
+    /// with an in-memory state): its megabytes a second under load, written into the state's
+    /// database, made every payment's transaction slower (SQLite's page cache grows with the
+    /// file, and each transaction's end walks it: a create at 32 connections lost a fifth).
+    static func historyPath(for path: String, inMemory: Bool) -> String { inMemory ? ":memory:" : path + "-history" }
+
+    /// The same table as the state's `journal` (core-008), which only carries the history in
+    /// a snapshot (`including(in:)`, `adopt(_:)`).
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS journal (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL,
+            account INTEGER,
+            first INTEGER NOT NULL,
+            last INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            entries BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS journal_account ON journal (provider, account, last);
+        CREATE INDEX IF NOT EXISTS journal_last ON journal (last);
+        """
+    private static let columns = "provider, account, first, last, count, entries"
 
     deinit { stopped.withLock { $0 = true } }
 
-    /// Starts the background flush: a thread of its own, at a lower priority than the event
-    /// loops, so that under a load that takes every core the requests come first (the buffer
-    /// then grows, up to `pendingLimit`).
+    /// Starts the background flush: a thread of its own, at a lower priority than the event loops.
     func start(interval: Duration = .milliseconds(100)) {
         guard !started.withLock({ let was = $0; $0 = true; return was }) else { return }
         let micros = useconds_t(
             interval.components.seconds * 1_000_000 + interval.components.attoseconds / 1_000_000_000_000)
         try? spawnThread { [weak self] in
-            // Linux: the nice value is the thread's own, and 0 names the calling thread.
-            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
             while true {
                 usleep(micros)
                 guard let journal = self, !journal.stopped.withLock({ $0 }) else { return }
-                try? journal.flush(isReading: false)
+                try? journal.flush()
             }
         }
     }
 
-    /// On the request path: one append under a lock.
+    /// On the request path: attributed, then encoded straight into its account's bytes under one lock.
     func record(provider: String, request: HTTPRequest, response: HTTPResponse, duration: Duration, at: Int64) {
         let micros = Int(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
-        let entry = Pending(
-            at: at, wall: SandboxClock.systemMilliseconds(), provider: provider, request: request,
-            status: response.status, responseHeaders: response.headers, responseBody: response.body,
-            durationMicros: micros, fault: response.faultMark)
-        let kept = pending.withLock { pending -> Bool in
-            guard pending.count < Self.pendingLimit else { return false }
-            pending.append(entry)
+        let entry = Entry(
+            at: at, wall: SandboxClock.systemMilliseconds(), request: request, status: response.status,
+            responseHeaders: response.headers, responseBody: response.body, durationMicros: micros,
+            fault: response.faultMark)
+        let who = attributor.attribute(provider: provider, request: request)
+        let key = RequestMetrics.Key(provider: provider, route: who.route, status: response.status)
+        let kept = buffer.withLock { buffer -> Bool in
+            guard buffer.counted.count < Self.pendingLimit else { return false }
+            let id = (buffer.lastID ?? (try? lastStoredID()) ?? 0) + 1
+            buffer.lastID = id
+            buffer.counted.append((key, micros))
+            let belongs = { (group: Group) in group.account == who.account && group.provider == provider }
+            if buffer.current >= buffer.groups.count || !belongs(buffer.groups[buffer.current]) {
+                buffer.current = buffer.groups.firstIndex(where: belongs) ?? buffer.groups.count
+                if buffer.current == buffer.groups.count {
+                    buffer.groups.append(Group(provider: provider, account: who.account, first: id, last: id,
+                                               bytes: buffer.spare.popLast() ?? []))
+                }
+            }
+            buffer.groups[buffer.current].last = id
+            buffer.groups[buffer.current].count += 1
+            JournalCoding.encode(id, entry, who, into: &buffer.groups[buffer.current].bytes)
             return true
         }
         if !kept { dropped.withLock { $0 += 1 } }
     }
 
-    /// Writes what is buffered, attributed: per account, one row of its requests (`JournalCoding`),
-    /// all in one transaction; accounts past `keptPerAccount` lose their oldest rows. Called by its
-    /// thread and before every read.
-    public func flush() throws { try flush(isReading: true) }
+    private func lastStoredID() throws -> Int64 {
+        try store.read { db in try db.queryOne("SELECT COALESCE(MAX(last), 0) FROM journal")?[0].int64 ?? 0 }
+    }
 
-    private func flush(isReading: Bool) throws {
+    /// Writes what is buffered: per account, one row of its requests, all in one transaction;
+    /// accounts past `keptPerAccount` lose their oldest rows. Called by its thread and before
+    /// every read.
+    public func flush() throws {
         flushing.lock()
         defer { flushing.unlock() }
-        let batch = pending.withLock { pending -> [Pending] in
-            defer { pending = [] }
-            return pending
-        }
-        guard !batch.isEmpty else { return }
-        var next = try nextID.withLock { next in
-            if let next { return next }
-            return try store.read { db in try db.queryOne("SELECT COALESCE(MAX(last), 0) FROM journal")?[0].int64 ?? 0 }
-        }
-        // Encoded here, on this thread, so that the writer only inserts a few rows. A flush
-        // holds a few accounts' requests: groups are found by a look along a short list.
-        struct Group { let provider: String; let account: Int?; let first: Int64; var last: Int64; var count = 0
-            var bytes: [UInt8] = [] }
-        var rows: [Group] = []
-        var counted: [(key: RequestMetrics.Key, micros: Int)] = []
-        counted.reserveCapacity(batch.count)
-        var current = 0
-        for (index, entry) in batch.enumerated() {
-            // Its thread runs at the lowest priority, and a woken event loop waits for the end of
-            // the running slice: it steps aside every few requests.
-            if index % 32 == 31 && !isReading { sched_yield() }
-            next += 1
-            let who = attributor.attribute(entry)
-            counted.append((RequestMetrics.Key(provider: entry.provider, route: who.route, status: entry.status),
-                            entry.durationMicros))
-            let belongs = { (group: Group) in group.provider == entry.provider && group.account == who.account }
-            if current >= rows.count || !belongs(rows[current]) {
-                current = rows.firstIndex(where: belongs) ?? rows.count
-                if current == rows.count {
-                    rows.append(Group(provider: entry.provider, account: who.account, first: next, last: next))
-                }
+        var (rows, counted) = buffer.withLock { buffer in
+            defer {
+                buffer.groups = []
+                buffer.current = 0
+                buffer.counted = []
             }
-            rows[current].last = next
-            rows[current].count += 1
-            JournalCoding.encode(next, entry, who, into: &rows[current].bytes)
+            return (buffer.groups, buffer.counted)
         }
+        guard !rows.isEmpty else { return }
         metrics.count(counted)
+        defer {
+            // Taken out of their rows first: only a buffer nothing else holds is emptied in place.
+            let emptied = rows.indices.prefix(Self.spares).map { index in
+                var bytes: [UInt8] = []
+                swap(&bytes, &rows[index].bytes)
+                bytes.removeAll(keepingCapacity: true)
+                return bytes
+            }
+            buffer.withLock { buffer in
+                buffer.spare = Array((buffer.spare + emptied).prefix(Self.spares))
+            }
+        }
         try store.write { db in
             for group in rows {
                 try db.run("""
@@ -138,7 +187,6 @@ public final class RequestJournal: Sendable {
                 if let account = group.account { try Self.trim(db, provider: group.provider, account: account) }
             }
         }
-        nextID.withLock { $0 = next }
     }
 
     /// Removes an account's oldest rows while those left hold `keptPerAccount` requests or more.
@@ -157,12 +205,60 @@ public final class RequestJournal: Sendable {
         }
     }
 
-    /// Forgets what is buffered (a reset or restore replaced the table's contents).
+    /// A snapshot's bytes (`Store.snapshot()` of the state) with the history in their `journal`
+    /// table: a restore brings back the restored moment's history.
+    func including(in bytes: [UInt8]) throws -> [UInt8] {
+        try flush()
+        let rows = try store.read { db in try db.query("SELECT \(Self.columns) FROM journal ORDER BY id") }
+        let copy = try Store.open(bytes: bytes)
+        try copy.transaction { db in
+            try db.execute("DELETE FROM journal")
+            for row in rows { try Self.insert(row, db) }
+        }
+        return try Store.serialize(copy)
+    }
+
+    /// Makes the history the one `source` (a state about to be restored) carries, and takes it
+    /// out of `source`. `onlyIfAny`: a state written before the history had a database of its
+    /// own hands over what it holds; one that holds none leaves the history as it is.
+    func adopt(_ source: Database, onlyIfAny: Bool = false) throws {
+        let rows = try source.query("SELECT \(Self.columns) FROM journal ORDER BY id")
+        if onlyIfAny && rows.isEmpty { return }
+        if !rows.isEmpty { try source.run("DELETE FROM journal") }
+        flushing.lock()
+        defer { flushing.unlock() }
+        buffer.withLock { $0 = Buffer() }
+        try store.write { db in
+            try db.run("DELETE FROM journal")
+            for row in rows { try Self.insert(row, db) }
+        }
+    }
+
+    /// Empties the history (a reset).
+    func erase() throws {
+        flushing.lock()
+        defer { flushing.unlock() }
+        buffer.withLock { $0 = Buffer() }
+        try store.write { db in try db.run("DELETE FROM journal") }
+    }
+
+    /// The newest request's id (0: none yet).
+    public func lastID() throws -> Int64 {
+        try flush()
+        return try lastStoredID()
+    }
+
+    private static func insert(_ row: Row, _ db: Database) throws {
+        try db.run("INSERT INTO journal (\(columns)) VALUES (?, ?, ?, ?, ?, ?)",
+                   [row["provider"], row["account"], row["first"], row["last"], row["count"], row["entries"]])
+    }
+
+    /// Forgets what is buffered (a reset or restore replaced the table's contents): the next
+    /// request's id follows the table's.
     func clear() {
         flushing.lock()
         defer { flushing.unlock() }
-        pending.withLock { $0 = [] }
-        nextID.withLock { $0 = nil }
+        buffer.withLock { $0 = Buffer() }
         attributor.forget()
     }
 
@@ -228,7 +324,10 @@ public final class RequestJournal: Sendable {
             guard !rows.isEmpty else { break }
             offset += rows.count
             for row in rows {
-                var calls = JournalCoding.decode(row["entries"].bytes, provider: row["provider"].string ?? "")
+                let provider = row["provider"].string ?? ""
+                var calls = JournalCoding.decode(row["entries"].bytes, provider: provider) { route, request, answer in
+                    attributor.payment(provider: provider, route: route, request: request, responseBody: answer)
+                }
                 if !filter.ascending { calls.reverse() }
                 for call in calls where filter.matches(call, needle) {
                     found.append(call)

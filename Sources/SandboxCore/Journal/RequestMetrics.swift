@@ -28,17 +28,26 @@ final class RequestMetrics: Sendable {
 
     private let state = Mutex(Counted())
 
-    /// One flush's requests, counted under one lock.
+    /// One flush's requests, counted under one lock. A run of one key (a burst of one call) is
+    /// looked up once.
     func count(_ batch: [(key: Key, micros: Int)]) {
         guard !batch.isEmpty else { return }
         state.withLock { state in
-            for (key, micros) in batch {
-                state.requests[key, default: 0] += 1
-                let seconds = Double(micros) / 1_000_000
-                let bucket = Self.bounds.firstIndex { seconds <= $0 } ?? Self.bounds.count
-                state.durations[key.provider, default: Histogram()].counts[bucket] += 1
-                state.durations[key.provider, default: Histogram()].sumMicros += micros
-                state.durations[key.provider, default: Histogram()].count += 1
+            var start = 0
+            while start < batch.count {
+                let key = batch[start].key
+                var end = start + 1
+                while end < batch.count && batch[end].key == key { end += 1 }
+                state.requests[key, default: 0] += end - start
+                var histogram = state.durations.removeValue(forKey: key.provider) ?? Histogram()
+                for (_, micros) in batch[start..<end] {
+                    let seconds = Double(micros) / 1_000_000
+                    histogram.counts[Self.bounds.firstIndex { seconds <= $0 } ?? Self.bounds.count] += 1
+                    histogram.sumMicros += micros
+                }
+                histogram.count += end - start
+                state.durations[key.provider] = histogram
+                start = end
             }
         }
     }

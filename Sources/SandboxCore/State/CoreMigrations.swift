@@ -110,8 +110,8 @@ enum CoreMigrations {
             );
             """),
         // The request journal, attributed (`RequestJournal`): what the witness reads, one row per
-        // account and flush (`JournalCoding`). Kept per account (the newest 10,000 at least),
-        // emptied by a reset, restored with a snapshot.
+        // account and flush (`JournalCoding`). The history lives in a database of its own now
+        // (`RequestJournal.historyPath`); this table only carries it inside a snapshot.
         Migration("core-008-journal", """
             CREATE TABLE journal (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
