@@ -344,11 +344,11 @@ public final class RequestJournal: Sendable {
     func list(_ filter: Filter) throws -> [JSON] { try calls(filter).map(\.json) }
 }
 
-/// Who a request was for: its account, its documented route, its payment.
+/// Who a request was for, as the request path knows it: its account and documented route (its
+/// payment is found when the history is read).
 struct Attribution: Sendable {
     var account: Int?
     var route: String?
-    var payment: String?
 }
 
 /// A status code, or a class of them (`2xx`).
