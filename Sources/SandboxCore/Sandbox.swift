@@ -97,8 +97,11 @@ public final class Sandbox: Sendable {
             capacity: configuration.journalSize, store: history,
             attributor: Attributor(providers, tables: routeTables, context: context))
         try store.migrate(migrations)
-        // A state from before the history had a database of its own hands it over.
-        try store.write { db in try journal.adopt(db, onlyIfAny: true) }
+        // A state from before the history had a database of its own hands it over (looked for
+        // first: a start with nothing to hand over writes nothing).
+        if try store.read({ db in try db.queryOne("SELECT 1 FROM journal LIMIT 1") }) != nil {
+            try store.write { db in try journal.adopt(db, onlyIfAny: true) }
+        }
         try loadKeptState()
         let seeded = try context.accounts.count()
         if let fixtures = configuration.fixtures {

@@ -4,6 +4,7 @@ import Alphacomm
 import HTTPServer
 import PayXToday
 import Paytomat
+import SQLiteStore
 import ProjectCX
 @testable import SandboxCore
 import TestSupport
@@ -98,6 +99,30 @@ private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
         #expect(try entries(client, "").isEmpty)
         #expect(try client.request("POST", "/_sandbox/snapshots/one-call/restore").status == 200)
         #expect(try entries(client, "account=1").map { $0["route"] } == ["GET /api/v1/balance"])
+    }
+
+    @Test func aStateThatHeldItsHistoryHandsItOverAtStart() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite").path
+        let files = ["", "-wal", "-shm", "-history", "-history-wal", "-history-shm"].map { path + $0 }
+        defer { for file in files { try? FileManager.default.removeItem(atPath: file) } }
+        do {
+            let test = try TestSandbox(providers: [PaytomatProvider()], configureSandbox: { $0.databasePath = path })
+            _ = try test.client().request("GET", "/paytomat/api/v1/balance", headers: [basic("sandbox", "sandbox-secret")])
+            try test.sandbox.journal.flush()
+        }
+        // As an older version kept it: the history's rows in the state's own table, no history file.
+        let history = try Database(path: path + "-history")
+        let rows = try history.query("SELECT provider, account, first, last, count, entries FROM journal")
+        try #require(rows.count == 1)
+        let state = try Database(path: path)
+        for row in rows {
+            try state.run("INSERT INTO journal (provider, account, first, last, count, entries) VALUES (?, ?, ?, ?, ?, ?)",
+                          [row["provider"], row["account"], row["first"], row["last"], row["count"], row["entries"]])
+        }
+        try history.run("DELETE FROM journal")
+        let test = try TestSandbox(providers: [PaytomatProvider()], configureSandbox: { $0.databasePath = path })
+        #expect(try entries(test.client(), "account=1").map { $0["route"] } == ["GET /api/v1/balance"])
+        #expect(try state.queryOne("SELECT COUNT(*) FROM journal")?[0].int == 0)
     }
 
     @Test func anAccountKeepsItsNewestTenThousand() throws {

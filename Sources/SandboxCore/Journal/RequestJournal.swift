@@ -102,7 +102,8 @@ public final class RequestJournal: Sendable {
 
     deinit { stopped.withLock { $0 = true } }
 
-    /// Starts the background flush: a thread of its own, at a lower priority than the event loops.
+    /// Starts the background flush: a thread of its own (at the normal priority: it only inserts
+    /// a few rows, and a low one left the buffer's lock with a thread every request preempts).
     func start(interval: Duration = .milliseconds(100)) {
         guard !started.withLock({ let was = $0; $0 = true; return was }) else { return }
         let micros = useconds_t(
@@ -225,6 +226,14 @@ public final class RequestJournal: Sendable {
         let rows = try source.query("SELECT \(Self.columns) FROM journal ORDER BY id")
         if onlyIfAny && rows.isEmpty { return }
         if !rows.isEmpty { try source.run("DELETE FROM journal") }
+        try replace(with: rows)
+    }
+
+    /// Empties the history (a reset).
+    func erase() throws { try replace(with: []) }
+
+    /// The history becomes `rows`; what is buffered goes.
+    private func replace(with rows: [Row]) throws {
         flushing.lock()
         defer { flushing.unlock() }
         buffer.withLock { $0 = Buffer() }
@@ -232,14 +241,6 @@ public final class RequestJournal: Sendable {
             try db.run("DELETE FROM journal")
             for row in rows { try Self.insert(row, db) }
         }
-    }
-
-    /// Empties the history (a reset).
-    func erase() throws {
-        flushing.lock()
-        defer { flushing.unlock() }
-        buffer.withLock { $0 = Buffer() }
-        try store.write { db in try db.run("DELETE FROM journal") }
     }
 
     /// The newest request's id (0: none yet).
