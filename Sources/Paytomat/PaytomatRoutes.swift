@@ -144,7 +144,6 @@ struct PaytomatRoutes {
             throw PaytomatError.invalid("limit must be an integer from 1 to 100")
         }
         let offset = try input.integer("offset")
-        if offset != nil && limit == nil { throw PaytomatError.invalid("offset depends on limit: give limit too") }
         if let offset, offset < 0 { throw PaytomatError.invalid("offset must be 0 or more") }
         var orderBy = try input.text("order_by", max: 20) ?? "id"
         let descending = orderBy.hasPrefix("-")

@@ -10,7 +10,7 @@ struct ProjectCXPage {
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let query = request.query
-        let returnURL = try self.returnURL(query["return"] ?? query["returnUrl"])
+        let returnURL = try self.returnURL(query["return"], query["returnUrl"])
         guard let id = query["orderId"], !id.isEmpty else {
             return SandboxPage.message("Missing orderId", "This page needs ?orderId=<id>.", status: 400)
         }
@@ -30,7 +30,7 @@ struct ProjectCXPage {
 
     func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
         let form = request.formBody
-        let returnURL = try self.returnURL(form["return"] ?? form["returnUrl"])
+        let returnURL = try self.returnURL(form["return"], form["returnUrl"])
         guard let id = form["orderId"], !id.isEmpty else {
             return SandboxPage.message("Missing orderId", "The form had no orderId.", status: 400)
         }
@@ -52,14 +52,15 @@ struct ProjectCXPage {
         return SandboxPage.message("Payment \(word)", "The payment was \(word). You can close this page.", status: 200)
     }
 
-    /// A return URL, if given, must be an absolute http(s) URL (no `javascript:` redirects).
-    private func returnURL(_ text: String?) throws -> String? {
-        guard let text, !text.isEmpty else { return nil }
-        guard isAbsoluteHTTPURL(text) else {
+    /// The return URL: `return`, or else `returnUrl`; each one given must be an absolute http(s)
+    /// URL (no `javascript:` redirects).
+    private func returnURL(_ texts: String?...) throws -> String? {
+        let given = texts.compactMap { $0 }.filter { !$0.isEmpty }
+        guard given.allSatisfy(isAbsoluteHTTPURL) else {
             throw SandboxPage.Refusal(
                 "Bad return URL", "The return URL must be an absolute http or https URL.", status: 400)
         }
-        return text
+        return given.first
     }
 
     static func formatAUD(_ cents: Int) -> String { "A$" + SandboxPage.amount(minorUnits: cents) }

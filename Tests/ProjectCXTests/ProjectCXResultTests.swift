@@ -249,6 +249,12 @@ private func isISOMillis(_ text: String?) -> Bool {
         #expect(try f.client.request("GET", "/projectcx/payment").status == 400)
         #expect(try f.client.request("GET", "/projectcx/payment?orderId=nope").status == 404)
         #expect(try f.client.request("GET", "/projectcx/payment?orderId=\(id)&return=javascript:alert(1)").status == 400)
+        // Both names are read: an empty `return` does not let a bad `returnUrl` through.
+        #expect(try f.client.request("GET", "/projectcx/payment?orderId=\(id)&return=&returnUrl=%C2%84").status == 400)
+        #expect(try f.client.request("GET", "/projectcx/payment?orderId=\(id)&returnUrl=http://a%5D*/").status == 400)
+        let badReturn = try f.client.request("POST", "/projectcx/payment", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                             body: Array("orderId=\(id)&decision=approve&return=&returnUrl=%C2%84".utf8))
+        #expect(badReturn.status == 400)
         let noDecision = try f.client.request("POST", "/projectcx/payment", headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                               body: Array("orderId=\(id)".utf8))
         #expect(noDecision.status == 400)
