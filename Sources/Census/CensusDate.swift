@@ -15,7 +15,7 @@ enum CensusDate {
         guard s.count >= 10 else { return nil }
         let date = String(decoding: s[0 ..< 10], as: UTF8.self)
         if s.count == 10 { return Timestamp.parseISO8601(date) }
-        guard s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: " ") else { return nil }
+        guard s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: "t") || s[10] == UInt8(ascii: " ") else { return nil }
         var i = 11
         while i < s.count, s[i] == UInt8(ascii: ":") || s[i] == UInt8(ascii: ".") || (48...57).contains(s[i]) { i += 1 }
         let time = String(decoding: s[11 ..< i], as: UTF8.self)

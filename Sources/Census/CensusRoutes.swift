@@ -137,7 +137,13 @@ struct CensusRoutes {
     private func total(_ request: HTTPRequest) throws -> HTTPResponse {
         let params = try params(request)
         let person = try params.string("person_id").flatMap { try store.person(qualifiedID: $0) }
-        let campaign = params.string("campaign_code")
+        // `if params[:campaign_code]`: sent at all, even empty, it is a filter (Ruby's "" is true).
+        let campaign: String?
+        switch params.raw("campaign_code") {
+        case nil, .null?: campaign = nil
+        case .string(let text)?: campaign = text
+        default: campaign = params.string("campaign_code")
+        }
         guard person != nil || campaign != nil else { throw CensusError.unprocessable }
         // Sent at all, even empty, the date must be readable: Census parses any given value
         // (`Time.parse(params[:from_date])`), and an empty one does not parse.

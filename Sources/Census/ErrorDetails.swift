@@ -18,7 +18,10 @@ public struct ErrorDetails: Sendable {
 
     /// The parameter, or nil with `blank` added.
     mutating func required(_ params: RequestParams, _ name: String) -> String? {
-        let value = params.string(name)
+        // Rails' `blank?`: nothing but whitespace (Unicode's, as `[[:space:]]` reads it).
+        let value = params.string(name).flatMap { text in
+            text.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? nil : text
+        }
         if value == nil { add(name, "blank") }
         return value
     }

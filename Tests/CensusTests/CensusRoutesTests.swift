@@ -165,6 +165,10 @@ private struct Fixture {
         let unknownPerson = try f.order([("person_id", "42@census"), ("description", "d"), ("amount", "1"), ("campaign_code", "c"),
                                          ("payment_method_type", "direct_debit"), ("iban", "ES9121000418450200051332")])
         #expect(unknownPerson.text == #"{"person":[{"error":"blank"}]}"#)
+        // Rails' `blank?`: whitespace of any kind is blank.
+        let whitespace = try f.order([("person_id", "1@census"), ("description", "\n\u{A0}"), ("amount", "1"), ("campaign_code", "\u{3000}"),
+                                      ("payment_method_type", "direct_debit"), ("iban", "ES9121000418450200051332")])
+        #expect(whitespace.text == #"{"description":[{"error":"blank"}],"campaign_code":[{"error":"blank"}]}"#)
         let zero = try f.order([("person_id", "1@census"), ("description", "d"), ("amount", "0"), ("campaign_code", "c"),
                                 ("payment_method_type", "direct_debit"), ("iban", "ES9121000418450200051332")])
         #expect(zero.status == 201)
@@ -322,6 +326,7 @@ private struct Fixture {
         ("from_date=2026-01-01T10:00:00.000Z", 1500),
         ("from_date=2026-01-01%2010:30:00", 500),
         ("from_date=2026-01-02", 500),
+        ("from_date=2026-01-01t09:30:00z", 1500),
         ("until_date=2026-01-02%2010:30:00%20%2B0100", 1000),
         ("until_date=2026-01-02+10:30:00++0100", 1000),
         ("until_date=2026-01-02", 1000),
@@ -370,6 +375,9 @@ private struct Fixture {
         #expect(try total("person_id=1%40census&from_date=\(PercentDecoding.encode(startOfB))").json == ["amount": 400])
         #expect(try total("person_id=1%40census&until_date=\(PercentDecoding.encode(startOfB))").json == ["amount": 100])
         #expect(try total("campaign_code=zzz").json == ["amount": 0])
+        // `if params[:campaign_code]`: an empty code is sent, so it filters (Ruby's "" is true).
+        #expect(try total("campaign_code=").json == ["amount": 0])
+        #expect(try total("campaign_code=&person_id=1%40census").json == ["amount": 0])
         #expect(try total("").status == 422)
         #expect(try total("person_id=99%40census").status == 422)
         #expect(try total("campaign_code=a&from_date=yesterday").status == 422)
