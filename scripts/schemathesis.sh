@@ -12,6 +12,7 @@ bin=${1:?usage: scripts/schemathesis.sh BINARY [MAX_EXAMPLES]}
 examples=${2:-25}
 python3 -c 'import schemathesis' 2>/dev/null || { echo "needs schemathesis: pip install schemathesis"; exit 2; }
 work=$(mktemp -d /tmp/paysandbox-schemathesis-XXXXXX)
+scripts=$(cd "$(dirname "$0")" && pwd)  # schemathesis_hooks.py: the rules JSON Schema cannot state
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 "$bin" --port "$port" --host 127.0.0.1 --db :memory: --no-provider-ports --log-level error &
 pid=$!
@@ -50,7 +51,7 @@ for provider in ${ONLY:-projectcx paytomat census payxtoday alphacomm sandbox in
     alphacomm) args=(-H "Authorization: Bearer $(curl -fsS "$base/alphacomm/oauth/v2/token?client_id=sandbox&client_secret=sandbox-secret&grant_type=client_credentials" | json access_token)") ;;
   esac
   started=$(date +%s%N)
-  if (cd "$work" && python3 -m schemathesis.cli --config-file "$work/schemathesis.toml" run "$base/_sandbox/openapi/$document.json" --url "$base/$([ "$document" = sandbox ] && echo _sandbox || echo "$provider")" \
+  if (cd "$work" && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$scripts" python3 -m schemathesis.cli --config-file "$work/schemathesis.toml" run "$base/_sandbox/openapi/$document.json" --url "$base/$([ "$document" = sandbox ] && echo _sandbox || echo "$provider")" \
        -c "$run_checks" --max-examples "$examples" --seed "${SEED:-1}" --request-timeout 35 --max-redirects 0 "${args[@]}") >"$work/$provider.log" 2>&1; then
     result=passed
   else

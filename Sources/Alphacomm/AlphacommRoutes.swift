@@ -67,13 +67,25 @@ struct AlphacommRoutes {
         }
         var violations = AlphacommSchema.create.validate(body)
         // The lines must add up to the transaction's amount (amount × quantity each).
+        // (The schema has checked the types: `2000.0` is an integer to it. A sum beyond Int matches no amount.)
         if violations.isEmpty, let transaction = body["transaction"], let lines = transaction["lines"]?.arrayValue {
-            let sum = lines.reduce(0) {
-                $0 + ($1["amount"]?.intValue ?? 0) * (Int($1["quantity"]?.stringValue ?? "") ?? 0)
+            func integer(_ value: JSON?) -> Int? {
+                if case .number(let text)? = value { return RequestParams.integral(text) }
+                return value?.stringValue.flatMap { Int($0) }
             }
-            if sum != transaction["amount"]?.intValue {
+            let sum = lines.reduce(Int?(0)) { sum, line in
+                guard let sum, let amount = integer(line["amount"]) else { return nil }
+                if amount == 0 { return sum }
+                // A quantity beyond Int times a positive amount is beyond any total.
+                guard let quantity = integer(line["quantity"]) else { return nil }
+                let (product, overflow) = amount.multipliedReportingOverflow(by: quantity)
+                let (next, overflowToo) = sum.addingReportingOverflow(product)
+                return overflow || overflowToo ? nil : next
+            }
+            if sum == nil || sum != integer(transaction["amount"]) {
+                let total = sum.map(String.init) ?? "more than \(Int.max)"
                 violations.append(JSONSchema.Violation(property: "transaction.amount", pointer: "/transaction/amount",
-                        message: "The lines add up to \(sum), not \(transaction["amount"]?.serialized() ?? "")",
+                        message: "The lines add up to \(total), not \(transaction["amount"]?.serialized() ?? "")",
                                                        constraint: "linesTotal"))
             }
         }

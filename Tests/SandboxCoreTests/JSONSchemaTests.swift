@@ -26,4 +26,15 @@ import Testing
         // A repeated member does not stand in for a missing one.
         #expect(schema.validate(.object([("a", 1), ("a", 2), ("b", 1)])).map(\.property) == ["d"])
     }
+
+    /// An integer is a number with no fractional part, however written (JSON Schema since
+    /// draft 6; schemathesis sends `5830.0` for one).
+    @Test func integersAreWholeNumbersHoweverWritten() {
+        for text in ["2000", "2000.0", "2e3", "-0.0", "1e30"] {
+            #expect(schema.validate(["a": .number(text), "b": 1, "d": 1]).isEmpty, "\(text)")
+        }
+        for text in ["20.5", "1e-3", "1.0000001"] {
+            #expect(schema.validate(["a": .number(text), "b": 1, "d": 1]).map(\.constraint) == ["type"], "\(text)")
+        }
+    }
 }

@@ -115,6 +115,8 @@ import TestSupport
         #expect(Formats.isDecimal("-12.50") && Formats.isDecimal("7") && !Formats.isDecimal("1e5"))
         #expect(Formats.isDecimal(".5") && Formats.isDecimal("5.") && Formats.isDecimal("-0.5"))
         #expect(!Formats.isDecimal("") && !Formats.isDecimal("1.2.3") && !Formats.isDecimal("x") && !Formats.isDecimal("1-2"))
+        #expect(!Formats.isDecimal(".") && !Formats.isDecimal("-.")) // Decimal reads "." as 0
+        #expect(!Formats.isDateTime("2016-12-31T23:59:60Z") && !Formats.isDateTime("2023-02-29T00:00"))
         #expect(isEmailAddress("a@b.co") && !isEmailAddress("a@.co") && !isEmailAddress("a b@c.co"))
     }
 

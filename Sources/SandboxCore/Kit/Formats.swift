@@ -34,10 +34,10 @@ public enum Formats {
 
     /// A decimal number: `-?[0-9]+(\.[0-9]+)?` (the usual case, without Foundation), or one
     /// with a point at an end (`.5`, `5.`) as `Decimal` reads it; one point and one leading
-    /// sign at most.
+    /// sign at most, and a digit (`Decimal` reads "." as 0).
     public static func isDecimal(_ text: String) -> Bool {
         isPlainDecimal(text)
-            || (Decimal(string: text) != nil && text.filter({ $0 == "." }).count == 1
+            || (Decimal(string: text) != nil && text.filter({ $0 == "." }).count == 1 && text.contains(where: \.isNumber)
                 && text.dropFirst(text.hasPrefix("-") ? 1 : 0).allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") })
     }
 

@@ -77,7 +77,8 @@ public enum Timestamp {
     }
 
     /// Parses `2026-01-01T00:00:00Z`, with optional fraction and a `Z` or `±hh:mm` offset,
-    /// or a date alone (`2026-01-01`, midnight UTC).
+    /// or a date alone (`2026-01-01`, midnight UTC). Dates that do not exist (February 30) and
+    /// a 60th second (which would run into the next minute, or month) are refused.
     public static func parseISO8601(_ text: String) -> Int64? {
         let chars = Array(text.utf8)
         func number(_ from: Int, _ count: Int) -> Int? {
@@ -129,7 +130,7 @@ public enum Timestamp {
                     offsetMinutes = sign * (oh * 60 + om)
                 }
             }
-            guard i == chars.count, hour < 24, minute < 60, second < 61 else { return nil }
+            guard i == chars.count, hour < 24, minute < 60, second < 60 else { return nil }
         }
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
