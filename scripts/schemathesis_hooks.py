@@ -4,9 +4,14 @@ case meant to be invalid stays invalid).
 
 - Alphacomm's create: the lines add up to the transaction's amount (sum of amount x quantity),
   as docs/alphacomm.md says; JSON Schema cannot relate one field's value to others'.
+- PayXToday: a payment is for a client the reseller has (one is made for each case, as a real
+  integration makes its client first), and a client's e-mail is one no other client of the
+  reseller has (each case's is made unique).
 """
 import copy
+import itertools
 
+import requests
 import schemathesis
 from schemathesis.generation import GenerationMode
 
@@ -25,12 +30,40 @@ def _lines_add_up(body):
         line["amount"] = 0
 
 
+_numbers = itertools.count(1)
+PAYXTODAY = "POST /api/v1/{id_reseller}/{secret_key}/"
+
+
+def _unique_email(body):
+    email = body.get("e_mail") if isinstance(body, dict) else None
+    if isinstance(email, str):
+        prefix = f"c{next(_numbers)}-"
+        body["e_mail"] = prefix + email if len(prefix) + len(email) <= 255 else f"{prefix}x@sandbox.test"
+
+
+def _a_client(case):
+    """A new client of the case's reseller: its id."""
+    base = case.operation.base_url.rstrip("/")
+    reseller, key = case.path_parameters["id_reseller"], case.path_parameters["secret_key"]
+    answer = requests.post(f"{base}/api/v1/{reseller}/{key}/clients/create", timeout=10, allow_redirects=False,
+                           data={"name": "Schemathesis", "id_country": 1, "e_mail": f"payer{next(_numbers)}@sandbox.test"})
+    answer.raise_for_status()
+    return answer.json()["data"]["id_client"]
+
+
 @schemathesis.hook
 def map_case(context, case):
     meta = case.meta
     positive = meta is None or meta.generation.mode == GenerationMode.POSITIVE
-    if positive and case.operation.label == "POST /api/paypal/create":
-        body = copy.deepcopy(case.body)
+    label = case.operation.label
+    if not positive or label not in ("POST /api/paypal/create", PAYXTODAY + "clients/create", PAYXTODAY + "payments/create"):
+        return case
+    body = copy.deepcopy(case.body)
+    if label == "POST /api/paypal/create":
         _lines_add_up(body)
-        case.body = body
+    elif label.endswith("clients/create"):
+        _unique_email(body)
+    elif isinstance(body, dict):
+        body["id_client"] = _a_client(case)
+    case.body = body
     return case

@@ -160,7 +160,7 @@ struct PayXTodayRoutes {
 
     private func paymentByUUID(_ c: Caller) throws -> JSON {
         let uuid = try c.params.requiredText("uuid_payment", max: .max)
-        guard uuid.count == 40 else { throw PayXTodayError.invalid("The uuid_payment must be 40 characters.") }
+        guard uuid.unicodeScalars.count == 40 else { throw PayXTodayError.invalid("The uuid_payment must be 40 characters.") }
         guard let payment = try store.paymentJSON(reseller: c.reseller, uuid: uuid) else {
             throw PayXTodayError.notFound("Payment \(uuid) not found")
         }
@@ -199,7 +199,7 @@ struct PayXTodayRoutes {
         switch try await store.deletePayment(reseller: c.reseller, id: id) {
         case .some(true): return ["success": 1]
         case .some(false): throw PayXTodayError.notFound("Payment \(id) not found")
-        case .none: throw PayXTodayError.invalid("Payment \(id) is paid and cannot be deleted.")
+        case .none: throw PayXTodayError.status(409, "Payment \(id) is paid and cannot be deleted.")
         }
     }
 

@@ -56,7 +56,7 @@ public struct Input<Failure: ProviderError>: Sendable {
 
     public func has(_ name: String) -> Bool { params.has(name) }
 
-    /// Text of at most `max` characters; nil when absent, null or blank (unless `required`).
+    /// Text of at most `max` characters (code points); nil when absent, null or blank (unless `required`).
     public func text(_ name: String, max: Int, required: Bool = false) throws(Failure) -> String? {
         switch params.raw(name) {
         case .array, .object, .bool: throw Failure.invalid(name, .text(got: params.raw(name)?.typeName ?? ""))
@@ -67,7 +67,8 @@ public struct Input<Failure: ProviderError>: Sendable {
             if required { throw Failure.invalid(name, .required) }
             return nil
         }
-        guard value.count <= max else { throw Failure.invalid(name, .maxLength(max)) }
+        // Characters as PHP's mb_strlen and JSON Schema's maxLength count them: code points.
+        guard value.unicodeScalars.count <= max else { throw Failure.invalid(name, .maxLength(max)) }
         return value
     }
 
