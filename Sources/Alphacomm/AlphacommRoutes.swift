@@ -69,10 +69,7 @@ struct AlphacommRoutes {
         // The lines must add up to the transaction's amount (amount × quantity each).
         // (The schema has checked the types: `2000.0` is an integer to it. A sum beyond Int matches no amount.)
         if violations.isEmpty, let transaction = body["transaction"], let lines = transaction["lines"]?.arrayValue {
-            func integer(_ value: JSON?) -> Int? {
-                if case .number(let text)? = value { return RequestParams.integral(text) }
-                return value?.stringValue.flatMap { Int($0) }
-            }
+            func integer(_ value: JSON?) -> Int? { value?.intValue ?? value?.stringValue.flatMap { Int($0) } }
             let sum = lines.reduce(Int?(0)) { sum, line in
                 guard let sum, let amount = integer(line["amount"]) else { return nil }
                 if amount == 0 { return sum }

@@ -47,10 +47,38 @@ public enum JSON: Sendable, Equatable {
         return nil
     }
 
-    /// The number as an integer, nil for fractions, exponents and values beyond Int64.
+    /// The number as an integer: `5`, and `5.0` or `5e0` too (an integer to JSON Schema, and to
+    /// PHP, whose `json_decode` makes it a float its integer rules accept); nil for a fraction
+    /// and beyond Int.
     public var intValue: Int? {
-        if case .number(let text) = self { return Int(text) }
-        return nil
+        guard case .number(let text) = self else { return nil }
+        return Int(text) ?? Self.wholeNumber(text)
+    }
+
+    /// `-1.50e2` → -150: the number's digits shifted by its exponent, if nothing is left after
+    /// the point; nil otherwise, for text no number, and beyond Int.
+    static func wholeNumber(_ text: String) -> Int? {
+        var rest = Substring(text)
+        let negative = rest.first == "-"
+        if negative { rest = rest.dropFirst() }
+        let parts = rest.split(omittingEmptySubsequences: false) { $0 == "e" || $0 == "E" }
+        guard (1...2).contains(parts.count) else { return nil }
+        let mantissa = parts[0].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = mantissa[0], fraction = mantissa.count == 2 ? mantissa[1] : ""
+        guard !whole.isEmpty, mantissa.count == 1 || !fraction.isEmpty, (whole + fraction).allSatisfy({ $0.isASCII && $0.isNumber }),
+              var exponent = parts.count == 2 ? Int(parts[1]) : 0, (-400...400).contains(exponent)
+        else { return nil }
+        var digits = String(whole + fraction).drop { $0 == "0" }
+        exponent -= fraction.count
+        if exponent < 0 {
+            guard digits.suffix(-exponent).allSatisfy({ $0 == "0" }) else { return nil }
+            digits = digits.dropLast(-exponent)
+        } else if !digits.isEmpty {
+            guard digits.count + exponent <= 19 else { return nil }
+            digits += String(repeating: "0", count: exponent)
+        }
+        guard let magnitude = digits.isEmpty ? 0 : Int(digits) else { return nil }
+        return negative ? -magnitude : magnitude
     }
 
     public var isNull: Bool { self == .null }

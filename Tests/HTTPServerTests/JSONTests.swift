@@ -12,6 +12,19 @@ import Testing
         #expect(value["a"]?[3]?.stringValue == "x\"y\\z\n")
     }
 
+    /// A whole number however written is an integer (JSON Schema's and PHP's reading); a
+    /// fraction, or a number beyond Int, is not.
+    @Test(arguments: [("5", 5), ("5.0", 5), ("5e0", 5), ("-1.50e2", -150), ("1E3", 1000), ("0.0", 0), ("-0", 0),
+                      ("120e-1", 12), ("0.000e5", 0), ("9223372036854775807", Int.max), ("92233720368547758.07e2", Int.max)])
+    func wholeNumbersAreIntegers(text: String, value: Int) {
+        #expect(JSON.number(text).intValue == value)
+    }
+
+    @Test(arguments: ["5.5", "1e-1", "125e-2", "1e19", "9223372036854775808", "1e400", "12e99999999999", "-", "1.", ".5e1"])
+    func fractionsAndHugeNumbersAreNot(text: String) {
+        #expect(JSON.number(text).intValue == nil)
+    }
+
     @Test func unicodeEscapes() throws {
         #expect(try JSON.parse(#""\u00e9\ud83d\ude00""#) == .string("é😀"))
         #expect(JSON.string("\u{1}").serialized() == #""\u0001""#)

@@ -81,8 +81,8 @@ public struct Input<Failure: ProviderError>: Sendable {
     /// empty, it must be one: `offset=` is refused, not read as no offset.
     public func integer(_ name: String) throws(Failure) -> Int? {
         guard let raw = params.raw(name), !raw.isNull else { return nil }
-        if case .number(let text) = raw {
-            guard let value = RequestParams.integral(text) else { throw Failure.invalid(name, .integer(got: "number")) }
+        if case .number = raw {
+            guard let value = raw.intValue else { throw Failure.invalid(name, .integer(got: "number")) }
             return value
         }
         if typed && params.isJSON { throw Failure.invalid(name, .integer(got: raw.typeName)) }

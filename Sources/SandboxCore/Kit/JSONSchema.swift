@@ -257,7 +257,7 @@ public struct JSONSchema: Sendable {
                 guard contains(.integer) else { return false }
                 // A number with no fractional part is an integer, `2000.0` and `2e3` too (JSON Schema
                 // since draft 6, as OpenAPI 3.1's documents read it); beyond Int, as a Double tells.
-                if RequestParams.integral(text) != nil { return true }
+                if value.intValue != nil { return true }
                 guard let d = Double(text) else { return false }
                 return d.rounded() == d && d.magnitude >= 0x1p63
             }

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPServer
 
 /// Request parameters as web frameworks (Rails, Laravel) merge them: the query string,
@@ -30,7 +29,7 @@ public struct RequestParams: Sendable {
     public func string(_ name: String) -> String? {
         switch values[name] {
         case .string(let s): return s.trimmingASCIISpaces().isEmpty ? nil : s
-        case .number(let n): return Int(n) != nil ? n : Self.integral(n).map(String.init) ?? n
+        case .number(let n): return Int(n) != nil ? n : JSON.number(n).intValue.map(String.init) ?? n
         case .bool(let b): return b ? "true" : "false"
         default: return nil
         }
@@ -38,15 +37,6 @@ public struct RequestParams: Sendable {
 
     public func raw(_ name: String) -> JSON? { values[name] }
 
-    /// A JSON number's integer value: `5`, and `5.0` or `5e0` as well (an integer to JSON
-    /// Schema, and to PHP, whose `json_decode` makes it a float its integer rule accepts).
-    public static func integral(_ text: String) -> Int? {
-        if let value = Int(text) { return value }
-        guard let value = Decimal(string: text), value.magnitude < Decimal(Int64.max) else { return nil }
-        var exact = value, whole = Decimal()
-        NSDecimalRound(&whole, &exact, 0, .plain)
-        return whole == value ? Int(truncating: NSDecimalNumber(decimal: value)) : nil
-    }
 
     /// Whether the request sent the parameter at all (even empty or null).
     public func has(_ name: String) -> Bool { values[name] != nil }
