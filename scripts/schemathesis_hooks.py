@@ -7,6 +7,9 @@ case meant to be invalid stays invalid).
 - PayXToday: a payment is for a client the reseller has (one is made for each case, as a real
   integration makes its client first), and a client's e-mail is one no other client of the
   reseller has (each case's is made unique).
+- The control plane's POST /accounts: a credential given under both its generic name and the
+  provider's own (login and username, secret and password, ...) has one value.
+- The control plane's snapshot upload: the bytes are a snapshot file (one the sandbox took).
 """
 import copy
 import itertools
@@ -31,6 +34,16 @@ def _lines_add_up(body):
 
 
 _numbers = itertools.count(1)
+OWN_NAMES = {"login": ("username", "client_id", "id_reseller"), "secret": ("password", "client_secret", "secret_key")}
+
+
+def _one_value_per_credential(body):
+    if not isinstance(body, dict):
+        return
+    for generic, names in OWN_NAMES.items():
+        for name in names:
+            if body.get(generic) is not None and body.get(name) is not None:
+                body[name] = body[generic]
 PAYXTODAY = "POST /api/v1/{id_reseller}/{secret_key}/"
 
 
@@ -51,18 +64,39 @@ def _a_client(case):
     return answer.json()["data"]["id_client"]
 
 
+_snapshot_file = []
+
+
+def _a_snapshot_file(case):
+    """The bytes of a snapshot the sandbox took (taken once)."""
+    if not _snapshot_file:
+        base = case.operation.base_url.rstrip("/")
+        name = f"schemathesis-sample-{next(_numbers)}"
+        requests.post(f"{base}/snapshots", json={"name": name}, timeout=30).raise_for_status()
+        answer = requests.get(f"{base}/snapshots/{name}/file", timeout=30, allow_redirects=False)
+        answer.raise_for_status()
+        _snapshot_file.append(answer.content)
+    return _snapshot_file[0]
+
+
 @schemathesis.hook
 def map_case(context, case):
     meta = case.meta
     positive = meta is None or meta.generation.mode == GenerationMode.POSITIVE
     label = case.operation.label
-    if not positive or label not in ("POST /api/paypal/create", PAYXTODAY + "clients/create", PAYXTODAY + "payments/create"):
+    handled = ("POST /api/paypal/create", PAYXTODAY + "clients/create", PAYXTODAY + "payments/create", "POST /accounts")
+    if positive and label == "PUT /snapshots/{name}/file":
+        case.body = _a_snapshot_file(case)
+        return case
+    if not positive or label not in handled:
         return case
     body = copy.deepcopy(case.body)
     if label == "POST /api/paypal/create":
         _lines_add_up(body)
     elif label.endswith("clients/create"):
         _unique_email(body)
+    elif label == "POST /accounts":
+        _one_value_per_credential(body)
     elif isinstance(body, dict):
         body["id_client"] = _a_client(case)
     case.body = body

@@ -55,6 +55,12 @@ public enum JSON: Sendable, Equatable {
         return Int(text) ?? Self.wholeNumber(text)
     }
 
+    /// A whole number from 0 to UInt64's largest, however written (`5`, `5.0`).
+    public var uint64Value: UInt64? {
+        guard case .number(let text) = self else { return nil }
+        return UInt64(text) ?? intValue.flatMap(UInt64.init(exactly:))
+    }
+
     /// `-1.50e2` → -150: the number's digits shifted by its exponent, if nothing is left after
     /// the point; nil otherwise, for text no number, and beyond Int.
     static func wholeNumber(_ text: String) -> Int? {
@@ -65,7 +71,8 @@ public enum JSON: Sendable, Equatable {
         guard (1...2).contains(parts.count) else { return nil }
         let mantissa = parts[0].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let whole = mantissa[0], fraction = mantissa.count == 2 ? mantissa[1] : ""
-        guard !whole.isEmpty, mantissa.count == 1 || !fraction.isEmpty, (whole + fraction).allSatisfy({ $0.isASCII && $0.isNumber }),
+        guard !whole.isEmpty, mantissa.count == 1 || !fraction.isEmpty,
+              (whole + fraction).allSatisfy({ $0.isASCII && $0.isNumber }),
               var exponent = parts.count == 2 ? Int(parts[1]) : 0, (-400...400).contains(exponent)
         else { return nil }
         var digits = String(whole + fraction).drop { $0 == "0" }

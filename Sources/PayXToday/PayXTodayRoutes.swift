@@ -160,7 +160,9 @@ struct PayXTodayRoutes {
 
     private func paymentByUUID(_ c: Caller) throws -> JSON {
         let uuid = try c.params.requiredText("uuid_payment", max: .max)
-        guard uuid.unicodeScalars.count == 40 else { throw PayXTodayError.invalid("The uuid_payment must be 40 characters.") }
+        guard uuid.unicodeScalars.count == 40 else {
+            throw PayXTodayError.invalid("The uuid_payment must be 40 characters.")
+        }
         guard let payment = try store.paymentJSON(reseller: c.reseller, uuid: uuid) else {
             throw PayXTodayError.notFound("Payment \(uuid) not found")
         }

@@ -79,8 +79,8 @@ struct Expectation: Sendable {
             guard let text = value.stringValue else {
                 throw fail("route must be a string like \"POST /api/v1/create_transaction\"")
             }
-            let wanted = Self.normalized(text)
-            guard let route = routes(provider).first(where: { Self.normalized($0) == wanted }) else {
+            let wanted = routeKey(text)
+            guard wanted != nil, let route = routes(provider).first(where: { routeKey($0) == wanted }) else {
                 throw fail("route '\(text)': \(provider) has no such route (its routes: "
                     + routes(provider).joined(separator: ", ") + ")")
             }
@@ -88,7 +88,7 @@ struct Expectation: Sendable {
         }
         if let value = body["status"], !value.isNull {
             guard kind == .requests else { throw fail("status is for requests; deliveries take answered") }
-            guard let text = value.scalarText, let status = StatusMatch(text) else {
+            guard let text = value.intValue.map(String.init) ?? value.scalarText, let status = StatusMatch(text) else {
                 throw fail("status must be a status code (404) or a class (\"2xx\", \"4xx\", \"5xx\")")
             }
             self.status = status
@@ -128,7 +128,7 @@ struct Expectation: Sendable {
         }
         if let value = body["answered"], !value.isNull {
             guard kind == .deliveries else { throw fail("answered is for deliveries (kind \"deliveries\")") }
-            guard let text = value.scalarText, let status = StatusMatch(text) else {
+            guard let text = value.intValue.map(String.init) ?? value.scalarText, let status = StatusMatch(text) else {
                 throw fail("answered must be a status code (200) or a class (\"2xx\", \"5xx\")")
             }
             answered = status
@@ -170,14 +170,6 @@ struct Expectation: Sendable {
             throw .badRequest("give one expectation of count, at_least, at_most and never")
         }
         return given.first ?? .atLeast(1)
-    }
-
-    /// "post /api/v1/x" and "POST /api/v1/:id" alike: upper-case method, `{…}` parameters.
-    static func normalized(_ route: String) -> String {
-        let parts = route.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2 else { return route }
-        let segments = parts[1].split(separator: "/").map { $0.hasPrefix("{") || $0.hasPrefix(":") ? "{}" : String($0) }
-        return parts[0].uppercased() + " /" + segments.joined(separator: "/")
     }
 
     /// What was asked, as the answer repeats it.

@@ -64,7 +64,7 @@ struct Trials: Sendable {
         }
         var seed = UInt64.random(in: 0...UInt64(Int64.max))
         if let value = body["seed"], !value.isNull {
-            guard case .number(let text) = value, let n = UInt64(text) else {
+            guard let n = value.uint64Value else {
                 throw ControlPlaneError.badRequest("seed must be a whole number, 0 or more")
             }
             seed = n

@@ -207,6 +207,18 @@ import ProjectCX
         }
     }
 
+    /// A route names the documented one whatever the method's case and the parameter's name
+    /// (`:product` as a router writes it, `{anything}`); a seed written 7.0 is 7.
+    @Test func aRouteIsTheDocumentedOneHoweverItIsWritten() throws {
+        _ = try addRule(["provider": "paytomat", "route": "put /api/v1/product/:product", "fault": "error", "status": 503,
+                         "seed": .number("7.0")])
+        let put = try client.request("PUT", "/paytomat/api/v1/product/5", headers: [Self.basic], json: ["amount": 1])
+        #expect(put.status == 503)
+        let other = try client.request("POST", "/_sandbox/faults", json: ["provider": "paytomat", "route": "Put //api/v1/product/{x}/",
+                                                                          "fault": "reset"])
+        #expect(other.status == 201, "\(other.text)")
+    }
+
     @Test func aSeededRuleFiresOnTheSameRequestsEveryRun() throws {
         func run() throws -> [Int] {
             _ = try client.request("POST", "/_sandbox/reset")

@@ -104,6 +104,21 @@ import ProjectCX
         #expect(try client.request("GET", "/_sandbox/census/persons/2001@participa").json["name"] == "Ada")
     }
 
+    /// Twenty resets at once each rebuild the file's state in one step: none fails, and what is
+    /// left is the file's state once (its payments, one account per login, one person per id).
+    @Test func twentyResetsAtOnceLeaveTheFilesStateOnce() throws {
+        let receiver = try Receiver()
+        let test = try sandbox(try fixtures(demo(callback: receiver.url)))
+        let client = try test.client()
+        let made = try payments(client)
+        let seen = burst(port: test.port) { c in try c.request("POST", "/_sandbox/reset") }
+        #expect(seen == Array(repeating: 200, count: 20))
+        #expect(try payments(client) == made)
+        #expect(try client.request("GET", "/_sandbox/accounts/projectcx/3").json["username"] == "demo-shop")
+        #expect(try client.request("GET", "/_sandbox/accounts/projectcx/4").status == 404)
+        #expect(try client.request("GET", "/_sandbox/census/persons/2001@participa").json["name"] == "Ada")
+    }
+
     @Test func fixturesOnlyLeavesTheDefaultAccountsOut() throws {
         let only = try fixtures([
             "accounts": [["provider": "paytomat", "login": "mine", "secret": "s3cret"]],

@@ -99,6 +99,29 @@ import TestSupport
         #expect(try timeline("payxtoday", String(id), status: "paid") == 1)
     }
 
+    /// Paytomat's products have no rule that one request could slip past another (names repeat,
+    /// an update checks the product in its own transaction): twenty creates make twenty
+    /// products, twenty updates of one leave it whole, with one of the amounts sent.
+    @Test func paytomatProductsUnderTwentyAtOnce() throws {
+        let auth = basic("sandbox", "sandbox-secret")
+        let product: JSON = ["title": "P", "amount": 1, "currency": "USD", "unit": "single"]
+        let created = burst(port: test.port) { client in
+            try client.request("POST", "/paytomat/api/v1/create_product", headers: [auth], json: product)
+        }
+        #expect(created == Array(repeating: 200, count: 20))
+        let listed = try test.client().request("GET", "/paytomat/api/v1/product?id=20", headers: [auth])
+        #expect(listed.json["product"]?["title"] == "P")
+        let amounts = Mutex(0)
+        let updated = burst(port: test.port) { client in
+            let amount = amounts.withLock { $0 += 1; return $0 }
+            return try client.request("PUT", "/paytomat/api/v1/product/1", headers: [auth], json: ["amount": .int(amount)])
+        }
+        #expect(updated == Array(repeating: 200, count: 20))
+        let one = try test.client().request("GET", "/paytomat/api/v1/product?id=1", headers: [auth]).json["product"]
+        #expect(one?["title"] == "P")
+        #expect((1...20).map { "\($0).00" }.contains(try #require(one?["amount"]?.stringValue)))
+    }
+
     @Test func anExternalIdBelongsToOnePerson() throws {
         let seen = burst(port: test.port) { client in
             try client.request("POST", "/_sandbox/census/persons",

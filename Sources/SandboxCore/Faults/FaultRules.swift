@@ -106,22 +106,16 @@ extension Faults {
             guard let text = value.stringValue else {
                 throw FaultError("route must be a string like \"POST /api/v1/create_transaction\"")
             }
-            let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
-            guard parts.count == 2, parts[1].hasPrefix("/") else {
+            guard let key = routeKey(text) else {
                 throw FaultError(
                     "route must be a method and a documented path, like \"POST /api/v1/create_transaction\"")
             }
-            method = parts[0].uppercased()
-            segments = parts[1].split(separator: "/").map { $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : String($0) }
+            method = key[0]
+            segments = key.dropFirst().map { $0 == "{}" ? nil : $0 }
             if let table {
-                let wanted = [method ?? ""] + (segments ?? []).map { $0 ?? "*" }
-                let served = table.contains { entry in
-                    let p = entry.split(separator: " ", maxSplits: 1)
-                    guard p.count == 2 else { return false }
-                    return [String(p[0])] + p[1].split(separator: "/").map { $0.hasPrefix(":") ? "*" : String($0) }
-                        == wanted
+                guard table.contains(where: { routeKey($0) == key }) else {
+                    throw FaultError("route '\(text)': \(provider) has no such route")
                 }
-                guard served else { throw FaultError("route '\(text)': \(provider) has no such route") }
             }
             route = text
         }
@@ -140,7 +134,7 @@ extension Faults {
         }
         var seed = defaultSeed.map { $0 &+ UInt64(id) &* 0x9E37_79B9_7F4A_7C15 } ?? UInt64.random(in: .min ... .max)
         if let value = body["seed"], !value.isNull {
-            guard case .number(let n) = value, let s = UInt64(n) else {
+            guard let s = value.uint64Value else {
                 throw FaultError("seed must be a whole number, 0 or more")
             }
             seed = s

@@ -1,5 +1,17 @@
 import HTTPServer
 
+/// A route as a user names one (a fault rule's, a verification's): `POST /api/v1/x`, the method
+/// in any case (ASCII), a path from `/` whose empty segments do not count, and a parameter as
+/// `{name}` or `:name` under any name. Two names are one route when their keys are equal; nil
+/// for text that is no method and path.
+public func routeKey(_ route: String) -> [String]? {
+    let parts = route.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+    guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("/") else { return nil }
+    let method = String(decoding: parts[0].utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+    let segments = parts[1].split(separator: "/")
+    return [method] + segments.map { $0.hasPrefix("{") || $0.hasPrefix(":") ? "{}" : String($0) }
+}
+
 /// A provider's routes as its document writes them ("GET /api/paypal/status/{paymentId}"),
 /// for naming the route a journaled request took (off the request path: the journal's flush
 /// asks).

@@ -37,7 +37,8 @@ public enum Formats {
     /// sign at most, and a digit (`Decimal` reads "." as 0).
     public static func isDecimal(_ text: String) -> Bool {
         isPlainDecimal(text)
-            || (Decimal(string: text) != nil && text.filter({ $0 == "." }).count == 1 && text.contains(where: \.isNumber)
+            || (Decimal(string: text) != nil && text.filter({ $0 == "." }).count == 1
+                && text.contains(where: \.isNumber)
                 && text.dropFirst(text.hasPrefix("-") ? 1 : 0).allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") })
     }
 

@@ -192,7 +192,7 @@ public struct AccountRequest: Sendable {
         var found: (name: String, value: String)?
         for name in [generic, own].compactMap({ $0 }) {
             guard let value = body[name], !value.isNull else { continue }
-            guard let text = value.stringValue, !text.isEmpty, text.count <= 200,
+            guard let text = value.stringValue, !text.isEmpty, text.unicodeScalars.count <= 200,
                   !text.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 })
             else { throw FieldError(name, "must be a string of 1 to 200 characters, no control characters") }
             if let found, found.value != text {
