@@ -125,6 +125,31 @@ private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
         #expect(try state.queryOne("SELECT COUNT(*) FROM journal")?[0].int == 0)
     }
 
+    /// Rows of two accounts written in one flush interleave their ids: the newest (oldest) few
+    /// are still the newest (oldest) of all, not of the row read first.
+    @Test func theNewestAreTheNewestAcrossAccounts() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let journal = test.sandbox.journal
+        func request(_ login: String, _ secret: String) -> HTTPRequest {
+            var request = HTTPRequest(method: "GET", target: "/paytomat/api/v1/balance")
+            request.headers.add("Authorization", "Basic " + Base64.encode(Array("\(login):\(secret)".utf8)))
+            request.mountPrefix = "/paytomat"
+            return request
+        }
+        let first = try journal.lastID()
+        for login in ["sandbox2", "sandbox", "sandbox", "sandbox", "sandbox2"] {
+            journal.record(provider: "paytomat", request: request(login, login + "-secret"), response: .text("ok"),
+                           duration: .zero, at: 0)
+        }
+        var filter = RequestJournal.Filter()
+        filter.limit = 2
+        #expect(try journal.calls(filter).map(\.id) == [first + 5, first + 4])
+        filter.ascending = true
+        #expect(try journal.calls(filter).map(\.id) == [first + 1, first + 2])
+        filter.limit = 10
+        #expect(try journal.calls(filter).map(\.id) == Array(first + 1 ... first + 5))
+    }
+
     @Test func anAccountKeepsItsNewestTenThousand() throws {
         let test = try TestSandbox(providers: [PaytomatProvider()])
         let journal = test.sandbox.journal

@@ -311,34 +311,43 @@ public final class RequestJournal: Sendable {
         conditions.add("provider = ?", filter.provider)
         conditions.add("account = ?", filter.account)
         conditions.add("last > ?", filter.afterID)
-        let order = filter.ascending ? "ASC" : "DESC"
         let needle = filter.mentioning.map { Array($0.utf8) }
+        let newestFirst = !filter.ascending
+        let before = { (a: Call, b: Call) in newestFirst ? a.id > b.id : a.id < b.id }
         var found: [Call] = []
-        // A row at a time, so a short list decodes only the newest rows.
-        var offset = 0
-        while found.count < filter.limit {
+        func keep() {
+            found.sort(by: before)
+            if found.count > filter.limit { found.removeLast(found.count - filter.limit) }
+        }
+        // A row at a time, so a short list decodes only the newest (oldest) rows. A row holds a
+        // range of ids, and rows of several accounts interleave: read on while a row may still
+        // hold one of the `limit` newest (oldest) found so far.
+        var offset = 0, done = false
+        while !done {
             let rows = try store.read { db in
                 try db.query(
-                    "SELECT provider, entries FROM journal \(conditions.sql) ORDER BY last \(order) LIMIT 64 OFFSET ?",
-                             conditions.arguments + [offset])
+                    "SELECT provider, first, last, entries FROM journal \(conditions.sql) "
+                        + "ORDER BY \(newestFirst ? "last DESC" : "first ASC") LIMIT 64 OFFSET ?",
+                    conditions.arguments + [offset])
             }
             guard !rows.isEmpty else { break }
             offset += rows.count
             for row in rows {
+                if found.count >= filter.limit, let bound = found.last?.id,
+                   newestFirst ? (row["last"].int64 ?? 0) < bound : (row["first"].int64 ?? 0) > bound {
+                    done = true
+                    break
+                }
                 let provider = row["provider"].string ?? ""
-                var calls = JournalCoding.decode(row["entries"].bytes, provider: provider) { route, request, answer in
+                let calls = JournalCoding.decode(row["entries"].bytes, provider: provider) { route, request, answer in
                     attributor.payment(provider: provider, route: route, request: request, responseBody: answer)
                 }
-                if !filter.ascending { calls.reverse() }
-                for call in calls where filter.matches(call, needle) {
-                    found.append(call)
-                    if found.count == filter.limit { break }
-                }
-                if found.count == filter.limit { break }
+                found += calls.filter { filter.matches($0, needle) }
+                if found.count >= filter.limit { keep() }
             }
         }
-        // Rows of several accounts interleave: the order is the ids'.
-        return found.sorted { filter.ascending ? $0.id < $1.id : $0.id > $1.id }
+        keep()
+        return found
     }
 
     /// What `/_sandbox/requests` lists.
