@@ -14,12 +14,10 @@ extension Input where Failure == PayXTodayError {
     /// `price`: numeric, more than 0, at most two decimals; shown as "290.00".
     func price() throws(PayXTodayError) -> String {
         guard let text = params.string("price") else { throw .invalid("price", .required) }
-        // Digits with one point at most, a sign only in front (`Decimal` would read "1-2" as 1).
-        let unsigned = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
-        let pieces = unsigned.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard pieces.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }), unsigned.contains(where: \.isNumber),
-              let value = Decimal(string: text)
-        else { throw .invalid("price", .number(kind: "number")) }
+        // (`Decimal` alone would read "1-2" as 1.)
+        guard Formats.isDecimal(text), let value = Decimal(string: text) else {
+            throw .invalid("price", .number(kind: "number"))
+        }
         guard value > 0, value <= 1_000_000_000 else { throw .invalid("price", .positive) }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, parts.count == 1 || parts[1].count <= 2 else { throw .invalid("price", .places(2)) }
