@@ -150,6 +150,54 @@ private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
         #expect(try journal.calls(filter).map(\.id) == Array(first + 1 ... first + 5))
     }
 
+    /// Each thread records into its own lane; ids come from one counter: requests recorded from
+    /// eight threads at once, with flushes between, each have one id, none lost or repeated, and
+    /// keep their accounts.
+    @Test func requestsRecordedFromManyThreadsAtOnceHaveOneIDEach() throws {
+        let test = try TestSandbox(providers: [PaytomatProvider()])
+        let journal = test.sandbox.journal
+        @Sendable func request(_ login: String) -> HTTPRequest {
+            var request = HTTPRequest(method: "GET", target: "/paytomat/api/v1/balance")
+            request.headers.add("Authorization", "Basic " + Base64.encode(Array("\(login):\(login)-secret".utf8)))
+            request.mountPrefix = "/paytomat"
+            return request
+        }
+        let first = try journal.lastID()
+        let logins = ["sandbox", "sandbox2"]
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for i in 0 ..< 250 {
+                journal.record(provider: "paytomat", request: request(logins[(thread + i) % 2]), response: .text("ok"),
+                               duration: .zero, at: Int64(i))
+                if thread == 0 && i % 50 == 49 { try? journal.flush() }
+            }
+        }
+        var filter = RequestJournal.Filter()
+        filter.limit = 5000
+        filter.ascending = true
+        let calls = try journal.calls(filter)
+        #expect(calls.map(\.id) == Array(first + 1 ... first + 2000))
+        #expect(calls.filter { $0.account == 1 }.count == 1000)
+        #expect(calls.filter { $0.account == 2 }.count == 1000)
+        #expect(try journal.lastID() == first + 2000)
+        journal.record(provider: "paytomat", request: request("sandbox"), response: .text("ok"), duration: .zero, at: 0)
+        #expect(try journal.lastID() == first + 2001)
+    }
+
+    /// A call repeated with the same target and no credentials header is attributed again while
+    /// it names no account: here a login that did not exist yet when it was first tried.
+    @Test func aRepeatedCallThatNamedNoAccountIsAttributedOnceItDoes() throws {
+        let test = try TestSandbox(providers: [AlphacommProvider()])
+        let client = try test.client()
+        let token = "/alphacomm/oauth/v2/token?grant_type=client_credentials&client_id=late&client_secret=late-secret"
+        #expect(try client.request("GET", token).status == 401)
+        let made = try client.request("POST", "/_sandbox/accounts",
+                                      json: ["provider": "alphacomm", "login": "late", "secret": "late-secret"])
+        let account = try #require(made.json["account"]?.intValue)
+        #expect(try client.request("GET", token).status == 200)
+        #expect(try client.request("GET", token).status == 200)
+        #expect(try entries(client, "provider=alphacomm").map { $0["account"] } == [.int(account), .int(account), .null])
+    }
+
     @Test func anAccountKeepsItsNewestTenThousand() throws {
         let test = try TestSandbox(providers: [PaytomatProvider()])
         let journal = test.sandbox.journal

@@ -5,49 +5,71 @@ import Locks
 /// route (the provider's route table), its account (`Provider.caller(of:)`) and its payment
 /// (`Provider.conduct`). What repeats is remembered: the route of a method and path, and the
 /// account of an `Authorization` header (a provider's caller reads that header first, when there
-/// is one), so that a burst of the same call costs a lookup each.
+/// is one), so that a burst of the same call costs a lookup each. The memory is the caller's
+/// (`Memory`: the journal keeps one per lane, so that two cores never share it).
 final class Attributor: Sendable {
     /// A class: looked up per request, one retain instead of a copy of its tables.
     private final class Known: Sendable {
         let provider: any Provider
         let table: RouteTable
         let conduct: Conduct
+        /// The context its `caller` reads, made once (a copy per request had been a tenth of attributing).
+        let scoped: ProviderContext
 
-        init(provider: any Provider, table: RouteTable, conduct: Conduct) {
+        init(provider: any Provider, table: RouteTable, conduct: Conduct, scoped: ProviderContext) {
             self.provider = provider
             self.table = table
             self.conduct = conduct
+            self.scoped = scoped
         }
     }
 
     /// Keys of the strings a request has already (hashed, never joined: no allocation).
-    private struct RouteKey: Hashable {
+    fileprivate struct RouteKey: Hashable {
         let provider: String, method: String, mount: String, path: String
     }
 
-    private struct CallerKey: Hashable {
+    fileprivate struct CallerKey: Hashable {
         let provider: String, authorization: String
     }
 
     /// The last request's route and caller: a burst of one call compares its keys instead of
     /// hashing them.
-    private struct Last {
+    fileprivate struct Last {
         let routeKey: RouteKey
+        let target: String
         let route: String?
         let caller: CallerKey?
         let account: Int?
+
+        /// Its attribution, when `request` repeats it: the same route, and the same `Authorization`
+        /// header or, without one, the same target, no body and an account found (`Provider.caller`).
+        func repeated(by request: HTTPRequest, _ provider: String, _ authorization: String?) -> Attribution? {
+            guard routeKey.method == request.method, routeKey.mount == request.mountPrefix,
+                  routeKey.provider == provider
+            else { return nil }
+            let sameTarget = target == request.target
+            guard sameTarget || routeKey.path == request.path else { return nil }
+            if let authorization {
+                guard caller?.authorization == authorization else { return nil }
+            } else {
+                guard caller == nil, sameTarget, request.body.isEmpty, account != nil else { return nil }
+            }
+            return Attribution(account: account, route: route)
+        }
     }
 
-    private struct Memory {
-        var routes: [RouteKey: (route: String, parameters: [String: String])?] = [:]
-        var callers: [CallerKey: Int] = [:]
-        var last: Last?
+    /// What one lane remembers (a thread's own: the strings in it are never retained by
+    /// two cores at once).
+    struct Memory {
+        fileprivate var routes: [RouteKey: (route: String, parameters: [String: String])?] = [:]
+        fileprivate var callers: [CallerKey: Int] = [:]
+        fileprivate var last: Last?
     }
 
     private let known: [String: Known]
-    private let context: SandboxContext
-    /// A pthread mutex: every request takes it (`Lock` says why not `Synchronization.Mutex`).
-    private let memory = Locked(Memory())
+    /// What reading the history remembers (`payment`).
+    private let reading = Locked(Memory())
     /// Entries remembered at most (of each kind) before forgetting them all.
     static let memoryLimit = 4096
 
@@ -55,27 +77,24 @@ final class Attributor: Sendable {
         known = Dictionary(
             providers.map { provider in
                 (provider.key, Known(provider: provider, table: RouteTable(tables[provider.key] ?? []),
-                                     conduct: provider.conduct))
+                                     conduct: provider.conduct, scoped: context.scoped(to: provider)))
             },
             uniquingKeysWith: { a, _ in a })
-        self.context = context
     }
 
     /// Its account and route, on the request path (remembered: a burst of one call compares keys).
     /// Its payment is found when the journal is read (`payment(provider:route:request:responseBody:)`).
-    func attribute(provider key: String, request: HTTPRequest) -> Attribution {
+    func attribute(provider key: String, request: HTTPRequest, memory: inout Memory) -> Attribution {
+        let authorization = request.headers["Authorization"]
+        // Compared with the last request's in place: no key is made (or retained) for a burst.
+        if let repeated = memory.last?.repeated(by: request, key, authorization) { return repeated }
         guard let known = known[key] else { return Attribution() }
         let routeKey = RouteKey(provider: key, method: request.method, mount: request.mountPrefix, path: request.path)
-        let callerKey = request.headers["Authorization"].map { CallerKey(provider: key, authorization: $0) }
-        let last = memory.withLock { $0.last }
-        var route = last?.route, account = last?.account
-        let sameRoute = last?.routeKey == routeKey
-        if !sameRoute { route = self.route(known, request, routeKey)?.route }
-        let sameCaller = callerKey != nil && last?.caller == callerKey
-        if !sameCaller { account = caller(known, request, callerKey) }
-        if !sameRoute || !sameCaller {
-            memory.withLock { $0.last = Last(routeKey: routeKey, route: route, caller: callerKey, account: account) }
-        }
+        let callerKey = authorization.map { CallerKey(provider: key, authorization: $0) }
+        let route = self.route(known, request, routeKey, &memory)?.route
+        let account = caller(known, request, callerKey, &memory)
+        memory.last = Last(routeKey: routeKey, target: request.target, route: route, caller: callerKey,
+                           account: account)
         return Attribution(account: account, route: route)
     }
 
@@ -84,7 +103,9 @@ final class Attributor: Sendable {
     func payment(provider key: String, route: String, request: HTTPRequest, responseBody: [UInt8]) -> String? {
         guard let known = known[key], known.conduct.payments[route]?.isEmpty == false else { return nil }
         let routeKey = RouteKey(provider: key, method: request.method, mount: request.mountPrefix, path: request.path)
-        guard let (matched, parameters) = self.route(known, request, routeKey), matched == route else { return nil }
+        guard let (matched, parameters) = reading.withLock({ self.route(known, request, routeKey, &$0) }),
+              matched == route
+        else { return nil }
         var request = request
         request.parameters = parameters
         return known.conduct.payment(route: route, request: request, parameters: parameters) {
@@ -92,31 +113,26 @@ final class Attributor: Sendable {
         }
     }
 
-    /// Forgets what it remembered (a reset or a restore: tokens and accounts start again).
-    func forget() { memory.withLock { $0 = Memory() } }
+    /// Forgets what reading remembered (a reset or a restore; the lanes forget theirs).
+    func forget() { reading.withLock { $0 = Memory() } }
 
-    private func route(_ known: Known, _ request: HTTPRequest, _ key: RouteKey)
+    private func route(_ known: Known, _ request: HTTPRequest, _ key: RouteKey, _ memory: inout Memory)
         -> (route: String, parameters: [String: String])?
     {
-        if let remembered = memory.withLock({ $0.routes[key] }) { return remembered }
+        if let remembered = memory.routes[key] { return remembered }
         let match = known.table.match(method: request.method, segments: Faults.relativeSegments(request))
-        memory.withLock { memory in
-            if memory.routes.count >= Self.memoryLimit { memory.routes = [:] }
-            memory.routes[key] = .some(match)
-        }
+        if memory.routes.count >= Self.memoryLimit { memory.routes = [:] }
+        memory.routes[key] = .some(match)
         return match
     }
 
-    private func caller(_ known: Known, _ request: HTTPRequest, _ key: CallerKey?) -> Int? {
-        let scoped = { [context] in context.scoped(to: known.provider) }
-        guard let key else { return known.provider.caller(of: request, scoped()) }
-        if let remembered = memory.withLock({ $0.callers[key] }) { return remembered }
+    private func caller(_ known: Known, _ request: HTTPRequest, _ key: CallerKey?, _ memory: inout Memory) -> Int? {
+        guard let key else { return known.provider.caller(of: request, known.scoped) }
+        if let remembered = memory.callers[key] { return remembered }
         // An unknown header may name an account made later (a fresh account's login): not remembered.
-        guard let account = known.provider.caller(of: request, scoped()) else { return nil }
-        memory.withLock { memory in
-            if memory.callers.count >= Self.memoryLimit { memory.callers = [:] }
-            memory.callers[key] = account
-        }
+        guard let account = known.provider.caller(of: request, known.scoped) else { return nil }
+        if memory.callers.count >= Self.memoryLimit { memory.callers = [:] }
+        memory.callers[key] = account
         return account
     }
 }

@@ -1,27 +1,27 @@
 import Glibc
 import HTTPServer
-import SQLiteStore
 import Locks
+import SQLiteStore
+import Synchronization
 
 /// Every provider request with its answer, attributed to its account, documented route and
 /// payment, kept in the store (`journal`): what `/_sandbox/requests` lists and what the
 /// witness (verification, the readiness report) reads. The request path attributes the request
 /// (remembered per route and credentials: a lookup), encodes it and appends the bytes to its
-/// account's buffer under one lock; a background flush writes the buffers (every 100 ms, and
-/// before any read), one row per account. Nothing of the request is kept alive past its answer,
-/// and the flush has little to do: it had been a thread of its own that attributed and encoded,
-/// preempted by every request on the same cores. A kill loses at most the unflushed tenth of a second.
+/// account's buffer in its thread's lane; a background flush writes the buffers (every 100 ms,
+/// and before any read), one row per lane and account. Nothing of the request is kept alive past
+/// its answer, and the flush has little to do: it had been a thread of its own that attributed and
+/// encoded, preempted by every request on the same cores. Lanes: one buffer and one memory
+/// shared by the event loops had every request move their lock, their bytes and the remembered
+/// strings' reference counts from one core to the other. A kill loses at most the unflushed
+/// tenth of a second.
 public final class RequestJournal: Sendable {
-    /// One request as the request path gives it.
-    struct Entry {
+    /// One request as the request path gives it (borrowed: nothing of it is retained).
+    struct Entry: ~Copyable {
         let at: Int64
         let wall: Int64
-        let request: HTTPRequest
-        let status: Int
-        let responseHeaders: HTTPHeaders
-        let responseBody: [UInt8]
-        let durationMicros: Int
-        let fault: FaultMark?
+        let micros: Int
+        let who: Attribution
     }
 
     /// An account's requests since the last flush, encoded (`JournalCoding`): one row.
@@ -34,17 +34,47 @@ public final class RequestJournal: Sendable {
         var bytes: [UInt8]
     }
 
-    /// What the next flush writes.
+    /// What the next flush writes of one lane.
     private struct Buffer {
         var groups: [Group] = []
         /// The group the last request went to: a burst of one account's calls finds it at once.
         var current = 0
         var counted: [(key: RequestMetrics.Key, micros: Int)] = []
-        /// The last id given (nil: read it from the store first).
-        var lastID: Int64?
         /// Written groups' bytes, emptied with their room kept: the next groups grow into memory
         /// already touched instead of new pages.
         var spare: [[UInt8]] = []
+
+        var full: Bool { counted.count >= RequestJournal.pendingLimit }
+
+        /// Appends a request to its account's group.
+        mutating func append(_ id: Int64, _ entry: borrowing Entry, _ provider: String, _ request: HTTPRequest,
+                             _ response: HTTPResponse, _ scratch: JournalCoding.Scratch) {
+            let who = entry.who
+            counted.append((RequestMetrics.Key(provider: provider, route: who.route, status: response.status),
+                            entry.micros))
+            let belongs = { (group: Group) in group.account == who.account && group.provider == provider }
+            if current >= groups.count || !belongs(groups[current]) {
+                current = groups.firstIndex(where: belongs) ?? groups.count
+                if current == groups.count {
+                    groups.append(Group(provider: provider, account: who.account, first: id, last: id,
+                                        bytes: spare.popLast() ?? []))
+                }
+            }
+            groups[current].last = id
+            groups[current].count += 1
+            JournalCoding.encode(id, entry, request, response, scratch: scratch, into: &groups[current].bytes)
+        }
+    }
+
+    /// The buffer and the attributor's memory of the threads whose `ThreadLane` falls on it: in
+    /// practice one event loop's alone (a handler's task runs on its loop too). The lock is
+    /// taken by that thread, by the flush once per flush, and by a reset.
+    /// `@unchecked Sendable`: `buffer` and `memory` are only reached under `lock`.
+    private final class Lane: @unchecked Sendable {
+        let lock = Lock()
+        var buffer = Buffer()
+        var memory = Attributor.Memory()
+        let scratch = JournalCoding.Scratch()
     }
 
     /// How many requests `/_sandbox/requests` lists at most (`--journal-size`).
@@ -55,10 +85,14 @@ public final class RequestJournal: Sendable {
     /// Requests buffered at most before the flush takes them; past it new ones are dropped
     /// (counted), so that a flush that cannot keep up costs no memory without bound.
     static let pendingLimit = 20_000
-    /// Emptied buffers kept for the next flush's groups.
+    /// Emptied buffers kept for the next flush's groups, per lane.
     static let spares = 4
+    /// Lanes: more than a server's event loops on most machines (threads beyond share one).
+    static let laneCount = 8
 
-    private let buffer = Locked(Buffer())
+    private let lanes = (0 ..< RequestJournal.laneCount).map { _ in Lane() }
+    /// The last id given: an id is taken under its lane's lock, and set under all of them.
+    private let lastGiven: Atomic<Int64>
     private let dropped = Locked(0)
     /// Held by a flush and by `clear`: a flush never writes old requests after a reset.
     private let flushing = Lock()
@@ -75,6 +109,7 @@ public final class RequestJournal: Sendable {
         self.store = store
         self.attributor = attributor
         try store.write { db in try db.execute(Self.schema) }
+        lastGiven = Atomic(try store.read { db in try Self.lastStoredID(db) })
     }
 
     /// The history is a database of its own beside the state's (`<path>-history`; in memory
@@ -117,70 +152,73 @@ public final class RequestJournal: Sendable {
         }
     }
 
-    /// On the request path: attributed, then encoded straight into its account's bytes under one lock.
+    /// On the request path: attributed, then encoded straight into its account's bytes, in the
+    /// calling thread's lane.
     func record(provider: String, request: HTTPRequest, response: HTTPResponse, duration: Duration, at: Int64) {
-        let micros = Int(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
-        let entry = Entry(
-            at: at, wall: SandboxClock.systemMilliseconds(), request: request, status: response.status,
-            responseHeaders: response.headers, responseBody: response.body, durationMicros: micros,
-            fault: response.faultMark)
-        let who = attributor.attribute(provider: provider, request: request)
-        let key = RequestMetrics.Key(provider: provider, route: who.route, status: response.status)
-        let kept = buffer.withLock { buffer -> Bool in
-            guard buffer.counted.count < Self.pendingLimit else { return false }
-            let id = (buffer.lastID ?? (try? lastStoredID()) ?? 0) + 1
-            buffer.lastID = id
-            buffer.counted.append((key, micros))
-            let belongs = { (group: Group) in group.account == who.account && group.provider == provider }
-            if buffer.current >= buffer.groups.count || !belongs(buffer.groups[buffer.current]) {
-                buffer.current = buffer.groups.firstIndex(where: belongs) ?? buffer.groups.count
-                if buffer.current == buffer.groups.count {
-                    buffer.groups.append(Group(provider: provider, account: who.account, first: id, last: id,
-                                               bytes: buffer.spare.popLast() ?? []))
-                }
-            }
-            buffer.groups[buffer.current].last = id
-            buffer.groups[buffer.current].count += 1
-            JournalCoding.encode(id, entry, who, into: &buffer.groups[buffer.current].bytes)
-            return true
+        let micros = Int(duration / .microseconds(1))
+        let wall = SandboxClock.systemMilliseconds()
+        let lane = lanes[ThreadLane.current % lanes.count]
+        lane.lock.lock()
+        defer { lane.lock.unlock() }
+        guard !lane.buffer.full else {
+            dropped.withLock { $0 += 1 }
+            return
         }
-        if !kept { dropped.withLock { $0 += 1 } }
+        let who = attributor.attribute(provider: provider, request: request, memory: &lane.memory)
+        let id = lastGiven.wrappingAdd(1, ordering: .relaxed).newValue
+        lane.buffer.append(id, Entry(at: at, wall: wall, micros: micros, who: who), provider, request, response,
+                           lane.scratch)
     }
 
-    private func lastStoredID() throws -> Int64 {
-        try store.read { db in try db.queryOne("SELECT COALESCE(MAX(last), 0) FROM journal")?[0].int64 ?? 0 }
+    private static func lastStoredID(_ db: Database) throws -> Int64 {
+        try db.queryOne("SELECT COALESCE(MAX(last), 0) FROM journal")?[0].int64 ?? 0
     }
 
-    /// Writes what is buffered: per account, one row of its requests, all in one transaction;
-    /// accounts past `keptPerAccount` lose their oldest rows. Called by its thread and before
-    /// every read.
+    /// Every lane emptied and forgetting, `change` made to the table, all with every lane held
+    /// (nothing is recorded meanwhile); the next id follows the table's. Under `flushing`.
+    private func startOver(_ change: () throws -> Void = {}) throws {
+        lanes.forEach { $0.lock.lock() }
+        defer { lanes.forEach { $0.lock.unlock() } }
+        for lane in lanes {
+            lane.buffer = Buffer()
+            lane.memory = Attributor.Memory()
+        }
+        try change()
+        lastGiven.store(try store.read { db in try Self.lastStoredID(db) }, ordering: .relaxed)
+    }
+
+    /// Writes what is buffered: per lane and account, one row of its requests, all in one
+    /// transaction; accounts past `keptPerAccount` lose their oldest rows. Called by its thread
+    /// and before every read.
     public func flush() throws {
         flushing.lock()
         defer { flushing.unlock() }
-        var (rows, counted) = buffer.withLock { buffer in
-            defer {
-                buffer.groups = []
-                buffer.current = 0
-                buffer.counted = []
+        var taken = lanes.map { lane in
+            lane.lock.withLock {
+                defer {
+                    lane.buffer.groups = []
+                    lane.buffer.current = 0
+                    lane.buffer.counted = []
+                }
+                return (groups: lane.buffer.groups, counted: lane.buffer.counted)
             }
-            return (buffer.groups, buffer.counted)
         }
-        guard !rows.isEmpty else { return }
-        metrics.count(counted)
+        guard taken.contains(where: { !$0.groups.isEmpty }) else { return }
+        metrics.count(taken.flatMap(\.counted))
         defer {
-            // Taken out of their rows first: only a buffer nothing else holds is emptied in place.
-            let emptied = rows.indices.prefix(Self.spares).map { index in
-                var bytes: [UInt8] = []
-                swap(&bytes, &rows[index].bytes)
-                bytes.removeAll(keepingCapacity: true)
-                return bytes
-            }
-            buffer.withLock { buffer in
-                buffer.spare = Array((buffer.spare + emptied).prefix(Self.spares))
+            for (lane, index) in zip(lanes, taken.indices) where !taken[index].groups.isEmpty {
+                // Taken out of their rows first: only a buffer nothing else holds is emptied in place.
+                let emptied = taken[index].groups.indices.prefix(Self.spares).map { group in
+                    var bytes: [UInt8] = []
+                    swap(&bytes, &taken[index].groups[group].bytes)
+                    bytes.removeAll(keepingCapacity: true)
+                    return bytes
+                }
+                lane.lock.withLock { lane.buffer.spare = Array((lane.buffer.spare + emptied).prefix(Self.spares)) }
             }
         }
         try store.write { db in
-            for group in rows {
+            for group in taken.flatMap(\.groups) {
                 try db.run("""
                     INSERT INTO journal (provider, account, first, last, count, entries) VALUES (?, ?, ?, ?, ?, ?)
                     """, [group.provider, group.account, group.first, group.last, group.count,
@@ -236,17 +274,18 @@ public final class RequestJournal: Sendable {
     private func replace(with rows: [Row]) throws {
         flushing.lock()
         defer { flushing.unlock() }
-        buffer.withLock { $0 = Buffer() }
-        try store.write { db in
-            try db.run("DELETE FROM journal")
-            for row in rows { try Self.insert(row, db) }
+        try startOver {
+            try store.write { db in
+                try db.run("DELETE FROM journal")
+                for row in rows { try Self.insert(row, db) }
+            }
         }
     }
 
     /// The newest request's id (0: none yet).
     public func lastID() throws -> Int64 {
         try flush()
-        return try lastStoredID()
+        return try store.read { db in try Self.lastStoredID(db) }
     }
 
     private static func insert(_ row: Row, _ db: Database) throws {
@@ -254,12 +293,12 @@ public final class RequestJournal: Sendable {
                    [row["provider"], row["account"], row["first"], row["last"], row["count"], row["entries"]])
     }
 
-    /// Forgets what is buffered (a reset or restore replaced the table's contents): the next
-    /// request's id follows the table's.
+    /// Forgets what is buffered and what attributing remembered (a reset or restore replaced the
+    /// table's contents): the next request's id follows the table's.
     func clear() {
         flushing.lock()
         defer { flushing.unlock() }
-        buffer.withLock { $0 = Buffer() }
+        try? startOver()
         attributor.forget()
     }
 

@@ -54,7 +54,8 @@ public protocol Provider: Sendable {
     /// Which of its accounts a request names, by its credentials, also where they are refused
     /// (a wrong secret for a known login, an expired token): the journal's attribution, off the
     /// request path. By default `account(of:)`. Where the request has an `Authorization` header,
-    /// the answer must follow from it alone: the journal remembers it per header.
+    /// the answer must follow from it alone: the journal remembers it per header; where it has
+    /// neither that header nor a body, an account found must follow from its target alone.
     func caller(of request: HTTPRequest, _ context: ProviderContext) -> Int?
     /// What its calls mean (creates, status reads, tokens, where a call names its payment),
     /// for the journal and the witness.
