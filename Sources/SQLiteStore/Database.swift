@@ -2,6 +2,8 @@ import CSQLite
 import CSQLiteWAL
 
 let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+/// SQLite reads the value where it lies, for as long as it is bound.
+let SQLITE_STATIC: sqlite3_destructor_type? = nil
 
 /// One SQLite connection. Not thread-safe by itself: `Store` serializes access to it.
 /// Statements are prepared once per SQL text and reused.
@@ -19,8 +21,9 @@ public final class Database {
         return rc != SQLITE_OK ? rc : paysandbox_wal_vfs_register()
     }()
 
-    /// Opens (creating if needed) the database at `path`.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the database at `path`; `pageSize` is the page size of one it
+    /// creates (SQLite's default, 4,096, otherwise).
+    public init(path: String, pageSize: Int? = nil) throws {
         _ = Database.configured
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
@@ -34,6 +37,8 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, 5000)
+        // Before WAL: a database in WAL mode keeps the page size it has.
+        if let pageSize { try execute("PRAGMA page_size = \(pageSize)") }
         try configure()
     }
 
@@ -160,10 +165,26 @@ public final class Database {
             throw SQLiteError(
                 code: SQLITE_RANGE, message: "expected \(expected) arguments, got \(arguments.count)", sql: sql)
         }
-        for (offset, argument) in arguments.enumerated() {
-            try bind(statement, Int32(offset + 1), argument.sqlValue, sql)
+        try bind(statement, arguments.map(\.sqlValue)[...], from: 1, sql) { try body(statement) }
+    }
+
+    /// Binds `values` to the parameters from `index` on, then runs `body`. A blob is bound where it
+    /// lies (`SQLITE_STATIC`), `body` running inside its `withUnsafeBytes`: a copy of each (the
+    /// journal's rows are megabytes) had been allocated and freed by SQLite per statement.
+    private func bind(_ statement: OpaquePointer, _ values: ArraySlice<SQLValue>, from index: Int32, _ sql: String,
+                      then body: () throws -> Void) throws {
+        guard let value = values.first else { return try body() }
+        guard case .blob(let bytes) = value else {
+            try bind(statement, index, value, sql)
+            return try bind(statement, values.dropFirst(), from: index + 1, sql, then: body)
         }
-        try body(statement)
+        try bytes.withUnsafeBytes { bytes in
+            guard sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), SQLITE_STATIC) == SQLITE_OK
+            else { throw error(sql) }
+            try bind(statement, values.dropFirst(), from: index + 1, sql, then: body)
+            // Unbound before the bytes may go (`withStatement` clears them again, harmlessly).
+            sqlite3_clear_bindings(statement)
+        }
     }
 
     private func prepared(_ sql: String) throws -> OpaquePointer {
@@ -182,7 +203,7 @@ public final class Database {
         case .integer(let v): rc = sqlite3_bind_int64(statement, index, v)
         case .real(let v): rc = sqlite3_bind_double(statement, index, v)
         case .text(let v): rc = sqlite3_bind_text(statement, index, v, -1, SQLITE_TRANSIENT)
-        case .blob(let v):
+        case .blob(let v):  // (`bind(_:_:from:_:then:)` binds them in place)
             rc = v.withUnsafeBytes {
                 sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT)
             }

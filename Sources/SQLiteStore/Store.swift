@@ -40,12 +40,13 @@ public final class Store: @unchecked Sendable {
     private let mayBlock: (@Sendable () -> Bool)?
 
     /// `checkpointEvery`: the background checkpoint's period (nil: none, for tests that run
-    /// it themselves with `checkpointInBackground()`). `mayBlock`: see the property.
+    /// it themselves with `checkpointInBackground()`). `mayBlock`: see the property. `pageSize`:
+    /// the page size of a database it creates (`Database.init(path:pageSize:)`).
     public init(path: String, checkpointEvery interval: DispatchTimeInterval? = .milliseconds(500),
-                mayBlock: (@Sendable () -> Bool)? = nil) throws {
+                mayBlock: (@Sendable () -> Bool)? = nil, pageSize: Int? = nil) throws {
         self.path = path
         self.mayBlock = mayBlock
-        writer = try Database(path: path)
+        writer = try Database(path: path, pageSize: pageSize)
         if writer.isInMemory {
             reader = nil
             checkpointer = nil

@@ -92,7 +92,7 @@ public final class Sandbox: Sendable {
             uniquingKeysWith: { a, _ in a })
         let history = try Store(
             path: RequestJournal.historyPath(for: configuration.databasePath, inMemory: store.isInMemory),
-            mayBlock: { !HTTPServer.isOnEventLoop })
+            mayBlock: { !HTTPServer.isOnEventLoop }, pageSize: RequestJournal.pageSize)
         journal = try RequestJournal(
             capacity: configuration.journalSize, store: history,
             attributor: Attributor(providers, tables: routeTables, context: context))

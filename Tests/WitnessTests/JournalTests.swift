@@ -99,6 +99,8 @@ private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
         #expect(try entries(client, "").isEmpty)
         #expect(try client.request("POST", "/_sandbox/snapshots/one-call/restore").status == 200)
         #expect(try entries(client, "account=1").map { $0["route"] } == ["GET /api/v1/balance"])
+        // Its rows are blobs: pages of 64 KiB (SQLite's 4 KiB had chained and freed sixteen times the pages).
+        #expect(try Database(path: path + "-history").queryOne("PRAGMA page_size")?[0].int == 65_536)
     }
 
     @Test func aStateThatHeldItsHistoryHandsItOverAtStart() throws {

@@ -118,6 +118,11 @@ public final class RequestJournal: Sendable {
     /// file, and each transaction's end walks it: a create at 32 connections lost a fifth).
     static func historyPath(for path: String, inMemory: Bool) -> String { inMemory ? ":memory:" : path + "-history" }
 
+    /// The history's pages: its rows are blobs of up to megabytes, which SQLite keeps in chains
+    /// of overflow pages, walked page by page when the oldest rows go. 64 KiB instead of 4 KiB: a
+    /// sixteenth of the pages to write, chain and free (a history made before keeps its size).
+    static let pageSize = 65_536
+
     /// The same table as the state's `journal` (core-008), which only carries the history in
     /// a snapshot (`including(in:)`, `adopt(_:)`).
     static let schema = """
