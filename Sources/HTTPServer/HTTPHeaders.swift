@@ -67,6 +67,16 @@ extension String {
     public func equalsIgnoringASCIICase(_ other: String) -> Bool {
         let a = utf8, b = other.utf8
         guard a.count == b.count else { return false }
+        // Over the bytes where both have them in one piece (native strings do): zipped views had
+        // made finding a request's header by name a measurable part of a cheap GET.
+        let fast = a.withContiguousStorageIfAvailable { a in
+            b.withContiguousStorageIfAvailable { b in Self.equalIgnoringASCIICase(a, b) }
+        }
+        if let fast = fast ?? nil { return fast }
+        return Self.equalIgnoringASCIICase(a, b)
+    }
+
+    private static func equalIgnoringASCIICase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
         for (x, y) in zip(a, b) where x != y {
             let lx = (x >= 65 && x <= 90) ? x | 0x20 : x
             let ly = (y >= 65 && y <= 90) ? y | 0x20 : y

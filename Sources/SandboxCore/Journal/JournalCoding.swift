@@ -12,12 +12,13 @@ enum JournalCoding {
     /// the array's room, had cost as much as attributing).
     static func encode(_ id: Int64, _ e: borrowing RequestJournal.Entry, _ r: HTTPRequest, _ response: HTTPResponse,
                        scratch: Scratch, into out: inout [UInt8]) {
-        let who = e.who, fault = response.faultMark
-        let route = who.route ?? none, kind = fault?.kind ?? none
-        let body = bounded(r.body), answer = bounded(response.body)
+        let fault = response.faultMark
+        let route = e.who.route ?? none, kind = fault?.kind ?? none
+        let body = min(r.body.count, RequestJournal.bodyLimit)
+        let answer = min(response.body.count, RequestJournal.bodyLimit)
         let headers = size(of: r.headers), responseHeaders = size(of: response.headers)
         // The version, seven integers, six texts' and two bodies' lengths (the headers count their own).
-        var size = 1 + 7 * 8 + 8 * 8 + headers + body.count + responseHeaders + answer.count
+        var size = 1 + 7 * 8 + 8 * 8 + headers + body + responseHeaders + answer
         // One by one, here and below (an array of them had been an allocation per request).
         size += route.utf8.count + none.utf8.count + kind.utf8.count
         size += r.method.utf8.count + r.target.utf8.count + r.mountPrefix.utf8.count
@@ -29,7 +30,7 @@ enum JournalCoding {
         w.int(e.wall)
         w.int(Int64(response.status))
         w.int(Int64(e.micros))
-        w.int(Int64(who.account ?? -1))
+        w.int(Int64(e.who.account ?? -1))
         w.int(Int64(fault?.rule ?? -1))
         w.text(route)
         w.text(none)
@@ -38,9 +39,9 @@ enum JournalCoding {
         w.text(r.target)
         w.text(r.mountPrefix)
         w.headers(r.headers, size: headers)
-        w.bytes(body)
+        w.bytes(r.body, body)
         w.headers(response.headers, size: responseHeaders)
-        w.bytes(answer)
+        w.bytes(response.body, answer)
         assert(w.at == base + size)
         out.append(contentsOf: UnsafeRawBufferPointer(start: base, count: size))
     }
@@ -102,9 +103,10 @@ enum JournalCoding {
             }
         }
 
-        mutating func bytes(_ bytes: ArraySlice<UInt8>) {
-            int(Int64(bytes.count))
-            bytes.withUnsafeBytes { raw($0) }
+        /// The first `count` of `bytes`, with their count.
+        mutating func bytes(_ bytes: [UInt8], _ count: Int) {
+            int(Int64(count))
+            bytes.withUnsafeBytes { raw(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
         }
 
         /// Headers as `Name: value` lines, as they came (a header line holds no line break).
@@ -152,9 +154,6 @@ enum JournalCoding {
         }
         return calls
     }
-
-    /// A body as kept: itself when small enough, else its first 16 KiB.
-    static func bounded(_ body: [UInt8]) -> ArraySlice<UInt8> { body.prefix(RequestJournal.bodyLimit) }
 
     static func headers(_ text: String) -> HTTPHeaders {
         HTTPHeaders(text.split(separator: "\n").compactMap { line -> (String, String)? in
