@@ -165,26 +165,30 @@ public final class Database {
             throw SQLiteError(
                 code: SQLITE_RANGE, message: "expected \(expected) arguments, got \(arguments.count)", sql: sql)
         }
-        try bind(statement, arguments.map(\.sqlValue)[...], from: 1, sql) { try body(statement) }
+        try bind(statement, arguments, from: 0, sql) { try body(statement) }
     }
 
-    /// Binds `values` to the parameters from `index` on, then runs `body`. A blob is bound where it
-    /// lies (`SQLITE_STATIC`), `body` running inside its `withUnsafeBytes`: a copy of each (the
-    /// journal's rows are megabytes) had been allocated and freed by SQLite per statement.
-    private func bind(_ statement: OpaquePointer, _ values: ArraySlice<SQLValue>, from index: Int32, _ sql: String,
+    /// Binds `arguments` from `first` on, then runs `body`. A blob is bound where it lies
+    /// (`SQLITE_STATIC`), the rest and `body` running inside its `withUnsafeBytes`: a copy of each
+    /// (the journal's rows are megabytes) had been allocated and freed by SQLite per statement.
+    private func bind(_ statement: OpaquePointer, _ arguments: [any SQLBindable], from first: Int, _ sql: String,
                       then body: () throws -> Void) throws {
-        guard let value = values.first else { return try body() }
-        guard case .blob(let bytes) = value else {
-            try bind(statement, index, value, sql)
-            return try bind(statement, values.dropFirst(), from: index + 1, sql, then: body)
+        for index in first ..< arguments.count {
+            let value = arguments[index].sqlValue
+            guard case .blob(let bytes) = value else {
+                try bind(statement, Int32(index + 1), value, sql)
+                continue
+            }
+            return try bytes.withUnsafeBytes { bytes in
+                let rc = sqlite3_bind_blob(
+                    statement, Int32(index + 1), bytes.baseAddress, Int32(bytes.count), SQLITE_STATIC)
+                guard rc == SQLITE_OK else { throw error(sql) }
+                try bind(statement, arguments, from: index + 1, sql, then: body)
+                // Unbound before the bytes may go (`withStatement` clears them again, harmlessly).
+                sqlite3_clear_bindings(statement)
+            }
         }
-        try bytes.withUnsafeBytes { bytes in
-            guard sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), SQLITE_STATIC) == SQLITE_OK
-            else { throw error(sql) }
-            try bind(statement, values.dropFirst(), from: index + 1, sql, then: body)
-            // Unbound before the bytes may go (`withStatement` clears them again, harmlessly).
-            sqlite3_clear_bindings(statement)
-        }
+        try body()
     }
 
     private func prepared(_ sql: String) throws -> OpaquePointer {

@@ -15,6 +15,21 @@ import SQLiteStore
         #expect(row["missing"].isNull)
     }
 
+    /// Blobs are bound where they lie, the statement run while they are: several in one
+    /// statement, between other values, and in a query's condition while its rows are read.
+    @Test func blobsBoundInPlaceAmongOtherValues() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t (a BLOB, k INTEGER, b BLOB, s TEXT)")
+        let big = (0 ..< 300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try db.run("INSERT INTO t VALUES (?, ?, ?, ?)", [SQLValue.blob(big), 1, SQLValue.blob([9]), "x"])
+        try db.run("INSERT INTO t VALUES (?, ?, ?, ?)", [SQLValue.blob([]), 2, SQLValue.blob([8, 8]), "y"])
+        let rows = try db.query("SELECT a, k, b, s FROM t WHERE b = ? OR a = ? ORDER BY k", [SQLValue.blob([8, 8]), SQLValue.blob(big)])
+        #expect(rows.map { $0["k"].int } == [1, 2])
+        #expect(rows.first?["a"] == .blob(big))
+        #expect(rows.map { $0["b"] } == [.blob([9]), .blob([8, 8])])
+        #expect(rows.map { $0["s"].string } == ["x", "y"])
+    }
+
     @Test func statementsAreReusedWithFreshBindings() throws {
         let db = try Database(path: ":memory:")
         try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")

@@ -8,7 +8,7 @@ import Locks
 /// is one), so that a burst of the same call costs a lookup each. The memory is the caller's
 /// (`Memory`: the journal keeps one per lane, so that two cores never share it).
 final class Attributor: Sendable {
-    /// A class: looked up per request, one retain instead of a copy of its tables.
+    /// A class: looked up per attribution, one retain instead of a copy of its tables.
     private final class Known: Sendable {
         let provider: any Provider
         let table: RouteTable
