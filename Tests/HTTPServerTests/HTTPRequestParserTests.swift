@@ -26,6 +26,22 @@ private func parse(_ text: String, byteAtATime: Bool = false, limits: HTTPParser
 }
 
 @Suite struct HTTPRequestParserTests {
+    /// Names compare ignoring ASCII case only: letters fold, other bytes that differ by the same
+    /// bit (`[` and `{`) do not, nor do non-ASCII letters; a name made from a slice compares too.
+    @Test func headerNamesCompareIgnoringASCIICaseOnly() {
+        #expect("Authorization".equalsIgnoringASCIICase("aUTHORIZATION"))
+        #expect(!"X-[a]".equalsIgnoringASCIICase("x-{a}"))
+        #expect(!"Ä".equalsIgnoringASCIICase("ä"))
+        #expect("Ä".equalsIgnoringASCIICase("Ä"))
+        #expect(!"Host".equalsIgnoringASCIICase("Hosts"))
+        let line = "Content-Type: text/plain"
+        #expect(String(line.prefix(12)).equalsIgnoringASCIICase("content-type"))
+        var headers = HTTPHeaders()
+        headers.add("AUTHORIZATION", "Basic x")
+        #expect(headers["authorization"] == "Basic x")
+        #expect(headers["authorisation"] == nil)
+    }
+
     @Test func simpleGet() throws {
         let result = parse("GET /a/b?x=1&y=two+words&z=%C3%A9 HTTP/1.1\r\nHost: localhost\r\nX-Thing:  v  \r\n\r\n")
         #expect(result.error == nil)

@@ -1,8 +1,8 @@
 import HTTPServer
 
-/// Journaled requests as the store keeps them: each flush writes, per account, one row whose
-/// blob holds its requests one after another (little-endian integers, length-prefixed bytes).
-/// One insert per account and flush instead of one per request keeps the writer free for
+/// Journaled requests as the store keeps them: each flush writes, per lane and account, one row
+/// whose blob holds its requests one after another (little-endian integers, length-prefixed
+/// bytes). One insert per lane, account and flush instead of one per request keeps the writer free for
 /// payments; the encoding is a copy of the bytes.
 enum JournalCoding {
     static let version: UInt8 = 1
@@ -10,7 +10,7 @@ enum JournalCoding {
     /// Appends one request (its payment is found as it is read: `decode`): put together in
     /// `scratch` through a pointer, then appended in one copy (two dozen appends, each checking
     /// the array's room, had cost as much as attributing).
-    static func encode(_ id: Int64, _ e: borrowing RequestJournal.Entry, _ r: HTTPRequest, _ response: HTTPResponse,
+    static func encode(_ id: Int64, _ e: RequestJournal.Entry, _ r: HTTPRequest, _ response: HTTPResponse,
                        scratch: Scratch, into out: inout [UInt8]) {
         let fault = response.faultMark
         let route = e.who.route ?? none, kind = fault?.kind ?? none

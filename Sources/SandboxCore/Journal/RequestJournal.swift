@@ -16,8 +16,8 @@ import Synchronization
 /// strings' reference counts from one core to the other. A kill loses at most the unflushed
 /// tenth of a second.
 public final class RequestJournal: Sendable {
-    /// One request as the request path gives it (borrowed: nothing of it is retained).
-    struct Entry: ~Copyable {
+    /// What the request path knows of a request beside the request and its answer.
+    struct Entry {
         let at: Int64
         let wall: Int64
         let micros: Int
@@ -47,7 +47,7 @@ public final class RequestJournal: Sendable {
         var full: Bool { counted.count >= RequestJournal.pendingLimit }
 
         /// Appends a request to its account's group.
-        mutating func append(_ id: Int64, _ entry: borrowing Entry, _ provider: String, _ request: HTTPRequest,
+        mutating func append(_ id: Int64, _ entry: Entry, _ provider: String, _ request: HTTPRequest,
                              _ response: HTTPResponse, _ scratch: JournalCoding.Scratch) {
             let who = entry.who
             counted.append((RequestMetrics.Key(provider: provider, route: who.route, status: response.status),
