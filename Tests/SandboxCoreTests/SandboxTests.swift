@@ -120,10 +120,13 @@ struct DemoProvider: Provider {
             #expect(rule.status == 201, "\(rule.text)")
         }
         let context = test.sandbox.context
+        // One time for all three: read per delivery, a millisecond passing between two of them
+        // would make the first due alone (sent first) and only the others due together.
+        let now = context.clock.nowMilliseconds()
         try test.sandbox.store.write { db in
             for n in 1 ... 3 {
                 try Outbox.enqueue(db, NewDelivery(provider: "demo", account: 1, payment: "p1", kind: "callback", url: receiver.url + "/\(n)",
-                                                   body: Array("{\"n\":\(n)}".utf8)), now: context.clock.nowMilliseconds())
+                                                   body: Array("{\"n\":\(n)}".utf8)), now: now)
             }
         }
         context.wake()
