@@ -188,7 +188,7 @@ private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
     /// A call repeated with the same target and no credentials header is attributed again while
     /// it names no account: here a login that did not exist yet when it was first tried.
     @Test func aRepeatedCallThatNamedNoAccountIsAttributedOnceItDoes() throws {
-        let test = try TestSandbox(providers: [AlphacommProvider()])
+        let test = try TestSandbox(providers: [AlphacommProvider(), PaytomatProvider()])
         let client = try test.client()
         let token = "/alphacomm/oauth/v2/token?grant_type=client_credentials&client_id=late&client_secret=late-secret"
         #expect(try client.request("GET", token).status == 401)
@@ -198,6 +198,16 @@ private func entries(_ client: TestClient, _ query: String) throws -> [JSON] {
         #expect(try client.request("GET", token).status == 200)
         #expect(try client.request("GET", token).status == 200)
         #expect(try entries(client, "provider=alphacomm").map { $0["account"] } == [.int(account), .int(account), .null])
+
+        // The same with an `Authorization` header: one that named no account is asked again.
+        let currencies = "/paytomat/api/v1/currencies"
+        #expect(try client.request("GET", currencies, headers: [basic("late", "late-secret")]).status == 401)
+        let paytomat = try #require(client.request("POST", "/_sandbox/accounts", json: [
+            "provider": "paytomat", "login": "late", "secret": "late-secret",
+        ]).json["account"]?.intValue)
+        #expect(try client.request("GET", currencies, headers: [basic("late", "late-secret")]).status == 200)
+        #expect(try client.request("GET", currencies, headers: [basic("late", "late-secret")]).status == 200)
+        #expect(try entries(client, "provider=paytomat").map { $0["account"] } == [.int(paytomat), .int(paytomat), .null])
     }
 
     @Test func anAccountKeepsItsNewestTenThousand() throws {

@@ -42,10 +42,12 @@ final class Attributor: Sendable {
         let caller: CallerKey?
         let account: Int?
 
-        /// Its attribution, when `request` repeats it: the same route, and the same `Authorization`
-        /// header or, without one, the same target, no body and an account found (`Provider.caller`).
+        /// Its attribution, when `request` repeats it: an account found, the same route, and the
+        /// same `Authorization` header or, without one, the same target and no body
+        /// (`Provider.caller`). Credentials that named no account are asked again, as `caller`
+        /// does: they may name one made since.
         func repeated(by request: HTTPRequest, _ provider: String, _ authorization: String?) -> Attribution? {
-            guard routeKey.method == request.method, routeKey.mount == request.mountPrefix,
+            guard account != nil, routeKey.method == request.method, routeKey.mount == request.mountPrefix,
                   routeKey.provider == provider
             else { return nil }
             let sameTarget = target == request.target
@@ -53,7 +55,7 @@ final class Attributor: Sendable {
             if let authorization {
                 guard caller?.authorization == authorization else { return nil }
             } else {
-                guard caller == nil, sameTarget, request.body.isEmpty, account != nil else { return nil }
+                guard caller == nil, sameTarget, request.body.isEmpty else { return nil }
             }
             return Attribution(account: account, route: route)
         }
