@@ -423,6 +423,12 @@ public struct StatusMatch: Sendable, Equatable {
         }
     }
 
+    /// The same from JSON: `404`, `404.0`, `"404"`, `"2xx"`.
+    public init?(_ value: JSON) {
+        guard let text = value.intValue.map(String.init) ?? value.scalarText else { return nil }
+        self.init(text)
+    }
+
     public func contains(_ status: Int) -> Bool { (lowest...highest).contains(status) }
 
     public var text: String { lowest == highest ? String(lowest) : "\(lowest / 100)xx" }
